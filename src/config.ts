@@ -1,0 +1,235 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, validated once, typed, with defaults that serve production.
+ * Documented in README.md ("Settings"), set in local.settings.sample.json and in infra/app/api.bicep.
+ *
+ * `AzureWebJobsStorage` and the `AZURE_*` identity settings are read by the Functions host and by
+ * `@azure/identity` themselves; they are listed here so the README, the sample and infra stay complete.
+ */
+
+/** Settings whose values must never appear in a log line, an error message or an event. */
+export const SECRET_SETTINGS = [
+  'PARTNER_API_TOKEN',
+  'PRODUCT_INGESTION_TOKEN',
+  'AZURE_CLIENT_SECRET',
+  'AzureWebJobsStorage',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+] as const;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function isLoopbackUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: `${name} must be an absolute http(s) URL` });
+
+const intSetting = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Queue names follow the storage rules: 3-63 chars, lowercase letters, digits and single dashes. */
+const queueName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid storage queue name (3-63 lowercase letters, digits, dashes)');
+
+const idPattern = /^[a-z0-9_-]{1,50}$/;
+
+/** `publisherId/offerId` pairs, comma or whitespace separated. */
+const scheduledOffers = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const pairs: { publisherId: string; offerId: string }[] = [];
+    for (const item of v.split(/[\s,]+/).filter(Boolean)) {
+      const [publisherId, offerId, extra] = item.split('/');
+      if (!publisherId || !offerId || extra !== undefined || !idPattern.test(publisherId) || !idPattern.test(offerId)) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not a publisherId/offerId pair` });
+        continue;
+      }
+      pairs.push({ publisherId, offerId });
+    }
+    return pairs;
+  });
+
+const schema = z
+  .object({
+    PARTNER_API_BASE_URL: httpUrl('PARTNER_API_BASE_URL').default('https://cloudpartner.azure.com'),
+    PARTNER_API_VERSION: z.string().trim().min(1).default('2017-10-31'),
+    PARTNER_API_SCOPE: z.string().trim().min(1).default('https://cloudpartner.azure.com/.default'),
+    PARTNER_API_TOKEN: z.string().min(1).optional(),
+    PARTNER_API_TIMEOUT_SECONDS: intSetting(1, 600).default(30),
+    PARTNER_API_MAX_RETRIES: intSetting(0, 10).default(4),
+
+    PRODUCT_INGESTION_BASE_URL: httpUrl('PRODUCT_INGESTION_BASE_URL').default(
+      'https://graph.microsoft.com/rp/product-ingestion',
+    ),
+    PRODUCT_INGESTION_SCHEMA_VERSION: z.string().trim().min(1).default('2022-03-01-preview2'),
+    PRODUCT_INGESTION_SCOPE: z.string().trim().min(1).default('https://graph.microsoft.com/.default'),
+    PRODUCT_INGESTION_TOKEN: z.string().min(1).optional(),
+
+    GOLIVE_DEFAULT_API: z.enum(['cpp', 'productIngestion']).default('cpp'),
+    GOLIVE_REQUESTS_QUEUE: queueName.default('golive-requests'),
+    GOLIVE_EVENTS_QUEUE: queueName.default('golive-events'),
+    GOLIVE_REJECTED_QUEUE: queueName.default('golive-rejected'),
+    GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(300),
+    GOLIVE_POLL_MAX_INTERVAL_SECONDS: intSetting(1, 86_400).default(3_600),
+    GOLIVE_DEADLINE_MINUTES: intSetting(1, 60 * 24 * 60).default(60 * 24 * 7),
+    GOLIVE_POLLS_PER_HISTORY: intSetting(1, 10_000).default(100),
+    GOLIVE_SCHEDULE: z
+      .string()
+      .trim()
+      .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
+      .default('0 0 6 * * *'),
+    GOLIVE_SCHEDULED_OFFERS: scheduledOffers,
+
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.PARTNER_API_TOKEN && !isLoopbackUrl(s.PARTNER_API_BASE_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PARTNER_API_TOKEN'],
+        message: 'is a development token for the local simulator only; unset it or point PARTNER_API_BASE_URL at localhost',
+      });
+    }
+    if (s.PRODUCT_INGESTION_TOKEN && !isLoopbackUrl(s.PRODUCT_INGESTION_BASE_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PRODUCT_INGESTION_TOKEN'],
+        message:
+          'is a development token for the local simulator only; unset it or point PRODUCT_INGESTION_BASE_URL at localhost',
+      });
+    }
+    if (s.GOLIVE_POLL_MAX_INTERVAL_SECONDS < s.GOLIVE_POLL_INTERVAL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GOLIVE_POLL_MAX_INTERVAL_SECONDS'],
+        message: 'must be at least GOLIVE_POLL_INTERVAL_SECONDS',
+      });
+    }
+  });
+
+export type SettingName = keyof z.input<typeof schema>;
+
+/** The names of every setting `loadConfig` reads (the parity tests compare this with the README, the sample and infra). */
+export const SETTING_NAMES = Object.keys(schema.shape) as SettingName[];
+
+export interface PartnerApiConfig {
+  baseUrl: string;
+  apiVersion: string;
+  scope: string;
+  /** Fixed bearer token for the local simulator; never set in Azure. */
+  devToken: string | undefined;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface ProductIngestionConfig {
+  baseUrl: string;
+  schemaVersion: string;
+  scope: string;
+  devToken: string | undefined;
+}
+
+export interface AppConfig {
+  partnerApi: PartnerApiConfig;
+  productIngestion: ProductIngestionConfig;
+  golive: {
+    defaultApi: 'cpp' | 'productIngestion';
+    requestsQueue: string;
+    eventsQueue: string;
+    rejectedQueue: string;
+    pollIntervalSeconds: number;
+    pollMaxIntervalSeconds: number;
+    deadlineMinutes: number;
+    pollsPerHistory: number;
+    schedule: string;
+    scheduledOffers: { publisherId: string; offerId: string }[];
+  };
+  applicationInsightsConnectionString: string | undefined;
+}
+
+/** A bad setting: lists every bad setting by name and why, never a value. */
+export class ConfigError extends Error {
+  static readonly code = 'InvalidConfiguration';
+  readonly code = ConfigError.code;
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: { setting: string; reason: string }[]) {
+    super(
+      `Invalid configuration (${problems.length} setting${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.reason}`).join('\n'),
+    );
+  }
+}
+
+/** Reads and validates the settings from `env` (empty strings count as unset). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') raw[name] = value;
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        setting: String(issue.path[0] ?? 'configuration'),
+        // zod messages name the rule, not the received value, so they are safe for secrets too.
+        reason: issue.message,
+      })),
+    );
+  }
+  const s = result.data;
+  return {
+    partnerApi: {
+      baseUrl: new URL(s.PARTNER_API_BASE_URL).origin,
+      apiVersion: s.PARTNER_API_VERSION,
+      scope: s.PARTNER_API_SCOPE,
+      devToken: s.PARTNER_API_TOKEN,
+      timeoutMs: s.PARTNER_API_TIMEOUT_SECONDS * 1000,
+      maxRetries: s.PARTNER_API_MAX_RETRIES,
+    },
+    productIngestion: {
+      baseUrl: s.PRODUCT_INGESTION_BASE_URL.replace(/\/+$/, ''),
+      schemaVersion: s.PRODUCT_INGESTION_SCHEMA_VERSION,
+      scope: s.PRODUCT_INGESTION_SCOPE,
+      devToken: s.PRODUCT_INGESTION_TOKEN,
+    },
+    golive: {
+      defaultApi: s.GOLIVE_DEFAULT_API,
+      requestsQueue: s.GOLIVE_REQUESTS_QUEUE,
+      eventsQueue: s.GOLIVE_EVENTS_QUEUE,
+      rejectedQueue: s.GOLIVE_REJECTED_QUEUE,
+      pollIntervalSeconds: s.GOLIVE_POLL_INTERVAL_SECONDS,
+      pollMaxIntervalSeconds: s.GOLIVE_POLL_MAX_INTERVAL_SECONDS,
+      deadlineMinutes: s.GOLIVE_DEADLINE_MINUTES,
+      pollsPerHistory: s.GOLIVE_POLLS_PER_HISTORY,
+      schedule: s.GOLIVE_SCHEDULE,
+      scheduledOffers: s.GOLIVE_SCHEDULED_OFFERS,
+    },
+    applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+  };
+}
+
+let cached: AppConfig | undefined;
+
+/** The app's settings, read from the environment once per process. */
+export function getConfig(): AppConfig {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** For tests: forget the cached settings. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

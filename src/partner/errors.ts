@@ -1,0 +1,118 @@
+import type { PartnerErrorDetail } from './types';
+
+/**
+ * Errors from the partner API clients. Each has a stable `code`; HTTP errors also carry the status,
+ * the partner API's error body and its request id. Messages say what to do. None ever holds a token.
+ */
+
+export type PartnerErrorCode =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'PreconditionFailed'
+  | 'UnprocessableEntity'
+  | 'Throttled'
+  | 'ServerError'
+  | 'UnexpectedResponse'
+  | 'NetworkError'
+  | 'Timeout'
+  | 'Aborted'
+  | 'OperationUrlRefused'
+  | 'OutcomeUnknown'
+  | 'CredentialUnavailable';
+
+export interface PartnerApiErrorOptions {
+  statusCode?: number;
+  /** The partner API's error body (parsed JSON where it was JSON, else text, truncated). */
+  body?: unknown;
+  /** `{ error: { code, message } }` from the body, when present. */
+  detail?: PartnerErrorDetail;
+  requestId?: string;
+  /** true when trying again later may succeed (429, 5xx, network). */
+  retriable?: boolean;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class PartnerApiError extends Error {
+  override readonly name: string = 'PartnerApiError';
+  readonly statusCode?: number;
+  readonly body?: unknown;
+  readonly detail?: PartnerErrorDetail;
+  readonly requestId?: string;
+  readonly retriable: boolean;
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    readonly code: PartnerErrorCode,
+    message: string,
+    options: PartnerApiErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.statusCode = options.statusCode;
+    this.body = options.body;
+    this.detail = options.detail;
+    this.requestId = options.requestId;
+    this.retriable = options.retriable ?? false;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** A plain, history-safe summary for orchestration outputs and completion events. */
+  toJSON(): PartnerErrorSummary {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.statusCode === undefined ? {} : { statusCode: this.statusCode }),
+      ...(this.body === undefined ? {} : { body: this.body }),
+      ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
+      retriable: this.retriable,
+    };
+  }
+}
+
+export interface PartnerErrorSummary {
+  code: string;
+  message: string;
+  statusCode?: number;
+  body?: unknown;
+  requestId?: string;
+  retriable?: boolean;
+}
+
+/** An operation URL on another origin than the configured partner API: refused, never requested. */
+export class OperationUrlRefusedError extends PartnerApiError {
+  override readonly name = 'OperationUrlRefusedError';
+  constructor(readonly refusedOrigin: string) {
+    super(
+      'OperationUrlRefused',
+      `Refused an operation URL on ${refusedOrigin}: it is not the configured partner API origin, so the bearer token is not sent there.`,
+    );
+  }
+}
+
+/**
+ * The Go Live POST was sent but no answer came back (connection lost, timeout). The partner API may or may
+ * not have accepted it; the caller resolves it by listing the offer's running operations before any retry.
+ */
+export class GoLiveOutcomeUnknownError extends PartnerApiError {
+  override readonly name = 'GoLiveOutcomeUnknownError';
+  constructor(cause: unknown) {
+    super(
+      'OutcomeUnknown',
+      'The Go Live request was sent but no response arrived; look for the running operation before trying again.',
+      { retriable: true, cause },
+    );
+  }
+}
+
+export function isPartnerApiError(e: unknown): e is PartnerApiError {
+  return e instanceof PartnerApiError || (e instanceof Error && (e as { code?: unknown }).code !== undefined && 'retriable' in e);
+}
+
+/** Makes anything thrown into an Error (the Functions library's `ensureErrorType`). */
+export function ensureError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  return new Error(typeof e === 'string' ? e : JSON.stringify(e) ?? String(e));
+}

@@ -1,0 +1,104 @@
+/**
+ * The partner API as the go-live workflow sees it. One adapter per real API implements it:
+ * the Cloud Partner Portal API (`CloudPartnerPortalClient`) and the Partner Center Product Ingestion API.
+ * Nothing here may carry a bearer token: these values are stored in orchestration history.
+ */
+
+export type PartnerApiKind = 'cpp' | 'productIngestion';
+
+/** What to take live. `productId` is the Product Ingestion product (defaults to `offerId` as its external id). */
+export interface GoLiveTarget {
+  api: PartnerApiKind;
+  publisherId: string;
+  offerId: string;
+  productId?: string;
+}
+
+/**
+ * Normalised operation state. `unknown` is a status string we have not seen documented: it is not terminal,
+ * and the run reports the raw string so an operator can see it.
+ */
+export type OperationState = 'notStarted' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'unknown';
+
+export const TERMINAL_STATES: ReadonlySet<OperationState> = new Set(['succeeded', 'failed', 'canceled']);
+
+export interface OperationMessage {
+  messageHtml?: string;
+  level?: string;
+  timestamp?: string;
+}
+
+export interface OperationStep {
+  id?: string;
+  stepName: string;
+  description?: string;
+  status: string;
+  estimatedTimeFrame?: string;
+  progressPercentage?: number;
+  messages?: OperationMessage[];
+}
+
+/** A partner API error detail (from an error body or a failed job). */
+export interface PartnerErrorDetail {
+  code: string;
+  message: string;
+  details?: { code?: string; message?: string }[];
+}
+
+export interface OperationStatus {
+  /** Absolute URL on the configured partner origin (CPP) or the job status URL (Product Ingestion). */
+  operationUrl: string;
+  operationId: string;
+  /** The status string exactly as the partner API sent it. */
+  rawStatus: string;
+  state: OperationState;
+  terminal: boolean;
+  steps: OperationStep[];
+  /** Overall progress 0-100 where it can be derived from the steps. */
+  progressPercentage?: number;
+  /** Seconds the partner API asked us to wait before the next read (`Retry-After`), if it said. */
+  retryAfterSeconds?: number;
+  /** Why a failed or canceled operation ended, where the partner API says. */
+  errors?: PartnerErrorDetail[];
+}
+
+export interface GoLiveAccepted {
+  operationUrl: string;
+  operationId: string;
+  retryAfterSeconds?: number;
+}
+
+export interface RunningOperation {
+  operationUrl: string;
+  operationId: string;
+  /** e.g. `publish`, `goLive` (CPP `submissionType`), `live` (Product Ingestion target). */
+  submissionType?: string;
+  rawStatus: string;
+  changedTime?: string;
+}
+
+export interface CancelResult {
+  /** true when the partner API cancelled synchronously (CPP 200). */
+  completed: boolean;
+  /** The cancel operation's URL when cancelling is itself long-running (CPP 202). */
+  operationUrl?: string;
+}
+
+/** Options every call takes, in the Azure SDK style. */
+export interface PartnerRequestOptions {
+  abortSignal?: AbortSignal;
+  /** Overrides the configured per-request timeout. */
+  timeoutMs?: number;
+}
+
+export interface PartnerApi {
+  readonly kind: PartnerApiKind;
+  /** Starts the go-live. Not idempotent: on an unknown outcome it throws `GoLiveOutcomeUnknownError`. */
+  startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted>;
+  /** Reads an operation. Unknown statuses come back as `state: 'unknown'`, never thrown. */
+  getOperation(target: GoLiveTarget, operationUrl: string, options?: PartnerRequestOptions): Promise<OperationStatus>;
+  /** The offer's operations that are still running (used to attach after an unknown outcome). */
+  listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]>;
+  /** Cancels the offer's running operation. */
+  cancel(target: GoLiveTarget, operationUrl?: string, options?: PartnerRequestOptions): Promise<CancelResult>;
+}
