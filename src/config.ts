@@ -40,7 +40,10 @@ const intSetting = (min: number, max: number) => z.coerce.number().int().min(min
 const queueName = z
   .string()
   .trim()
-  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid storage queue name (3-63 lowercase letters, digits, dashes)');
+  .regex(
+    /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/,
+    'must be a valid storage queue name (3-63 lowercase letters, digits, dashes)',
+  );
 
 const idPattern = /^[a-z0-9_-]{1,50}$/;
 
@@ -99,7 +102,8 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['PARTNER_API_TOKEN'],
-        message: 'is a development token for the local simulator only; unset it or point PARTNER_API_BASE_URL at localhost',
+        message:
+          'is a development token for the local simulator only; unset it or point PARTNER_API_BASE_URL at localhost',
       });
     }
     if (s.PRODUCT_INGESTION_TOKEN && !isLoopbackUrl(s.PRODUCT_INGESTION_BASE_URL)) {
