@@ -1,0 +1,101 @@
+/**
+ * The simulator's public types: per-offer scenarios, recorded requests and the admin surface.
+ * Other parts (client tests, end-to-end tests, soak, bench) code against these names.
+ */
+
+export type ScenarioOutcome = 'succeeded' | 'failed' | 'canceled';
+
+export interface OfferScenario {
+  /** How the go-live operation (and a Product Ingestion live job) ends. Default `succeeded`. */
+  outcome: ScenarioOutcome;
+  /** How long an operation runs before its terminal status. Default 20000. */
+  durationMs: number;
+  /** The next `count` requests about this offer answer 429 with `Retry-After: retryAfterSeconds`. */
+  throttle: { count: number; retryAfterSeconds: number };
+  /** The next `count` requests about this offer answer `status` (default 503). */
+  serverErrors: { count: number; status: number };
+  /** Added delay before each answer about this offer. */
+  latencyMs: number;
+  /**
+   * The next `count` requests about this offer lose their connection: `before` = the socket is destroyed before the
+   * request is handled; `after` = the request is handled (a go-live creates its operation) and then the socket is destroyed.
+   */
+  resetConnections: { count: number; phase: 'before' | 'after' };
+  /** The operation stays running forever. */
+  neverEnds: boolean;
+  /** How the go-live (and cancel) answer names the operation URL. */
+  locationHeader: 'location-relative' | 'operation-location-absolute' | 'both' | 'hostile';
+  /** The wire string of a finished operation. Default `complete`. */
+  statusSpelling: 'complete' | 'completed';
+  /** The answer to a go-live while an operation runs. Default 409 (not documented by the partner API). */
+  conflictStatus: number;
+  /** Added: delay before a cancelled operation shows `canceled`. Default 500. */
+  cancelDelayMs: number;
+  /** Added: `accepted` = cancel answers 202 + operation URL (default); `ok` = 200, cancelled at once. */
+  cancelResponse: 'accepted' | 'ok';
+  /** Added: `Retry-After` seconds sent on the go-live 202 and on reads of a running operation; 0 = not sent (default). */
+  operationRetryAfterSeconds: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** ISO time the request arrived. */
+  time: string;
+  /** The status the client received; 0 when the connection was reset instead. */
+  status: number;
+  origin: 'primary' | 'other';
+  publisherId?: string;
+  offerId?: string;
+  /** Which API the request addressed. */
+  api?: 'cpp' | 'productIngestion';
+  /** Whether an Authorization header was present (its value is never recorded). */
+  hadAuthorization: boolean;
+  /** Set when the connection was reset by a `resetConnections` scenario. */
+  connectionReset?: 'before' | 'after';
+}
+
+export interface RequestFilter {
+  method?: string;
+  publisherId?: string;
+  offerId?: string;
+  pathIncludes?: string;
+  origin?: 'primary' | 'other';
+}
+
+export interface SimulatorAdmin {
+  addOffer(publisherId: string, offerId: string, scenario?: Partial<OfferScenario>): void;
+  setScenario(publisherId: string, offerId: string, scenario: Partial<OfferScenario>): void;
+  /** Added: the offer's current scenario (counters show what is left). */
+  getScenario(publisherId: string, offerId: string): OfferScenario;
+  requests(filter?: RequestFilter): RecordedRequest[];
+  resetRequests(): void;
+  /** Back to the seeded offers and default scenarios; forgets operations, jobs and recorded requests. */
+  reset(): void;
+}
+
+export interface SimulatorOptions {
+  /** 0 = a free port (default 0). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The bearer token accepted by both APIs. Default `local-dev-token`. */
+  token?: string;
+  /** Seed the four sample offers. Default true. */
+  seed?: boolean;
+  /** Scenario defaults for every offer (seeded and added). */
+  defaults?: Partial<OfferScenario>;
+  /** Added: the clock (ms since epoch). Default Date.now. */
+  now?: () => number;
+}
+
+export interface RunningSimulator {
+  /** Primary origin, e.g. http://127.0.0.1:PORT (no trailing slash). */
+  url: string;
+  /** A second server on another port that answers 404 and records every request with origin `other`. */
+  otherOriginUrl: string;
+  admin: SimulatorAdmin;
+  close(): Promise<void>;
+}
