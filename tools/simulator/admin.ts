@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { error, json, matchRoute, route, type SimRequest, type SimResponse } from './http';
 import { type SimulatorState, UnknownOfferError } from './state';
-import type { OfferScenario, RequestFilter, SimulatorAdmin } from './types';
+import type { RequestFilter, ScenarioPatch, SimulatorAdmin } from './types';
 
 const count = z.number().int().min(0);
 const scenarioPatchSchema = z.strictObject({
@@ -54,8 +54,7 @@ function parse<T>(schemaToUse: z.ZodType<T>, value: unknown): T {
 }
 
 /** Nested objects may be given in part (e.g. `{ throttle: { count: 2 } }`); they merge into the current values. */
-const asPatch = (value: unknown): Partial<OfferScenario> =>
-  parse(scenarioPatchSchema, value) as unknown as Partial<OfferScenario>;
+const asPatch = (value: unknown): ScenarioPatch => parse(scenarioPatchSchema, value);
 
 export function createAdmin(state: SimulatorState): SimulatorAdmin {
   return {

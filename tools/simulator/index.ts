@@ -21,6 +21,7 @@ export type {
   RequestFilter,
   RunningSimulator,
   ScenarioOutcome,
+  ScenarioPatch,
   SimulatorAdmin,
   SimulatorOptions,
 } from './types';

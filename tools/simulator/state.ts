@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-import type { OfferScenario, RecordedRequest, RequestFilter, ScenarioOutcome } from './types';
+import type { OfferScenario, RecordedRequest, RequestFilter, ScenarioOutcome, ScenarioPatch } from './types';
 
 export const DEFAULT_SCENARIO: Readonly<OfferScenario> = Object.freeze<OfferScenario>({
   outcome: 'succeeded',
@@ -161,7 +161,7 @@ function cloneScenario(s: OfferScenario): OfferScenario {
   };
 }
 
-export function mergeScenario(base: OfferScenario, patch: Partial<OfferScenario>): OfferScenario {
+export function mergeScenario(base: OfferScenario, patch: ScenarioPatch): OfferScenario {
   const merged = cloneScenario(base);
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
@@ -180,7 +180,7 @@ export class SimulatorState {
   private records: RecordedRequest[] = [];
   private readonly defaults: OfferScenario;
 
-  constructor(private readonly options: { seed: boolean; defaults: Partial<OfferScenario>; now: () => number }) {
+  constructor(private readonly options: { seed: boolean; defaults: ScenarioPatch; now: () => number }) {
     this.defaults = mergeScenario(DEFAULT_SCENARIO, options.defaults);
     this.reset();
   }
@@ -195,7 +195,7 @@ export class SimulatorState {
     if (this.options.seed) for (const o of SEEDED_OFFERS) this.addOffer(o.publisherId, o.offerId);
   }
 
-  addOffer(publisherId: string, offerId: string, scenario: Partial<OfferScenario> = {}): OfferState {
+  addOffer(publisherId: string, offerId: string, scenario: ScenarioPatch = {}): OfferState {
     const types = offerTypeFor(offerId);
     const guid = stableGuid(`product:${offerId}`);
     const created = this.now();
@@ -222,7 +222,7 @@ export class SimulatorState {
     return offer;
   }
 
-  setScenario(publisherId: string, offerId: string, patch: Partial<OfferScenario>): OfferScenario {
+  setScenario(publisherId: string, offerId: string, patch: ScenarioPatch): OfferScenario {
     const offer = this.requireOffer(publisherId, offerId);
     offer.scenario = mergeScenario(offer.scenario, patch);
     return offer.scenario;

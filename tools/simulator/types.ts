@@ -37,6 +37,11 @@ export interface OfferScenario {
   operationRetryAfterSeconds: number;
 }
 
+/** A scenario change: any field, and nested objects in part (e.g. `{ throttle: { count: 2 } }`). */
+export type ScenarioPatch = {
+  [K in keyof OfferScenario]?: OfferScenario[K] extends object ? Partial<OfferScenario[K]> : OfferScenario[K];
+};
+
 export interface RecordedRequest {
   method: string;
   /** Path without the query string. */
@@ -66,8 +71,8 @@ export interface RequestFilter {
 }
 
 export interface SimulatorAdmin {
-  addOffer(publisherId: string, offerId: string, scenario?: Partial<OfferScenario>): void;
-  setScenario(publisherId: string, offerId: string, scenario: Partial<OfferScenario>): void;
+  addOffer(publisherId: string, offerId: string, scenario?: ScenarioPatch): void;
+  setScenario(publisherId: string, offerId: string, scenario: ScenarioPatch): void;
   /** Added: the offer's current scenario (counters show what is left). */
   getScenario(publisherId: string, offerId: string): OfferScenario;
   requests(filter?: RequestFilter): RecordedRequest[];
@@ -86,7 +91,7 @@ export interface SimulatorOptions {
   /** Seed the four sample offers. Default true. */
   seed?: boolean;
   /** Scenario defaults for every offer (seeded and added). */
-  defaults?: Partial<OfferScenario>;
+  defaults?: ScenarioPatch;
   /** Added: the clock (ms since epoch). Default Date.now. */
   now?: () => number;
 }
