@@ -21,7 +21,9 @@ const scenarioPatchSchema = z.strictObject({
     .strictObject({ count: count.optional(), phase: z.enum(['before', 'after']).optional() })
     .optional(),
   neverEnds: z.boolean().optional(),
-  locationHeader: z.enum(['location-relative', 'operation-location-absolute', 'both', 'hostile']).optional(),
+  locationHeader: z
+    .enum(['location-relative', 'operation-location-absolute', 'both', 'hostile', 'location-legacy'])
+    .optional(),
   statusSpelling: z.enum(['complete', 'completed']).optional(),
   conflictStatus: z.number().int().min(400).max(599).optional(),
   cancelDelayMs: count.optional(),

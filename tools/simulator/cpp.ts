@@ -239,6 +239,11 @@ function operationPath(op: CppOperation): string {
   return `/api/publishers/${encodeURIComponent(op.publisherId)}/offers/${encodeURIComponent(op.offerId)}/operations/${op.id}`;
 }
 
+/** The non-migrated operation id form (reference 1.10), used by the `location-legacy` scenario. */
+export function legacyOperationId(op: CppOperation): string {
+  return `${op.publisherId}$${op.offerId}$${op.publishingVersion}$production`;
+}
+
 /** The operation URL header(s) the scenario asks for (reference 1.10). */
 function operationUrlHeaders(op: CppOperation, offer: OfferState, ctx: ApiContext): Record<string, string> {
   const relative = `${operationPath(op)}?api-version=${CPP_API_VERSION}`;
@@ -248,6 +253,10 @@ function operationUrlHeaders(op: CppOperation, offer: OfferState, ctx: ApiContex
   switch (offer.scenario.locationHeader) {
     case 'location-relative':
       headers['Location'] = relative;
+      break;
+    case 'location-legacy':
+      headers['Location'] =
+        op.kind === 'goLive' ? `/api/operations/${legacyOperationId(op)}?api-version=${CPP_API_VERSION}` : relative;
       break;
     case 'operation-location-absolute':
       headers['Operation-Location'] = absolute;
@@ -309,6 +318,10 @@ function cancel(offer: OfferState, _p: Record<string, string>, req: SimRequest, 
 function getOperation(offer: OfferState, params: Record<string, string>, _r: SimRequest, ctx: ApiContext) {
   const op = offer.operations.find((o) => o.id.toLowerCase() === params['operationId']?.toLowerCase());
   if (!op) return error(404, 'NotFound', `Operation '${params['operationId']}' was not found for this offer.`);
+  return operationResponse(op, offer, ctx);
+}
+
+function operationResponse(op: CppOperation, offer: OfferState, ctx: ApiContext): SimResponse {
   const now = ctx.state.now();
   const retryAfter = offer.scenario.operationRetryAfterSeconds;
   const running = !isTerminal(phaseAt(op, now).phase);
@@ -353,6 +366,16 @@ const fixed = (response: SimResponse, ids: { publisherId?: string; offerId?: str
   respond: () => response,
 });
 
+/** `GET /api/operations/{publisherId}${offerId}${version}$production`: a go-live named in the non-migrated form. */
+function legacyOperation(legacyId: string, ctx: ApiContext): Routed {
+  const [publisherId, offerId, version] = legacyId.split('$');
+  const ids = { ...(publisherId ? { publisherId } : {}), ...(offerId ? { offerId } : {}) };
+  const offer = publisherId && offerId ? ctx.state.getOffer(publisherId, offerId) : undefined;
+  const op = offer?.operations.find((o) => o.kind === 'goLive' && String(o.publishingVersion) === version);
+  if (!offer || !op) return fixed(error(404, 'NotFound', `Operation '${legacyId}' was not found.`), ids);
+  return { api: 'cpp', ...ids, offer, respond: () => operationResponse(op, offer, ctx) };
+}
+
 /** Routes a request under `/api/`: token, api-version, route, publisher and offer checks, in that order. */
 export const cppApi: ApiModule = (req, ctx) => {
   const segments = req.segments.slice(1);
@@ -370,6 +393,9 @@ export const cppApi: ApiModule = (req, ctx) => {
   }
   if (req.query.get('api-version') !== CPP_API_VERSION) {
     return fixed(error(400, 'InvalidAPIVersion', `Invalid api version. Allowed values are [${CPP_API_VERSION}]`), ids);
+  }
+  if (segments.length === 2 && segments[0] === 'operations' && req.method === 'GET') {
+    return legacyOperation(segments[1] as string, ctx);
   }
   if (segments.length === 3 && segments[0] === 'publishers' && segments[2] === 'offers' && req.method === 'GET') {
     const publisherId = segments[1] as string;

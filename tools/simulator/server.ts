@@ -143,9 +143,7 @@ function originUrl(host: string, port: number): string {
  * Starts the simulator: the primary origin on `options.port` (0 = a free port) and the other origin on a free port.
  * @throws PortInUseError when the primary port is taken.
  */
-export async function startSimulator(
-  options: SimulatorOptions & { otherOriginPort?: number } = {},
-): Promise<RunningSimulator> {
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const state = new SimulatorState({
     seed: options.seed ?? true,
@@ -195,7 +193,12 @@ export async function startSimulator(
       if (fault.kind === 'throttle') response = faultResponse(routed.api, 'throttle', fault.retryAfterSeconds);
       if (fault.kind === 'serverError') response = faultResponse(routed.api, 'serverError', fault.status);
     }
-    response ??= routed.respond();
+    try {
+      response ??= routed.respond();
+    } catch (e) {
+      entry.status = 500;
+      throw e;
+    }
     if (resetAfter) {
       entry.connectionReset = 'after';
       req.socket.destroy();

@@ -23,8 +23,12 @@ export interface OfferScenario {
   resetConnections: { count: number; phase: 'before' | 'after' };
   /** The operation stays running forever. */
   neverEnds: boolean;
-  /** How the go-live (and cancel) answer names the operation URL. */
-  locationHeader: 'location-relative' | 'operation-location-absolute' | 'both' | 'hostile';
+  /**
+   * How the go-live (and cancel) answer names the operation URL. Added: `location-legacy` = relative `Location` in
+   * the non-migrated form `/api/operations/{publisherId}${offerId}${version}$production?api-version=...` (go-live
+   * only; a cancel then answers in the default form).
+   */
+  locationHeader: 'location-relative' | 'operation-location-absolute' | 'both' | 'hostile' | 'location-legacy';
   /** The wire string of a finished operation. Default `complete`. */
   statusSpelling: 'complete' | 'completed';
   /** The answer to a go-live while an operation runs. Default 409 (not documented by the partner API). */
@@ -94,6 +98,8 @@ export interface SimulatorOptions {
   defaults?: ScenarioPatch;
   /** Added: the clock (ms since epoch). Default Date.now. */
   now?: () => number;
+  /** Added: the other origin's port. Default 0 (a free port). */
+  otherOriginPort?: number;
 }
 
 export interface RunningSimulator {

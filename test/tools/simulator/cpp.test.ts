@@ -92,6 +92,22 @@ describe('simulator: Cloud Partner Portal API', () => {
       expect(hostile.headers.get('operation-location')).toBe(hostile.headers.get('location'));
     });
 
+    it('sends the non-migrated legacy Location form, which reads the same operation', async () => {
+      sim.admin.setScenario(P, O, { locationHeader: 'location-legacy', durationMs: 100 });
+      const res = await call(sim, `${offerPath(P, O, '/golive')}?${VERSION}`, { method: 'POST' });
+      expect(res.headers.get('location')).toBe(`/api/operations/contoso$contoso-vm-offer$2$production?${VERSION}`);
+      const url = new URL(res.headers.get('location')!, sim.url).toString();
+      const seen = await pollUntil(
+        () => readJson(sim, url),
+        (op) => isTerminalStatus(op.status),
+      );
+      expect(seen[seen.length - 1].status).toBe('complete');
+      const listed = await readJson(sim, `${offerPath(P, O, '/submissions/')}?${VERSION}`);
+      expect(seen[0].id).toBe(listed[0].id);
+      expect((await call(sim, `/api/operations/contoso$contoso-vm-offer$9$production?${VERSION}`)).status).toBe(404);
+      expect((await call(sim, `/api/operations/contoso$contoso-vm-offer$2$production`)).status).toBe(400);
+    });
+
     it('sends Retry-After on the 202 and on running reads when the scenario sets operationRetryAfterSeconds', async () => {
       sim.admin.setScenario(P, O, { operationRetryAfterSeconds: 7 });
       const res = await call(sim, `${offerPath(P, O, '/golive')}?${VERSION}`, { method: 'POST' });
