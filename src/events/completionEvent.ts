@@ -1,0 +1,135 @@
+import type { RejectedRecord } from '../golive/request';
+import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
+import type { RunError, RunOutput, RunStep } from '../golive/types';
+import type { PartnerApiKind } from '../partner/types';
+import type { CompletionEventType } from './names';
+
+/**
+ * Completion events on `golive-events`: CloudEvents 1.0 structured JSON (one JSON object per queue message).
+ * The id is derived from the run id (or the rejected message id), so a replay or redelivery that publishes again
+ * sends the same id and consumers can drop the copy.
+ */
+
+export interface CloudEvent<T> {
+  specversion: '1.0';
+  type: CompletionEventType;
+  source: string;
+  id: string;
+  time: string;
+  datacontenttype: 'application/json';
+  subject?: string;
+  data: T;
+}
+
+export interface CompletionData {
+  publisherId: string;
+  offerId: string;
+  api: PartnerApiKind;
+  productId?: string;
+  requestIds: string[];
+  runId: string;
+  operationId: string | null;
+  operationStatus: string | null;
+  outcome: RunOutput['outcome'];
+  startedAt: string;
+  completedAt: string;
+  durationSeconds: number;
+  pollCount: number;
+  steps: RunStep[];
+  error: RunError | null;
+  warnings: string[];
+}
+
+export interface RejectedData {
+  outcome: 'rejected';
+  messageId: string;
+  reason: string;
+  rejectedAt: string;
+  publisherId: string | null;
+  offerId: string | null;
+  requestId: string | null;
+  /** The first 2,000 characters of the message; the whole text is on `golive-rejected`. */
+  originalText: string;
+}
+
+export const REJECTED_TEXT_IN_EVENT = 2_000;
+
+export function offerSource(publisherId: string, offerId: string): string {
+  return `/publishers/${publisherId}/offers/${offerId}`;
+}
+
+/** Source of a rejected message whose publisher/offer could not be read. */
+export const INTAKE_SOURCE = '/golive/requests';
+
+export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionData> {
+  const { target } = output;
+  const data: CompletionData = {
+    publisherId: target.publisherId,
+    offerId: target.offerId,
+    api: target.api,
+    requestIds: output.requestIds,
+    runId: output.runId,
+    operationId: output.operationId ?? null,
+    operationStatus: output.operationStatus ?? null,
+    outcome: output.outcome,
+    startedAt: output.startedAt,
+    completedAt: output.completedAt,
+    durationSeconds: output.durationSeconds,
+    pollCount: output.pollCount,
+    steps: output.steps,
+    error: output.error ?? null,
+    warnings: output.warnings,
+  };
+  if (target.productId !== undefined) data.productId = target.productId;
+  return {
+    specversion: '1.0',
+    type: `golive.${output.outcome}`,
+    source: offerSource(target.publisherId, target.offerId),
+    id: output.eventId,
+    time: output.completedAt,
+    datacontenttype: 'application/json',
+    subject: output.runId,
+    data,
+  };
+}
+
+export function buildRejectedEvent(record: RejectedRecord, parsed: unknown): CloudEvent<RejectedData> {
+  const fields = readableFields(parsed);
+  const data: RejectedData = {
+    outcome: 'rejected',
+    messageId: record.messageId,
+    reason: record.reason,
+    rejectedAt: record.rejectedAt,
+    publisherId: fields.publisherId ?? null,
+    offerId: fields.offerId ?? null,
+    requestId: fields.requestId ?? null,
+    originalText: record.originalText.slice(0, REJECTED_TEXT_IN_EVENT),
+  };
+  return {
+    specversion: '1.0',
+    type: 'golive.rejected',
+    source:
+      fields.publisherId !== undefined && fields.offerId !== undefined
+        ? offerSource(fields.publisherId, fields.offerId)
+        : INTAKE_SOURCE,
+    id: `golive-rejected-${record.messageId}`,
+    time: record.rejectedAt,
+    datacontenttype: 'application/json',
+    data,
+  };
+}
+
+/** publisherId/offerId/requestId of an invalid message, where they are there and well-formed. */
+function readableFields(parsed: unknown): { publisherId?: string; offerId?: string; requestId?: string } {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+  const own = (key: string): unknown =>
+    Object.prototype.hasOwnProperty.call(parsed, key) ? (parsed as Record<string, unknown>)[key] : undefined;
+  const result: { publisherId?: string; offerId?: string; requestId?: string } = {};
+  const pub = own('publisherId');
+  const offer = own('offerId');
+  const req = own('requestId');
+  if (typeof pub === 'string' && ID_PATTERN.test(pub)) result.publisherId = pub;
+  if (typeof offer === 'string' && ID_PATTERN.test(offer)) result.offerId = offer;
+  if (typeof req === 'string' && REQUEST_ID_PATTERN.test(req)) result.requestId = req;
+  return result;
+}

@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+
+import {
+  DIMENSIONS,
+  DURATION_METRIC,
+  PARTNER_API_ERROR_EVENT,
+  POLL_COUNT_METRIC,
+  REQUEST_REJECTED_EVENT,
+  STATE_CHANGED_EVENT,
+} from './names';
+
+/**
+ * Application Insights custom events and metrics of the go-live workflow, sent from activities and intake
+ * (never from the orchestrator, which replays). Sent through the `applicationinsights` package only when
+ * `APPLICATIONINSIGHTS_CONNECTION_STRING` is set; otherwise a no-op sink. Properties are built from ids, states
+ * and error codes only: never a token, never a partner error body.
+ */
+
+export type Dimension = (typeof DIMENSIONS)[number];
+export type Dimensions = Partial<Record<Dimension, string>>;
+
+export interface TelemetrySink {
+  trackEvent(name: string, properties: Record<string, string>): void;
+  trackMetric(name: string, value: number, properties: Record<string, string>): void;
+}
+
+export const noopTelemetrySink: TelemetrySink = {
+  trackEvent: () => undefined,
+  trackMetric: () => undefined,
+};
+
+/** Collects what was sent, for tests. */
+export class MemoryTelemetrySink implements TelemetrySink {
+  readonly events: { name: string; properties: Record<string, string> }[] = [];
+  readonly metrics: { name: string; value: number; properties: Record<string, string> }[] = [];
+  trackEvent(name: string, properties: Record<string, string>): void {
+    this.events.push({ name, properties });
+  }
+  trackMetric(name: string, value: number, properties: Record<string, string>): void {
+    this.metrics.push({ name, value, properties });
+  }
+}
+
+interface AppInsightsModule {
+  TelemetryClient: new (connectionString: string) => {
+    trackEvent(t: { name: string; properties?: Record<string, string> }): void;
+    trackMetric(t: { name: string; value: number; properties?: Record<string, string> }): void;
+  };
+}
+
+/** The Application Insights sink, or the no-op sink when no connection string is set. */
+export function createTelemetrySink(connectionString: string | undefined): TelemetrySink {
+  if (!connectionString) return noopTelemetrySink;
+  // Loaded only when configured: the package starts OpenTelemetry exporters on load.
+  const appInsights = createRequire(__filename)('applicationinsights') as AppInsightsModule;
+  const client = new appInsights.TelemetryClient(connectionString);
+  return {
+    trackEvent: (name, properties) => client.trackEvent({ name, properties }),
+    trackMetric: (name, value, properties) => client.trackMetric({ name, value, properties }),
+  };
+}
+
+/** The workflow's telemetry vocabulary (names from `names.ts`). */
+export class GoLiveTelemetry {
+  constructor(private readonly sink: TelemetrySink) {}
+
+  /** `GoLiveStateChanged`: one per run state change. */
+  stateChanged(dimensions: Dimensions, previousState: string | undefined): void {
+    const properties = pick(dimensions);
+    if (previousState !== undefined) properties.previousState = previousState;
+    this.safe(() => this.sink.trackEvent(STATE_CHANGED_EVENT, properties));
+  }
+
+  /** The run ended: its final state change plus `GoLiveDurationSeconds` and `GoLivePollCount`. */
+  completed(dimensions: Dimensions, durationSeconds: number, pollCount: number, errorCode?: string): void {
+    const properties = pick(dimensions);
+    if (errorCode !== undefined) properties.errorCode = errorCode;
+    this.safe(() => {
+      this.sink.trackEvent(STATE_CHANGED_EVENT, properties);
+      this.sink.trackMetric(DURATION_METRIC, durationSeconds, pick(dimensions));
+      this.sink.trackMetric(POLL_COUNT_METRIC, pollCount, pick(dimensions));
+    });
+  }
+
+  rejected(reason: string, messageId: string, dimensions: Dimensions = {}): void {
+    const properties = { ...pick(dimensions), reason: reason.slice(0, 500), messageId, outcome: 'rejected' };
+    this.safe(() => this.sink.trackEvent(REQUEST_REJECTED_EVENT, properties));
+  }
+
+  partnerApiError(dimensions: Dimensions, code: string, statusCode: number | undefined, activity: string): void {
+    const properties: Record<string, string> = { ...pick(dimensions), errorCode: code, activity };
+    if (statusCode !== undefined) properties.statusCode = String(statusCode);
+    this.safe(() => this.sink.trackEvent(PARTNER_API_ERROR_EVENT, properties));
+  }
+
+  /** Telemetry never breaks the workflow. */
+  private safe(send: () => void): void {
+    try {
+      send();
+    } catch {
+      // ignored: telemetry is best effort
+    }
+  }
+}
+
+function pick(dimensions: Dimensions): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const key of DIMENSIONS) {
+    const value = dimensions[key];
+    if (value !== undefined && value !== '') properties[key] = value;
+  }
+  return properties;
+}

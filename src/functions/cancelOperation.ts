@@ -1,0 +1,10 @@
+import * as df from 'durable-functions';
+
+import { cancelOperation } from '../golive/activities';
+import { ACTIVITY, type CancelOperationInput } from '../golive/types';
+import { activityDeps } from './shared';
+
+/** Activity: cancels the offer's go-live operation at the partner API. */
+df.app.activity(ACTIVITY.cancelOperation, {
+  handler: (input: CancelOperationInput) => cancelOperation(input, activityDeps()),
+});

@@ -1,0 +1,10 @@
+import * as df from 'durable-functions';
+
+import { findRunningOperation } from '../golive/activities';
+import { ACTIVITY, type FindRunningOperationInput } from '../golive/types';
+import { activityDeps } from './shared';
+
+/** Activity: the offer's running go-live operation, to resolve an unknown Go Live outcome. */
+df.app.activity(ACTIVITY.findRunningOperation, {
+  handler: (input: FindRunningOperationInput) => findRunningOperation(input, activityDeps()),
+});

@@ -1,0 +1,39 @@
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+
+import { getConfig } from '../config';
+import { intake, queueMessage } from '../golive/intake';
+import { runSettingsFrom } from '../golive/settings';
+import type { RunClient } from '../golive/starter';
+import { eventsQueueOutput, goLiveTelemetry, rejectedQueueOutput, runClient } from './shared';
+
+/** Queue trigger on `golive-requests`: validate, then start or join the offer's run (see `golive/intake.ts`). */
+export async function goLiveRequestsHandler(message: unknown, client: RunClient, context: InvocationContext) {
+  const config = getConfig();
+  const { text, messageId } = queueMessage(message, context.triggerMetadata, context.invocationId);
+  const result = await intake(text, messageId, {
+    client,
+    settings: runSettingsFrom(config.golive),
+    defaultApi: config.golive.defaultApi,
+    log: (m) => context.log(m),
+  });
+  if (result.kind === 'rejected') {
+    context.extraOutputs.set(rejectedQueueOutput, JSON.stringify(result.record));
+    context.extraOutputs.set(eventsQueueOutput, JSON.stringify(result.event));
+    const { publisherId, offerId } = result.event.data;
+    goLiveTelemetry().rejected(result.record.reason, messageId, {
+      ...(publisherId ? { publisherId } : {}),
+      ...(offerId ? { offerId } : {}),
+    });
+    context.warn(`request ${messageId} rejected: ${result.record.reason}`);
+    return;
+  }
+  context.log(`request ${result.request.requestId}: ${result.outcome.kind} (${result.outcome.instanceId})`);
+}
+
+df.app.client.storageQueue('goLiveRequests', {
+  queueName: getConfig().golive.requestsQueue,
+  connection: 'AzureWebJobsStorage',
+  extraOutputs: [rejectedQueueOutput, eventsQueueOutput],
+  handler: (message, client, context) => goLiveRequestsHandler(message, runClient(client), context),
+});

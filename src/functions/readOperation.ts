@@ -1,0 +1,10 @@
+import * as df from 'durable-functions';
+
+import { readOperation } from '../golive/activities';
+import { ACTIVITY, type ReadOperationInput } from '../golive/types';
+import { activityDeps } from './shared';
+
+/** Activity: one read of the go-live operation. */
+df.app.activity(ACTIVITY.readOperation, {
+  handler: (input: ReadOperationInput) => readOperation(input, activityDeps()),
+});

@@ -1,0 +1,10 @@
+import * as df from 'durable-functions';
+
+import { submitGoLive } from '../golive/activities';
+import { ACTIVITY, type SubmitGoLiveInput } from '../golive/types';
+import { activityDeps } from './shared';
+
+/** Activity: Go Live, unless a go-live already runs for the offer. */
+df.app.activity(ACTIVITY.submitGoLive, {
+  handler: (input: SubmitGoLiveInput) => submitGoLive(input, activityDeps()),
+});

@@ -1,0 +1,399 @@
+import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
+
+import { operationError, outcomeOfOperation } from './outcome';
+import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
+import { isValidJoin, mergeRequest } from './requests';
+import { completionEventId } from './runIdentity';
+import {
+  ACTIVITY,
+  type CancelOperationInput,
+  type CancelOperationResult,
+  type FindRunningOperationInput,
+  type FindRunningOperationResult,
+  type PublishCompletionInput,
+  type ReadOperationInput,
+  type ReadOperationResult,
+  RUN_EVENT,
+  type RunCustomStatus,
+  type RunError,
+  type RunInput,
+  type RunOutcome,
+  type RunOutput,
+  type RunProgress,
+  type RunRequest,
+  type SubmitGoLiveInput,
+  type SubmitGoLiveResult,
+} from './types';
+
+/**
+ * The go-live run: the monitor pattern over `context.df` only.
+ *
+ * submit Go Live (activity) -> loop { durable timer (raced with `cancel` and `requestJoined` events) -> read the
+ * operation (activity) -> custom status } -> one completion event (activity) -> output.
+ *
+ * Deterministic: every time comes from `currentUtcDateTime`, every setting from the input, all I/O from
+ * activities; logs only when not replaying. `continueAsNew` every `pollsPerHistory` reads keeps history bounded.
+ *
+ * External events: a `waitForExternalEvent` task that lost a `Task.any` stays open in the SDK and takes the next
+ * event of its name (the SDK hands an event to the newest open waiter, and buffers it only when none is open).
+ * So every waiter this generation created is kept and scanned after each step: no joined request or cancel is
+ * missed, whichever waiter took it.
+ */
+
+export const MAX_WARNINGS = 10;
+export const MAX_PUBLISH_ATTEMPTS = 5;
+
+type PhaseEnd = { outcome: RunOutcome; error?: RunError } | { continued: true };
+
+export function* goLiveOrchestration(context: OrchestrationContext): Generator<Task, RunOutput | undefined, unknown> {
+  const df = context.df;
+  const input = df.getInput<RunInput>();
+  const { settings, target, runId } = input;
+  const deadline = new Date(input.deadlineAt);
+  const progress: RunProgress = input.progress
+    ? { ...input.progress, steps: [...input.progress.steps], warnings: [...input.progress.warnings] }
+    : { state: 'submitting', steps: [], pollCount: 0, readErrors: 0, warnings: [], generation: 0 };
+  const requests: RunRequest[] = [...input.requests];
+
+  const joinWaiters: Task[] = [];
+  const cancelWaiters: Task[] = [];
+  const taken = new Set<Task>();
+  let cancelRequested = false;
+  let pollsThisGeneration = 0;
+
+  const now = (): Date => df.currentUtcDateTime;
+  const log = (message: string): void => {
+    if (!df.isReplaying) context.log(`[golive ${target.publisherId}/${target.offerId} run ${runId}] ${message}`);
+  };
+  const warn = (warning: string): void => {
+    if (!progress.warnings.includes(warning)) {
+      progress.warnings.push(warning);
+      if (progress.warnings.length > MAX_WARNINGS) progress.warnings.shift();
+    }
+  };
+  const publishStatus = (): void => {
+    const status: RunCustomStatus = {
+      runId,
+      api: target.api,
+      state: progress.state,
+      steps: progress.steps,
+      pollCount: progress.pollCount,
+      requestIds: requests.map((r) => r.requestId),
+      startedAt: input.startedAt,
+      deadlineAt: input.deadlineAt,
+      warnings: progress.warnings,
+    };
+    if (progress.operationId !== undefined) status.operationId = progress.operationId;
+    if (progress.operationStatus !== undefined) status.operationStatus = progress.operationStatus;
+    if (progress.progressPercentage !== undefined) status.progressPercentage = progress.progressPercentage;
+    if (progress.lastCheckedAt !== undefined) status.lastCheckedAt = progress.lastCheckedAt;
+    if (progress.nextCheckAt !== undefined) status.nextCheckAt = progress.nextCheckAt;
+    df.setCustomStatus(status);
+  };
+
+  /** Records every joined request and cancel that any waiter of this generation took. */
+  const collectEvents = (): void => {
+    let changed = false;
+    for (const waiter of joinWaiters) {
+      if (waiter.isCompleted && !taken.has(waiter)) {
+        taken.add(waiter);
+        if (isValidJoin(waiter.result) && mergeRequest(requests, waiter.result)) {
+          log(`request ${waiter.result.requestId} joined the run`);
+          changed = true;
+        }
+      }
+    }
+    for (const waiter of cancelWaiters) {
+      if (waiter.isCompleted && !taken.has(waiter)) {
+        taken.add(waiter);
+        if (!cancelRequested) log('cancel requested');
+        cancelRequested = true;
+      }
+    }
+    if (changed) publishStatus();
+  };
+
+  function* activity<T>(name: string, activityInput: unknown): Generator<Task, T, unknown> {
+    try {
+      return (yield df.callActivity(name, activityInput)) as T;
+    } finally {
+      collectEvents();
+    }
+  }
+
+  /** Waits until `fireAt` (a durable timer), recording joined requests; returns early on cancel. */
+  function* waitUntil(fireAt: Date): Generator<Task, 'fired' | 'cancel', unknown> {
+    for (;;) {
+      collectEvents();
+      if (cancelRequested) return 'cancel';
+      if (fireAt.getTime() <= now().getTime()) return 'fired';
+      const timer: TimerTask = df.createTimer(fireAt);
+      const cancel = df.waitForExternalEvent(RUN_EVENT.cancel);
+      const join = df.waitForExternalEvent(RUN_EVENT.requestJoined);
+      cancelWaiters.push(cancel);
+      joinWaiters.push(join);
+      const winner = yield df.Task.any([timer, cancel, join]);
+      if (winner === timer) {
+        collectEvents();
+        return cancelRequested ? 'cancel' : 'fired';
+      }
+      timer.cancel();
+    }
+  }
+
+  function* submitPhase(): Generator<Task, PhaseEnd | undefined, unknown> {
+    let lastError: RunError | undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (now().getTime() >= deadline.getTime()) return timedOut();
+      progress.state = 'submitting';
+      publishStatus();
+      const submitInput: SubmitGoLiveInput = { runId, target, attempt };
+      let result: SubmitGoLiveResult;
+      try {
+        result = yield* activity<SubmitGoLiveResult>(ACTIVITY.submitGoLive, submitInput);
+      } catch (e) {
+        // The activity itself failed: the Go Live may or may not have been sent.
+        result = { kind: 'outcomeUnknown', error: activityFailure(e) };
+      }
+      let retryAfterSeconds: number | undefined;
+      switch (result.kind) {
+        case 'accepted': {
+          attach(result.operationId, result.operationUrl, false);
+          log(`Go Live accepted, operation ${result.operationId}`);
+          const delay = nextPollDelaySeconds({
+            retryAfterSeconds: result.retryAfterSeconds,
+            consecutiveErrors: 0,
+            intervalSeconds: settings.pollIntervalSeconds,
+            maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+          });
+          progress.nextCheckAt = nextCheckTime(now(), delay, deadline).toISOString();
+          return undefined;
+        }
+        case 'attached':
+          attach(result.operationId, result.operationUrl, true);
+          progress.operationStatus = result.rawStatus;
+          log(`attached to running operation ${result.operationId}`);
+          return undefined;
+        case 'rejected':
+          log(`Go Live rejected: ${result.error.code} ${result.error.message}`);
+          return { outcome: 'failed', error: result.error };
+        case 'outcomeUnknown': {
+          lastError = result.error;
+          warn(`Go Live outcome unknown on attempt ${attempt}; looked for a running operation`);
+          const findInput: FindRunningOperationInput = { runId, target };
+          let found: FindRunningOperationResult;
+          try {
+            found = yield* activity<FindRunningOperationResult>(ACTIVITY.findRunningOperation, findInput);
+          } catch (e) {
+            found = { kind: 'error', error: activityFailure(e) };
+          }
+          if (found.kind === 'found') {
+            attach(found.operationId, found.operationUrl, true);
+            progress.operationStatus = found.rawStatus;
+            log(`outcome unknown resolved: attached to operation ${found.operationId}`);
+            return undefined;
+          }
+          if (found.kind === 'error') retryAfterSeconds = found.retryAfterSeconds;
+          break;
+        }
+        case 'transient':
+          lastError = result.error;
+          retryAfterSeconds = result.retryAfterSeconds;
+          break;
+      }
+      if (attempt >= settings.maxSubmitAttempts) {
+        const error: RunError = lastError
+          ? { ...lastError, message: `Go Live not accepted after ${attempt} attempts: ${lastError.message}` }
+          : { code: 'SubmitFailed', message: `Go Live not accepted after ${attempt} attempts` };
+        return { outcome: 'failed', error };
+      }
+      const delay = submitRetryDelaySeconds({
+        attempt,
+        retryAfterSeconds,
+        intervalSeconds: settings.pollIntervalSeconds,
+        maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+      });
+      const fireAt = nextCheckTime(now(), delay, deadline);
+      progress.nextCheckAt = fireAt.toISOString();
+      publishStatus();
+      if ((yield* waitUntil(fireAt)) === 'cancel') return { outcome: 'canceled' };
+    }
+  }
+
+  function* pollPhase(): Generator<Task, PhaseEnd, unknown> {
+    for (;;) {
+      collectEvents();
+      if (cancelRequested) return yield* cancelPhase();
+      if (now().getTime() >= deadline.getTime()) return timedOut();
+      progress.state = 'polling';
+      publishStatus();
+      const fireAt = progress.nextCheckAt ? new Date(progress.nextCheckAt) : now();
+      const waited = yield* waitUntil(fireAt.getTime() > deadline.getTime() ? deadline : fireAt);
+      if (waited === 'cancel') return yield* cancelPhase();
+      if (now().getTime() >= deadline.getTime()) return timedOut();
+
+      const readInput: ReadOperationInput = {
+        runId,
+        target,
+        operationUrl: progress.operationUrl ?? '',
+        previousState: progress.state,
+      };
+      let read: ReadOperationResult;
+      try {
+        read = yield* activity<ReadOperationResult>(ACTIVITY.readOperation, readInput);
+      } catch (e) {
+        read = { kind: 'transient', error: activityFailure(e) };
+      }
+      progress.pollCount += 1;
+      pollsThisGeneration += 1;
+      progress.lastCheckedAt = now().toISOString();
+      let delay: number;
+      if (read.kind === 'status') {
+        progress.readErrors = 0;
+        progress.operationStatus = read.rawStatus;
+        progress.steps = read.steps;
+        if (read.progressPercentage !== undefined) progress.progressPercentage = read.progressPercentage;
+        if (read.state === 'unknown') warn(`unknown operation status "${read.rawStatus}" (treated as running)`);
+        const outcome = outcomeOfOperation(read.state);
+        if (outcome !== undefined) {
+          log(`operation ended ${read.rawStatus}`);
+          const error = operationError(outcome, read.rawStatus, read.errors);
+          return error ? { outcome, error } : { outcome };
+        }
+        delay = nextPollDelaySeconds({
+          retryAfterSeconds: read.retryAfterSeconds,
+          consecutiveErrors: 0,
+          intervalSeconds: settings.pollIntervalSeconds,
+          maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+        });
+      } else if (read.kind === 'transient') {
+        progress.readErrors += 1;
+        warn(`transient error reading the operation: ${read.error.code}`);
+        delay = nextPollDelaySeconds({
+          retryAfterSeconds: read.retryAfterSeconds,
+          consecutiveErrors: progress.readErrors,
+          intervalSeconds: settings.pollIntervalSeconds,
+          maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+        });
+      } else {
+        log(`reading the operation failed: ${read.error.code}`);
+        return { outcome: 'failed', error: read.error };
+      }
+      progress.nextCheckAt = nextCheckTime(now(), delay, deadline).toISOString();
+      publishStatus();
+
+      if (pollsThisGeneration >= settings.pollsPerHistory) {
+        collectEvents();
+        const next: RunInput = {
+          ...input,
+          requests,
+          progress: { ...progress, generation: progress.generation + 1 },
+        };
+        log(`continuing as new after ${pollsThisGeneration} polls (generation ${progress.generation + 1})`);
+        df.continueAsNew(next);
+        return { continued: true };
+      }
+    }
+  }
+
+  function* cancelPhase(): Generator<Task, PhaseEnd, unknown> {
+    progress.state = 'canceling';
+    progress.nextCheckAt = undefined;
+    publishStatus();
+    if (progress.operationUrl === undefined) return { outcome: 'canceled' };
+    const cancelInput: CancelOperationInput = { runId, target, operationUrl: progress.operationUrl };
+    let result: CancelOperationResult;
+    try {
+      result = yield* activity<CancelOperationResult>(ACTIVITY.cancelOperation, cancelInput);
+    } catch (e) {
+      result = { kind: 'error', error: activityFailure(e) };
+    }
+    if (result.kind === 'error') {
+      warn('the partner API did not confirm the cancel; the operation may still run');
+      return { outcome: 'canceled', error: result.error };
+    }
+    return { outcome: 'canceled' };
+  }
+
+  function* complete(outcome: RunOutcome, error: RunError | undefined): Generator<Task, RunOutput, unknown> {
+    collectEvents();
+    progress.state = outcome;
+    progress.nextCheckAt = undefined;
+    publishStatus();
+    const completedAt = now();
+    const output: RunOutput = {
+      runId,
+      runNumber: input.runNumber,
+      target,
+      outcome,
+      steps: progress.steps,
+      pollCount: progress.pollCount,
+      requests,
+      requestIds: requests.map((r) => r.requestId),
+      startedAt: input.startedAt,
+      completedAt: completedAt.toISOString(),
+      durationSeconds: Math.max(0, Math.round((completedAt.getTime() - Date.parse(input.startedAt)) / 1000)),
+      warnings: progress.warnings,
+      eventId: completionEventId(runId),
+      previousRuns: input.previousRuns,
+    };
+    if (progress.operationId !== undefined) output.operationId = progress.operationId;
+    if (progress.operationStatus !== undefined) output.operationStatus = progress.operationStatus;
+    if (progress.progressPercentage !== undefined) output.progressPercentage = progress.progressPercentage;
+    if (error !== undefined) output.error = error;
+
+    const publishInput: PublishCompletionInput = { output };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        yield* activity<unknown>(ACTIVITY.publishCompletion, publishInput);
+        break;
+      } catch (e) {
+        if (attempt >= MAX_PUBLISH_ATTEMPTS) throw e;
+        log(`publishing the completion event failed (attempt ${attempt}); retrying`);
+        yield df.createTimer(new Date(now().getTime() + 5_000 * 2 ** (attempt - 1)));
+      }
+    }
+    log(`run ended ${outcome}`);
+    return output;
+  }
+
+  function attach(operationId: string, operationUrl: string, attached: boolean): void {
+    progress.operationId = operationId;
+    progress.operationUrl = operationUrl;
+    progress.state = 'polling';
+    if (attached) {
+      progress.attached = true;
+      progress.nextCheckAt = now().toISOString();
+    }
+  }
+
+  function timedOut(): PhaseEnd {
+    const operation = progress.operationId ? `operation ${progress.operationId} was left running` : 'no operation';
+    return {
+      outcome: 'timedOut',
+      error: {
+        code: 'DeadlineExceeded',
+        message: `no terminal status within ${settings.deadlineMinutes} minutes; ${operation}`,
+      },
+    };
+  }
+
+  // ---- the run ----
+  if (progress.generation === 0 && progress.pollCount === 0 && progress.operationUrl === undefined) {
+    log(`run started for requests ${requests.map((r) => r.requestId).join(', ')}`);
+  }
+  publishStatus();
+  let end: PhaseEnd;
+  try {
+    end = (progress.operationUrl === undefined ? yield* submitPhase() : undefined) ?? (yield* pollPhase());
+  } catch (e) {
+    end = { outcome: 'failed', error: { code: 'InternalError', message: activityFailure(e).message } };
+  }
+  if ('continued' in end) return undefined;
+  return yield* complete(end.outcome, end.error);
+}
+
+function activityFailure(e: unknown): RunError {
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'ActivityFailed', message: message.length > 1000 ? `${message.slice(0, 1000)}…` : message };
+}

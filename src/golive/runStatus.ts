@@ -1,0 +1,252 @@
+import { isRunInstanceId } from './runIdentity';
+import {
+  ORCHESTRATOR_NAME,
+  type RunCustomStatus,
+  type RunError,
+  type RunInput,
+  type RunOutput,
+  type RunRequest,
+  type RunStep,
+  type RunSummary,
+} from './types';
+
+/**
+ * Reading a run from its Durable instance status (input, custom status, output), for the starter's duplicate
+ * checks and for the HTTP status routes. Values in a status come from storage: everything is checked, nothing
+ * is trusted to have our shape.
+ */
+
+/** What the starter and the routes need of `DurableOrchestrationStatus`. */
+export interface InstanceStatus {
+  name?: string;
+  instanceId?: string;
+  runtimeStatus: string;
+  input?: unknown;
+  output?: unknown;
+  customStatus?: unknown;
+  createdTime?: Date | string;
+  lastUpdatedTime?: Date | string;
+}
+
+export const ACTIVE_RUNTIME_STATUSES = new Set(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
+
+export function isActive(status: InstanceStatus): boolean {
+  return ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus);
+}
+
+export const MAX_PREVIOUS_RUNS = 10;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asRunInput(v: unknown): RunInput | undefined {
+  return isObject(v) && typeof v.runId === 'string' && isObject(v.target) && Array.isArray(v.requests)
+    ? (v as unknown as RunInput)
+    : undefined;
+}
+
+function asRunOutput(v: unknown): RunOutput | undefined {
+  return isObject(v) && typeof v.runId === 'string' && typeof v.outcome === 'string' && Array.isArray(v.requestIds)
+    ? (v as unknown as RunOutput)
+    : undefined;
+}
+
+function asCustomStatus(v: unknown): RunCustomStatus | undefined {
+  return isObject(v) && typeof v.runId === 'string' && Array.isArray(v.requestIds)
+    ? (v as unknown as RunCustomStatus)
+    : undefined;
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Every request id the instance's current run has recorded (input, custom status, output). */
+export function recordedRequestIds(status: InstanceStatus): Set<string> {
+  const ids = new Set<string>();
+  const input = asRunInput(status.input);
+  for (const r of input?.requests ?? []) if (typeof r.requestId === 'string') ids.add(r.requestId);
+  for (const id of stringList(asCustomStatus(status.customStatus)?.requestIds)) ids.add(id);
+  for (const id of stringList(asRunOutput(status.output)?.requestIds)) ids.add(id);
+  return ids;
+}
+
+/** Whether a request id was handled by the instance's current run or one of the previous runs it carries. */
+export function requestSeen(status: InstanceStatus, requestId: string): boolean {
+  if (recordedRequestIds(status).has(requestId)) return true;
+  const previous = asRunOutput(status.output)?.previousRuns ?? asRunInput(status.input)?.previousRuns ?? [];
+  return previous.some((run) => stringList(run.requestIds).includes(requestId));
+}
+
+/** The finished run's summary plus the runs it carried: the previous runs list of the next run (newest first). */
+export function previousRunsAfter(status: InstanceStatus): { previousRuns: RunSummary[]; lastRunNumber: number } {
+  const output = asRunOutput(status.output);
+  const input = asRunInput(status.input);
+  if (output) {
+    const summary: RunSummary = {
+      runId: output.runId,
+      runNumber: output.runNumber,
+      outcome: output.outcome,
+      requestIds: output.requestIds,
+      startedAt: output.startedAt,
+      completedAt: output.completedAt,
+      pollCount: output.pollCount,
+    };
+    if (output.operationId !== undefined) summary.operationId = output.operationId;
+    if (output.error) {
+      summary.error = { code: output.error.code, message: output.error.message.slice(0, 500) };
+      if (output.error.statusCode !== undefined) summary.error.statusCode = output.error.statusCode;
+    }
+    return {
+      previousRuns: [summary, ...(output.previousRuns ?? [])].slice(0, MAX_PREVIOUS_RUNS),
+      lastRunNumber: output.runNumber,
+    };
+  }
+  if (input) {
+    // The orchestration failed or was terminated without our output: keep what its input says.
+    const summary: RunSummary = {
+      runId: input.runId,
+      runNumber: input.runNumber,
+      outcome: 'failed',
+      requestIds: input.requests.map((r) => r.requestId),
+      startedAt: input.startedAt,
+      completedAt: toIso(status.lastUpdatedTime) ?? input.startedAt,
+      pollCount: input?.progress?.pollCount ?? 0,
+      error: {
+        code: `Orchestration${status.runtimeStatus}`,
+        message: `the run's orchestration ${status.runtimeStatus}`,
+      },
+    };
+    if (input?.progress?.operationId !== undefined) summary.operationId = input.progress.operationId;
+    return {
+      previousRuns: [summary, ...(input.previousRuns ?? [])].slice(0, MAX_PREVIOUS_RUNS),
+      lastRunNumber: input.runNumber,
+    };
+  }
+  return { previousRuns: [], lastRunNumber: 0 };
+}
+
+/** The run as the HTTP routes show it. */
+export interface RunView {
+  publisherId: string;
+  offerId: string;
+  api: string;
+  productId?: string;
+  instanceId: string;
+  runId: string;
+  runNumber: number;
+  /** submitting, polling, canceling, succeeded, failed, canceled, timedOut; pending before the first step; terminated. */
+  state: string;
+  active: boolean;
+  runtimeStatus: string;
+  operationId: string | null;
+  operationStatus: string | null;
+  steps: RunStep[];
+  progressPercentage: number | null;
+  pollCount: number;
+  lastCheckedAt: string | null;
+  nextCheckAt: string | null;
+  outcome: string | null;
+  error: RunError | null;
+  requestIds: string[];
+  requests: RunRequest[];
+  startedAt: string | null;
+  deadlineAt: string | null;
+  completedAt: string | null;
+  durationSeconds: number | null;
+  warnings: string[];
+  createdTime: string | null;
+  lastUpdatedTime: string | null;
+  previousRuns: RunSummary[];
+}
+
+export function runView(status: InstanceStatus): RunView | undefined {
+  const input = asRunInput(status.input);
+  const output = asRunOutput(status.output);
+  const custom = asCustomStatus(status.customStatus);
+  const target = output?.target ?? input?.target;
+  const runId = output?.runId ?? custom?.runId ?? input?.runId;
+  if (!target || runId === undefined) return undefined;
+  const active = isActive(status);
+  const requests = output?.requests ?? input?.requests ?? [];
+  const requestIds = [...recordedRequestIds(status)];
+  let state: string;
+  if (output) state = output.outcome;
+  else if (status.runtimeStatus === 'Terminated') state = 'terminated';
+  else if (status.runtimeStatus === 'Failed' || status.runtimeStatus === 'Canceled') state = 'failed';
+  else
+    state = custom?.state ?? (status.runtimeStatus === 'Pending' ? 'pending' : (input?.progress?.state ?? 'pending'));
+
+  const view: RunView = {
+    publisherId: target.publisherId,
+    offerId: target.offerId,
+    api: target.api,
+    instanceId: status.instanceId ?? '',
+    runId,
+    runNumber: output?.runNumber ?? input?.runNumber ?? 0,
+    state,
+    active,
+    runtimeStatus: status.runtimeStatus,
+    operationId: output?.operationId ?? custom?.operationId ?? input?.progress?.operationId ?? null,
+    operationStatus: output?.operationStatus ?? custom?.operationStatus ?? input?.progress?.operationStatus ?? null,
+    steps: output?.steps ?? custom?.steps ?? input?.progress?.steps ?? [],
+    progressPercentage: output?.progressPercentage ?? custom?.progressPercentage ?? null,
+    pollCount: output?.pollCount ?? custom?.pollCount ?? input?.progress?.pollCount ?? 0,
+    lastCheckedAt: custom?.lastCheckedAt ?? input?.progress?.lastCheckedAt ?? null,
+    nextCheckAt: active ? (custom?.nextCheckAt ?? input?.progress?.nextCheckAt ?? null) : null,
+    outcome: output?.outcome ?? (active ? null : state),
+    error: output?.error ?? null,
+    requestIds,
+    requests: requests.filter((r) => requestIds.includes(r.requestId)),
+    startedAt: output?.startedAt ?? custom?.startedAt ?? input?.startedAt ?? null,
+    deadlineAt: custom?.deadlineAt ?? input?.deadlineAt ?? null,
+    completedAt: output?.completedAt ?? (active ? null : (toIso(status.lastUpdatedTime) ?? null)),
+    durationSeconds: output?.durationSeconds ?? null,
+    warnings: output?.warnings ?? custom?.warnings ?? [],
+    createdTime: toIso(status.createdTime) ?? null,
+    lastUpdatedTime: toIso(status.lastUpdatedTime) ?? null,
+    previousRuns: output?.previousRuns ?? input?.previousRuns ?? [],
+  };
+  if (target.productId !== undefined) view.productId = target.productId;
+  return view;
+}
+
+/** Whether a view lacks what only the instance input holds (listing may omit inputs). */
+export function needsInput(status: InstanceStatus): boolean {
+  return asRunInput(status.input) === undefined && asRunOutput(status.output) === undefined;
+}
+
+/** Whether a listed instance is a go-live run. */
+export function isRunStatus(status: InstanceStatus): boolean {
+  return (
+    (status.name === undefined || status.name === ORCHESTRATOR_NAME) &&
+    status.instanceId !== undefined &&
+    isRunInstanceId(status.instanceId)
+  );
+}
+
+/** `state` filter values of `GET /api/golive`: a run state, or `running` (any active run), `pending`, `terminated`. */
+export const STATE_FILTERS = [
+  'running',
+  'pending',
+  'submitting',
+  'polling',
+  'canceling',
+  'succeeded',
+  'failed',
+  'canceled',
+  'timedOut',
+  'terminated',
+] as const;
+export type StateFilter = (typeof STATE_FILTERS)[number];
+
+export function matchesState(view: RunView, filter: StateFilter): boolean {
+  return filter === 'running' ? view.active : view.state === filter;
+}
+
+function toIso(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

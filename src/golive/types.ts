@@ -1,0 +1,223 @@
+import type { PartnerApiKind } from '../partner/types';
+
+/**
+ * The go-live run's shapes: orchestration input (carried through `continueAsNew`), custom status, output, and
+ * the activities' inputs and results. Everything here is stored in orchestration history, so nothing here may
+ * ever hold a token.
+ */
+
+export const ORCHESTRATOR_NAME = 'goLiveOrchestrator';
+
+export const ACTIVITY = {
+  submitGoLive: 'submitGoLive',
+  readOperation: 'readOperation',
+  findRunningOperation: 'findRunningOperation',
+  cancelOperation: 'cancelOperation',
+  publishCompletion: 'publishCompletion',
+} as const;
+
+/** External events a run listens to. */
+export const RUN_EVENT = {
+  /** A second request for the same offer while the run is active: `{ requestId, requestedBy?, receivedAt }`. */
+  requestJoined: 'requestJoined',
+  /** Cancel the run: `{ requestedBy?, reason? }`. */
+  cancel: 'cancel',
+} as const;
+
+export type RunOutcome = 'succeeded' | 'failed' | 'canceled' | 'timedOut';
+
+/** `submitting` until the partner API accepted the Go Live; `polling` while the operation runs. */
+export type RunState = 'submitting' | 'polling' | 'canceling' | RunOutcome;
+
+export const RUN_STATES: readonly RunState[] = [
+  'submitting',
+  'polling',
+  'canceling',
+  'succeeded',
+  'failed',
+  'canceled',
+  'timedOut',
+];
+
+export interface RunTarget {
+  api: PartnerApiKind;
+  publisherId: string;
+  offerId: string;
+  productId?: string;
+}
+
+/** A request recorded on a run (the one that started it and every one that joined it). */
+export interface RunRequest {
+  requestId: string;
+  requestedBy?: string;
+  receivedAt: string;
+}
+
+/** Compact operation step, as the run reports it. */
+export interface RunStep {
+  name: string;
+  status: string;
+  progress?: number;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+  statusCode?: number;
+  body?: unknown;
+}
+
+/** A finished run, as later runs of the same offer carry it (bounded list, newest first). */
+export interface RunSummary {
+  runId: string;
+  runNumber: number;
+  outcome: RunOutcome;
+  operationId?: string;
+  requestIds: string[];
+  startedAt: string;
+  completedAt: string;
+  pollCount: number;
+  error?: { code: string; message: string; statusCode?: number };
+}
+
+/** Settings the orchestrator needs; read by the starter, never by the orchestrator. */
+export interface RunSettings {
+  pollIntervalSeconds: number;
+  pollMaxIntervalSeconds: number;
+  deadlineMinutes: number;
+  pollsPerHistory: number;
+  /** Attempts of the Go Live submit (transient errors and unresolved unknown outcomes together). */
+  maxSubmitAttempts: number;
+}
+
+/** Mutable progress of a run; carried whole through `continueAsNew`. */
+export interface RunProgress {
+  state: RunState;
+  operationId?: string;
+  operationUrl?: string;
+  operationStatus?: string;
+  steps: RunStep[];
+  progressPercentage?: number;
+  pollCount: number;
+  /** Consecutive transient read errors (drives the backoff). */
+  readErrors: number;
+  lastCheckedAt?: string;
+  nextCheckAt?: string;
+  /** `true` when the run attached to an operation it found running instead of starting one. */
+  attached?: boolean;
+  warnings: string[];
+  generation: number;
+}
+
+export interface RunInput {
+  runId: string;
+  runNumber: number;
+  target: RunTarget;
+  requests: RunRequest[];
+  startedAt: string;
+  deadlineAt: string;
+  settings: RunSettings;
+  previousRuns: RunSummary[];
+  /** Absent on the first generation; present after `continueAsNew`. */
+  progress?: RunProgress;
+}
+
+/** The run's custom status (what `GET /api/golive/{publisherId}/{offerId}` shows while it runs). */
+export interface RunCustomStatus {
+  runId: string;
+  api: PartnerApiKind;
+  state: RunState;
+  operationId?: string;
+  operationStatus?: string;
+  steps: RunStep[];
+  progressPercentage?: number;
+  pollCount: number;
+  lastCheckedAt?: string;
+  nextCheckAt?: string;
+  requestIds: string[];
+  startedAt: string;
+  deadlineAt: string;
+  warnings: string[];
+}
+
+/** The orchestration output. */
+export interface RunOutput {
+  runId: string;
+  runNumber: number;
+  target: RunTarget;
+  outcome: RunOutcome;
+  operationId?: string;
+  operationStatus?: string;
+  steps: RunStep[];
+  progressPercentage?: number;
+  pollCount: number;
+  requests: RunRequest[];
+  requestIds: string[];
+  startedAt: string;
+  completedAt: string;
+  durationSeconds: number;
+  error?: RunError;
+  warnings: string[];
+  eventId: string;
+  previousRuns: RunSummary[];
+}
+
+// ---- activity inputs and results ----
+
+export interface SubmitGoLiveInput {
+  runId: string;
+  target: RunTarget;
+  attempt: number;
+}
+
+export type SubmitGoLiveResult =
+  | { kind: 'accepted'; operationId: string; operationUrl: string; retryAfterSeconds?: number }
+  | { kind: 'attached'; operationId: string; operationUrl: string; rawStatus: string }
+  | { kind: 'outcomeUnknown'; error: RunError }
+  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
+  | { kind: 'rejected'; error: RunError };
+
+export interface FindRunningOperationInput {
+  runId: string;
+  target: RunTarget;
+}
+
+export type FindRunningOperationResult =
+  | { kind: 'found'; operationId: string; operationUrl: string; rawStatus: string }
+  | { kind: 'none' }
+  | { kind: 'error'; error: RunError; retryAfterSeconds?: number };
+
+export interface ReadOperationInput {
+  runId: string;
+  target: RunTarget;
+  operationUrl: string;
+  previousState: RunState;
+}
+
+export type ReadOperationResult =
+  | {
+      kind: 'status';
+      operationId: string;
+      rawStatus: string;
+      state: 'notStarted' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'unknown';
+      terminal: boolean;
+      steps: RunStep[];
+      progressPercentage?: number;
+      retryAfterSeconds?: number;
+      errors?: { code: string; message: string }[];
+    }
+  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
+  | { kind: 'permanent'; error: RunError };
+
+export interface CancelOperationInput {
+  runId: string;
+  target: RunTarget;
+  operationUrl?: string;
+  requestedBy?: string;
+}
+
+export type CancelOperationResult = { kind: 'canceled'; completed: boolean } | { kind: 'error'; error: RunError };
+
+export interface PublishCompletionInput {
+  output: RunOutput;
+}
