@@ -6,6 +6,7 @@
  * Durable entities (`entityTrigger`) are not implemented: an app that registers one is refused at start.
  */
 import type { BindingMetadata, HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../extension';
+import { realProcessEnv } from '../nodeModule';
 import { DurableEngine, type EngineSettings, parseTimeSpanMs } from './engine';
 import { type ClientUrls, DurableHttpApi, WEBHOOK_PREFIX } from './http';
 import { TaskHubStore } from './store';
@@ -133,8 +134,10 @@ export function createDurableExtension(options: DurableExtensionOptions = {}): D
       settings = { ...settingsFromHostJson(c.hostJson, options.hubName), ...options.settings };
       // The JS client rewrites management URL origins to http://localhost:7071 unless WEBSITE_HOSTNAME is set
       // (durable-functions getClient.js); name this host instead. rpcBaseUrl is never rewritten.
-      if (!process.env['WEBSITE_HOSTNAME'] || process.env['WEBSITE_HOSTNAME'].includes('0.0.0.0')) {
-        process.env['WEBSITE_HOSTNAME'] = new URL(c.baseUrl).host;
+      // The app sees Node's real process.env (a test runner may hand this module a copy).
+      for (const env of new Set([realProcessEnv(), process.env])) {
+        const current = env['WEBSITE_HOSTNAME'];
+        if (!current || current.includes('0.0.0.0')) env['WEBSITE_HOSTNAME'] = new URL(c.baseUrl).host;
       }
       const sp = rec(rec(rec(c.hostJson['extensions'])['durableTask'])['storageProvider']);
       const store = new TaskHubStore(c.storageConnectionString, settings.hubName, int(sp['partitionCount'], 4));

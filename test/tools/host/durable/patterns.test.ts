@@ -51,3 +51,265 @@ test('function chaining: three activities in order', async () => {
   expect(st.runtimeStatus).toBe('Completed');
   expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
 });
+
+test('fan-out/fan-in: 100 activities in parallel, results summed', async () => {
+  const st = await run('FanOut', 100);
+  expect(st.runtimeStatus).toBe('Completed');
+  expect(st.output).toBe(2 * ((99 * 100) / 2));
+  const h = await getStatus(base, st.instanceId, 'showHistory=true');
+  const events = h.body.historyEvents ?? [];
+  expect(events.filter((e) => e['EventType'] === 'TaskScheduled')).toHaveLength(100);
+  expect(events.filter((e) => e['EventType'] === 'TaskCompleted')).toHaveLength(100);
+});
+
+test('monitor: durable timers and continueAsNew keep one instance id and reset history', async () => {
+  const id = `monitor-${Date.now()}`;
+  const res = await startOrchestration(base, 'Monitor', { round: 0, rounds: 3, intervalMs: 300 }, id);
+  expect(res.status).toBe(202);
+  const seen = new Set<string>();
+  const st = await waitFor('monitor to complete', async () => {
+    const r = await getStatus(base, id);
+    seen.add(r.body.runtimeStatus);
+    return r.body.runtimeStatus === 'Completed' ? r.body : undefined;
+  });
+  expect(st.instanceId).toBe(id);
+  expect(st.output).toEqual({ rounds: 3, checks: [0, 2, 4] });
+  expect(st.input).toEqual({ round: 2, rounds: 3, intervalMs: 300, checks: [0, 2] });
+  expect(st.customStatus).toEqual({ round: 2 });
+  const h = await getStatus(base, id, 'showHistory=true');
+  const events = h.body.historyEvents ?? [];
+  // Only the last generation's history remains.
+  expect(events.filter((e) => e['EventType'] === 'TimerFired')).toHaveLength(1);
+  expect(events.filter((e) => e['EventType'] === 'ExecutionStarted')).toHaveLength(1);
+  const created = events.find((e) => e['EventType'] === 'TimerCreated');
+  const fired = events.find((e) => e['EventType'] === 'TimerFired');
+  // A durable timer never fires early.
+  expect(Date.parse(String(fired?.['Timestamp']))).toBeGreaterThanOrEqual(Date.parse(String(created?.['FireAt'])));
+});
+
+test('long timer: split by maximumTimerInterval into sub-timers, fires at its due time', async () => {
+  const st = await run('LongTimer', 5000);
+  expect(st.runtimeStatus).toBe('Completed');
+  expect(st.output as number).toBeGreaterThanOrEqual(5000);
+  const h = await getStatus(base, st.instanceId, 'showHistory=true');
+  const timers = (h.body.historyEvents ?? []).filter((e) => e['EventType'] === 'TimerCreated');
+  expect(timers.length).toBeGreaterThanOrEqual(2);
+});
+
+test('human interaction: the approval event wins the race against the timeout', async () => {
+  const id = `approve-${Date.now()}`;
+  await startOrchestration(base, 'Approval', { timeoutMs: 60_000 }, id);
+  await waitForStatus(base, id, ['Running']);
+  // Raised through the webhook form (sendEventPostUri).
+  const r = await http('POST', `${statusUrl(base, id)}/raiseEvent/Approve`, { user: 'ops' });
+  expect(r.status).toBe(202);
+  const st = await waitForStatus(base, id);
+  expect(st.output).toEqual({ approved: true, by: { user: 'ops' } });
+});
+
+test('human interaction: the timeout wins when no event comes', async () => {
+  const st = await run('Approval', { timeoutMs: 500 });
+  expect(st.output).toEqual({ approved: false });
+});
+
+test('external event raised before the orchestrator waits is buffered', async () => {
+  const id = `buffered-${Date.now()}`;
+  await startOrchestration(base, 'CustomStatus', undefined, id);
+  const r = await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, { early: true });
+  expect(r.status).toBe(202);
+  const st = await waitForStatus(base, id);
+  expect(st.output).toEqual({ early: true });
+});
+
+test('callActivityWithRetry: fails twice then succeeds', async () => {
+  const st = await run('RetryOk', `key-${Date.now()}`);
+  expect(st.runtimeStatus).toBe('Completed');
+  expect(st.output).toBe('ok after 3');
+  const h = await getStatus(base, st.instanceId, 'showHistory=true');
+  const events = h.body.historyEvents ?? [];
+  // TaskFailed 0 -> timer 1 -> TaskFailed 2 -> timer 3 -> TaskCompleted 4 (ids as DTFx's retry interceptor uses them).
+  expect(events.filter((e) => e['EventType'] === 'TaskFailed').map((e) => e['TaskScheduledId'])).toEqual([0, 2]);
+  expect(events.filter((e) => e['EventType'] === 'TimerFired').map((e) => e['TimerId'])).toEqual([1, 3]);
+  expect(events.filter((e) => e['EventType'] === 'TaskCompleted').map((e) => e['TaskScheduledId'])).toEqual([4]);
+});
+
+test('callActivityWithRetry: exhausted attempts fail the orchestration with the activity error', async () => {
+  const st = await run('RetryExhaust');
+  expect(st.runtimeStatus).toBe('Failed');
+  expect(String(st.output)).toContain('AlwaysFails: exhausted');
+});
+
+test('sub-orchestrations: results flow back to the parent; failures surface as errors', async () => {
+  const st = await run('Parent');
+  expect(st.output).toEqual({ chain: ['Hello Tokyo', 'Hello Seattle', 'Hello London'], fanOut: 20 });
+  const child = await getStatus(base, `${st.instanceId}-chain`);
+  expect(child.body.runtimeStatus).toBe('Completed');
+  const failing = await run('ParentOfFailing');
+  expect(failing.runtimeStatus).toBe('Completed');
+  expect(String(failing.output)).toMatch(/^caught: .*AlwaysFails: exhausted/s);
+});
+
+test('orchestrator exception: Failed with the error in the output', async () => {
+  const st = await run('Throws');
+  expect(st.runtimeStatus).toBe('Failed');
+  expect(String(st.output)).toContain('orchestrator broke on purpose');
+});
+
+test('non-deterministic orchestrator: Failed with a clear message, not hung', async () => {
+  const st = await run('NonDeterministic');
+  expect(st.runtimeStatus).toBe('Failed');
+  expect(String(st.output)).toContain('Non-deterministic workflow detected');
+});
+
+test('terminate: Terminated with the reason; raise event afterwards answers 410', async () => {
+  const id = `term-${Date.now()}`;
+  await startOrchestration(base, 'WaitForever', undefined, id);
+  await waitForStatus(base, id, ['Running']);
+  const r = await http('POST', `${statusUrl(base, id)}/terminate?reason=enough`);
+  expect(r.status).toBe(202);
+  const st = await waitForStatus(base, id);
+  expect(st.runtimeStatus).toBe('Terminated');
+  expect(st.output).toBe('enough');
+  expect((await http('POST', `${statusUrl(base, id)}/raiseEvent/never`, {})).status).toBe(410);
+  expect((await http('POST', `${statusUrl(base, id)}/terminate`)).status).toBe(410);
+  expect((await http('POST', `${statusUrl(base, 'no-such-instance')}/terminate`)).status).toBe(404);
+});
+
+test('suspend and resume: events wait while suspended', async () => {
+  const id = `suspend-${Date.now()}`;
+  await startOrchestration(base, 'CustomStatus', undefined, id);
+  await waitForStatus(base, id, ['Running']);
+  expect((await http('POST', `${statusUrl(base, id)}/suspend?reason=hold`)).status).toBe(202);
+  await waitForStatus(base, id, ['Suspended']);
+  await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, JSON.stringify('later'));
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await getStatus(base, id)).body.runtimeStatus).toBe('Suspended');
+  expect((await http('POST', `${statusUrl(base, id)}/resume`)).status).toBe(202);
+  const st = await waitForStatus(base, id);
+  expect(st.output).toBe('later');
+});
+
+test('purge: single instance and by filter', async () => {
+  const a = await run('Chain');
+  const del = await http('DELETE', statusUrl(base, a.instanceId));
+  expect(del.status).toBe(200);
+  expect(del.body).toEqual({ instancesDeleted: 1 });
+  expect((await getStatus(base, a.instanceId)).status).toBe(404);
+  expect((await http('DELETE', statusUrl(base, a.instanceId))).status).toBe(404);
+  const from = new Date(Date.now() - 1000);
+  const b = await run('Chain');
+  const c = await run('Chain');
+  const r = await http(
+    'DELETE',
+    `${base}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${from.toISOString()}&runtimeStatus=Completed&instanceIdPrefix=`,
+  );
+  expect(r.status).toBe(200);
+  expect((r.body as { instancesDeleted: number }).instancesDeleted).toBeGreaterThanOrEqual(2);
+  expect((await getStatus(base, b.instanceId)).status).toBe(404);
+  expect((await getStatus(base, c.instanceId)).status).toBe(404);
+  expect((await http('DELETE', `${base}/runtime/webhooks/durabletask/instances/`)).status).toBe(400);
+});
+
+test('singleton start: a running instance id conflicts (409); a finished one can be started again', async () => {
+  const id = `singleton-${Date.now()}`;
+  expect((await startOrchestration(base, 'WaitForever', undefined, id)).status).toBe(202);
+  const second = await startOrchestration(base, 'WaitForever', undefined, id);
+  expect(second.status).toBe(409);
+  // Through the JS client (startNew rejects), as an app's starter function sees it.
+  const viaApp = await http('POST', `${base}/api/orchestrators/WaitForever/${id}`, '');
+  expect(viaApp.status).toBe(409);
+  await http('POST', `${statusUrl(base, id)}/terminate?reason=x`);
+  await waitForStatus(base, id, ['Terminated']);
+  expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+  const st = await waitForStatus(base, id, ['Completed']);
+  expect(st.name).toBe('Chain');
+  expect((await startOrchestration(base, 'NoSuchOrchestrator')).status).toBe(400);
+});
+
+test('custom status and status codes: 202 + Location while running, 200 when done, 404 unknown', async () => {
+  const id = `custom-${Date.now()}`;
+  await startOrchestration(base, 'CustomStatus', { hello: 'input' }, id);
+  const running = await waitFor('custom status', async () => {
+    const r = await getStatus(base, id);
+    return r.body.customStatus ? r : undefined;
+  });
+  expect(running.status).toBe(202);
+  expect(running.headers.get('location')).toContain(`/instances/${id}`);
+  expect(running.headers.get('retry-after')).toBe('5');
+  expect(running.body.customStatus).toEqual({ stage: 'waiting', progress: 50 });
+  expect(running.body.input).toEqual({ hello: 'input' });
+  expect((await getStatus(base, id, 'showInput=false')).body.input).toBeNull();
+  expect((await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, 'x', { 'content-type': 'text/plain' })).status).toBe(400);
+  await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, 1);
+  const done = await waitForStatus(base, id);
+  expect(done.customStatus).toEqual({ stage: 'done', progress: 100 });
+  const final = await getStatus(base, id);
+  expect(final.status).toBe(200);
+  expect(final.body.createdTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  expect((await getStatus(base, 'nope')).status).toBe(404);
+});
+
+test('large payloads (> 64 KB) roundtrip through input, activity, history and output', async () => {
+  const big = 'x'.repeat(70_000) + 'é'.repeat(10_000);
+  const st = await run('Echo', big);
+  expect(st.runtimeStatus).toBe('Completed');
+  expect(st.output).toEqual({ length: big.length, same: true, value: big });
+  expect(st.input).toBe(big);
+});
+
+test('the JS DurableClient (rpcBaseUrl form) and createCheckStatusResponse URLs work against the host', async () => {
+  const started = await http('POST', `${base}/api/orchestrators/CustomStatus`, { via: 'client' });
+  expect(started.status).toBe(202);
+  const payload = started.body as Record<string, string>;
+  expect(payload['statusQueryGetUri']).toContain(`${base}/runtime/webhooks/durabletask/instances/`);
+  const id = payload['id'] ?? '';
+  await waitForStatus(base, id, ['Running']);
+  // The URLs from the check-status payload, used as they are.
+  const viaUrl = await http('GET', payload['statusQueryGetUri'] ?? '');
+  expect(viaUrl.status).toBe(202);
+  const status = await http('POST', `${base}/api/client/status/${id}`, { showHistory: true, showInput: true });
+  expect((status.body as StatusBody).runtimeStatus).toBe('Running');
+  expect((status.body as StatusBody).input).toEqual({ via: 'client' });
+  const list = await http('POST', `${base}/api/client/list`, { filter: { runtimeStatus: ['Running'] } });
+  expect((list.body as StatusBody[]).some((s) => s.instanceId === id)).toBe(true);
+  expect((await http('POST', `${base}/api/client/raise/${id}`, { name: 'go', data: { by: 'client' } })).status).toBe(202);
+  const done = await waitForStatus(base, id);
+  expect(done.output).toEqual({ by: 'client' });
+  const mgmt = await http('POST', `${base}/api/client/payload/${id}`);
+  expect((mgmt.body as Record<string, string>)['terminatePostUri']).toContain(base);
+  const purged = await http('POST', `${base}/api/client/purge/${id}`);
+  expect(purged.body).toEqual({ instancesDeleted: 1 });
+});
+
+test('list: filters and paging with x-ms-continuation-token', async () => {
+  const from = new Date(Date.now() - 1000);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push(((await startOrchestration(base, 'Chain', undefined, `page-${Date.now()}-${i}`)).body as { id: string }).id);
+  for (const id of ids) await waitForStatus(base, id);
+  const seen: string[] = [];
+  let token: string | null = null;
+  let pages = 0;
+  do {
+    const r: Awaited<ReturnType<typeof http>> = await http(
+      'GET',
+      `${base}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${from.toISOString()}&runtimeStatus=Completed&instanceIdPrefix=page-&top=2`,
+      undefined,
+      token ? { 'x-ms-continuation-token': token } : {},
+    );
+    expect(r.status).toBe(200);
+    seen.push(...(r.body as StatusBody[]).map((s) => s.instanceId));
+    token = r.headers.get('x-ms-continuation-token');
+    pages++;
+  } while (token && pages < 20);
+  expect(pages).toBeGreaterThanOrEqual(3);
+  expect(seen.sort()).toEqual([...ids].sort());
+  const none = await http('GET', `${base}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${new Date(Date.now() + 3_600_000).toISOString()}`);
+  expect(none.body).toEqual([]);
+});
+
+test('rewind answers 412 unless Failed, 501 when Failed', async () => {
+  const st = await run('Throws');
+  expect((await http('POST', `${statusUrl(base, st.instanceId)}/rewind?reason=r`)).status).toBe(501);
+  const ok = await run('Chain');
+  expect((await http('POST', `${statusUrl(base, ok.instanceId)}/rewind?reason=r`)).status).toBe(412);
+});

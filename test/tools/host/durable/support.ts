@@ -121,5 +121,5 @@ export function waitForStatus(baseUrl: string, id: string, statuses = TERMINAL, 
 
 export async function startOrchestration(baseUrl: string, name: string, input?: unknown, id?: string): Promise<HttpResult> {
   const url = `${baseUrl}/runtime/webhooks/durabletask/orchestrators/${name}${id ? `/${encodeURIComponent(id)}` : ''}`;
-  return http('POST', url, input === undefined ? '' : input);
+  return http('POST', url, input === undefined ? '' : JSON.stringify(input));
 }
