@@ -51,8 +51,6 @@ export interface PhaseAt {
   phase: Phase;
   /** When the running phase began. */
   runningFrom: number;
-  /** When the natural end comes (Infinity when it never ends). */
-  naturalEnd: number;
   /** When the terminal phase began, if terminal. */
   endedAt?: number;
 }
@@ -60,12 +58,12 @@ export interface PhaseAt {
 export function phaseAt(t: Timeline, now: number): PhaseAt {
   const runningFrom = t.createdAt + t.durationMs * NOT_STARTED_SHARE;
   const naturalEnd = t.neverEnds ? Number.POSITIVE_INFINITY : t.createdAt + t.durationMs;
-  const base = { runningFrom, naturalEnd };
+  // A cancel that takes effect after the natural end is too late.
   if (t.cancelAt !== undefined && t.cancelAt < naturalEnd && now >= t.cancelAt) {
-    return { ...base, phase: 'canceled', endedAt: t.cancelAt };
+    return { runningFrom, phase: 'canceled', endedAt: t.cancelAt };
   }
-  if (now >= naturalEnd) return { ...base, phase: t.outcome, endedAt: naturalEnd };
-  return { ...base, phase: now < runningFrom ? 'notStarted' : 'running' };
+  if (now >= naturalEnd) return { runningFrom, phase: t.outcome, endedAt: naturalEnd };
+  return { runningFrom, phase: now < runningFrom ? 'notStarted' : 'running' };
 }
 
 export function isTerminal(phase: Phase): boolean {
