@@ -7,12 +7,14 @@ import type { ApiContext, ApiModule, Routed } from './api';
 import {
   bearerToken,
   error,
+  iso,
   json,
   matchRoute,
   parseObjectBody,
   route,
   type SimRequest,
   type SimResponse,
+  unauthorized,
 } from './http';
 import { type CppOperation, isTerminal, type OfferState, type Phase, phaseAt } from './state';
 
@@ -78,8 +80,6 @@ interface StepView {
   progressPercentage: number;
   messages: Message[];
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function wireStatus(phase: Phase, op: CppOperation): string {
   return phase === 'succeeded' ? op.statusSpelling : phase;
@@ -384,12 +384,7 @@ export const cppApi: ApiModule = (req, ctx) => {
     ...(segments[2] === 'offers' && segments[3] !== undefined ? { offerId: segments[3] } : {}),
   };
   if (bearerToken(req.headers) !== ctx.token) {
-    return fixed(
-      error(401, 'Unauthorized', 'Authentication failed: the bearer token is missing or not valid.', {
-        'WWW-Authenticate': 'Bearer',
-      }),
-      ids,
-    );
+    return fixed(unauthorized('Unauthorized'), ids);
   }
   if (req.query.get('api-version') !== CPP_API_VERSION) {
     return fixed(error(400, 'InvalidAPIVersion', `Invalid api version. Allowed values are [${CPP_API_VERSION}]`), ids);

@@ -35,6 +35,15 @@ export const errorBody = (code: string, message: string, details?: unknown[]) =>
 export const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
   json(status, errorBody(code, message), headers);
 
+/** ISO 8601 time of an epoch-milliseconds value. */
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The 401 both APIs answer without the token; `code` is in the API's own casing. */
+export const unauthorized = (code: string) =>
+  error(401, code, 'Authentication failed: the bearer token is missing or not valid.', {
+    'WWW-Authenticate': 'Bearer',
+  });
+
 /** Thrown by `readBody` past the size limit. */
 export class BodyTooLargeError extends Error {
   readonly code = 'BodyTooLarge';

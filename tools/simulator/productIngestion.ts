@@ -9,12 +9,14 @@ import type { ApiContext, ApiModule, Routed } from './api';
 import {
   bearerToken,
   error,
+  iso,
   json,
   matchRoute,
   parseObjectBody,
   route,
   type SimRequest,
   type SimResponse,
+  unauthorized,
 } from './http';
 import { isTerminal, type OfferState, phaseAt, type PiJob, type PiProduct, type PiSubmission } from './state';
 
@@ -26,7 +28,6 @@ const CERTIFICATION_FAILURE =
   'The submission failed certification: the offer did not pass the marketplace certification.';
 const STALE_SUBMISSION = 'The submission cannot be pushed to live as its not the latest submission.';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const schema = (resource: string, version: string) => `${SCHEMA_HOST}/${resource}/${version}`;
 
 function jobErrors(job: PiJob): unknown[] {
@@ -271,11 +272,7 @@ const ROUTES = [
  */
 export const productIngestionApi: ApiModule = (req, ctx) => {
   if (bearerToken(req.headers) !== ctx.token) {
-    return routed(undefined, () =>
-      error(401, 'unauthorized', 'Authentication failed: the bearer token is missing or not valid.', {
-        'WWW-Authenticate': 'Bearer',
-      }),
-    );
+    return routed(undefined, () => unauthorized('unauthorized'));
   }
   const version = req.query.get('$version');
   if (version === null || version.trim() === '') {
