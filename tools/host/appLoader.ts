@@ -108,15 +108,17 @@ export function matchEntryPoints(appDir: string, pattern: string): string[] {
   return out;
 }
 
-/** Forgets cached copies of the app's own files so that a host started again in one process re-runs registrations. */
-function forgetAppModules(appDir: string): void {
-  const root = path.resolve(appDir) + path.sep;
+/**
+ * Forgets what an earlier host in this process loaded (the app, `@azure/functions`, `durable-functions`, ...), so
+ * that a host started again in one process loads the app as a fresh worker would: `@azure/functions` keeps
+ * process-wide state (the cached core module, the programming model flag, the locked `app.setup()`). The host's
+ * own modules stay.
+ */
+function forgetLoadedModules(): void {
   const hostDir = path.resolve(__dirname) + path.sep;
   const cache = (realModule() as unknown as { _cache: Record<string, unknown> })._cache;
   for (const key of Object.keys(cache)) {
-    if (key.startsWith(root) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.startsWith(hostDir)) {
-      delete cache[key];
-    }
+    if (!key.startsWith(hostDir)) delete cache[key];
   }
 }
 
@@ -161,7 +163,7 @@ export async function loadApp(appDir: string, onFile?: (file: string) => void): 
       undefined,
     );
   }
-  forgetAppModules(appDir);
+  forgetLoadedModules();
   const nativeRequire = nodeRequire(appDir);
   for (const file of files) {
     const full = path.join(appDir, file);

@@ -47,6 +47,8 @@ export interface HostOptions {
   logSink?: LogSink;
   /** Ports of an Azurite the caller started: `UseDevelopmentStorage=true` resolves to them. */
   azurite?: StoragePorts;
+  /** How long received queue messages stay invisible while they run (host: 10 minutes); tests shorten it. */
+  queueMessageLeaseMs?: number;
   /** Hint in the port-in-use error (default names `Host.LocalHttpPort` and `--port`). */
   portHint?: string;
 }
@@ -118,10 +120,12 @@ export class FunctionsHost {
       env: this.#env,
       connection: (name) => this.#connection(name),
       invoke: (fn, data, opts) => this.invoke(fn, data, opts),
+      leaseMs: options.queueMessageLeaseMs,
     });
     this.#timers = new TimerService({
       logger: this.logger,
       env: this.#env,
+      appDir: this.appDir,
       connection: () => this.#connection(undefined),
       invoke: (fn, data, opts) => this.invoke(fn, data, opts),
     });
