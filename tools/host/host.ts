@@ -239,10 +239,16 @@ export class FunctionsHost {
   }
 
   async #listen(): Promise<void> {
-    this.#http.setFunctions(this.registry.functions());
+    this.#http.setFunctions(this.registry.functions().filter((fn) => !this.isDisabled(fn.name)));
     const port = this.#options.port ?? this.#localHttpPort ?? DEFAULT_PORT;
     const actual = await this.#http.listen(port, this.#options.listenHost);
     this.#baseUrl = `http://localhost:${actual}`;
+  }
+
+  /** `AzureWebJobs.<name>.Disabled` = true/1 disables a function, as in the host. */
+  isDisabled(name: string): boolean {
+    const v = this.#env[`AzureWebJobs.${name}.Disabled`] ?? this.#env[`AzureWebJobs_${name}_Disabled`];
+    return v !== undefined && /^(true|1)$/i.test(v.trim());
   }
 
   /** Which trigger types each extension owns. */
@@ -254,6 +260,14 @@ export class FunctionsHost {
   async #startTriggers(): Promise<void> {
     for (const fn of this.registry.functions()) {
       const type = fn.trigger.type.toLowerCase();
+      if (this.isDisabled(fn.name)) {
+        this.logger.log(
+          'information',
+          'Host.Startup',
+          `Function "${fn.name}" is disabled (AzureWebJobs.${fn.name}.Disabled).`,
+        );
+        continue;
+      }
       if (this.#owner(type) || isHttpFunction(fn)) continue;
       if (type === 'queuetrigger') this.#queues.addFunction(fn);
       else if (type === 'timertrigger') this.#timers.addFunction(fn);

@@ -14,7 +14,8 @@ describe('local host: app loading and HTTP', () => {
       appDir,
       port: 0,
       extensions: [],
-      env: { AzureWebJobsStorage: '' },
+      // No storage: the non-HTTP functions are disabled the way the host allows (app settings).
+      env: { AzureWebJobsStorage: '', 'AzureWebJobs.work.Disabled': 'true', 'AzureWebJobs.tick.Disabled': '1' },
       logSink: (_line, entry) => logs.push(entry),
     });
   });
