@@ -2,7 +2,7 @@ import { output } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 
 import { getConfig } from '../config';
-import { createTelemetrySink,GoLiveTelemetry } from '../events/telemetry';
+import { createTelemetrySink, GoLiveTelemetry } from '../events/telemetry';
 import type { ActivityDeps } from '../golive/activities';
 import type { RunClient } from '../golive/starter';
 import { createPartnerApi } from '../partner';

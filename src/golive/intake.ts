@@ -1,6 +1,6 @@
 import { buildRejectedEvent, type CloudEvent, type RejectedData } from '../events/completionEvent';
 import type { PartnerApiKind } from '../partner/types';
-import { type GoLiveRequest, messageText, parseGoLiveRequest, type RejectedRecord,rejectedRecord } from './request';
+import { type GoLiveRequest, messageText, parseGoLiveRequest, type RejectedRecord, rejectedRecord } from './request';
 import { type RunClient, startOrJoin, type StartOutcome } from './starter';
 import type { RunSettings } from './types';
 

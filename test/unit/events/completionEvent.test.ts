@@ -1,0 +1,121 @@
+import { buildCompletionEvent, buildRejectedEvent } from '../../../src/events/completionEvent';
+import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
+import { rejectedRecord } from '../../../src/golive/request';
+import type { RunOutput } from '../../../src/golive/types';
+
+const output: RunOutput = {
+  runId: '0b0e7c1a-1111-5222-8333-444455556666',
+  runNumber: 2,
+  target: { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-app' },
+  outcome: 'failed',
+  operationId: 'op-1',
+  operationStatus: 'failed',
+  steps: [{ name: 'Certification', status: 'blocked', progress: 30 }],
+  pollCount: 5,
+  requests: [{ requestId: 'req-1', receivedAt: '2026-01-01T00:00:00.000Z' }],
+  requestIds: ['req-1', 'req-2'],
+  startedAt: '2026-01-01T00:00:00.000Z',
+  completedAt: '2026-01-01T01:00:00.000Z',
+  durationSeconds: 3600,
+  error: { code: 'BadRequest', message: 'not ready', statusCode: 400, body: { error: { code: 'x', message: 'y' } } },
+  warnings: [],
+  eventId: 'golive-0b0e7c1a-1111-5222-8333-444455556666',
+  previousRuns: [],
+};
+
+describe('buildCompletionEvent', () => {
+  it('is a CloudEvents 1.0 structured event with the documented data', () => {
+    const event = buildCompletionEvent(output);
+    expect(event).toEqual({
+      specversion: '1.0',
+      type: 'golive.failed',
+      source: '/publishers/contoso/offers/contoso-app',
+      id: output.eventId,
+      time: output.completedAt,
+      datacontenttype: 'application/json',
+      subject: output.runId,
+      data: {
+        publisherId: 'contoso',
+        offerId: 'contoso-app',
+        api: 'cpp',
+        requestIds: ['req-1', 'req-2'],
+        runId: output.runId,
+        operationId: 'op-1',
+        operationStatus: 'failed',
+        outcome: 'failed',
+        startedAt: output.startedAt,
+        completedAt: output.completedAt,
+        durationSeconds: 3600,
+        pollCount: 5,
+        steps: output.steps,
+        error: output.error,
+        warnings: [],
+      },
+    });
+    expect(COMPLETION_EVENT_TYPES).toContain(event.type);
+  });
+
+  it('is the same event (same id and time) when built again on replay or redelivery', () => {
+    expect(JSON.stringify(buildCompletionEvent(structuredClone(output)))).toBe(
+      JSON.stringify(buildCompletionEvent(output)),
+    );
+  });
+
+  it('has a distinct id per run and null error/operation where there is none', () => {
+    const other = {
+      ...output,
+      runId: 'r2',
+      eventId: 'golive-r2',
+      outcome: 'succeeded' as const,
+      error: undefined,
+      operationId: undefined,
+    };
+    const event = buildCompletionEvent(other);
+    expect(event.id).not.toBe(buildCompletionEvent(output).id);
+    expect(event.type).toBe('golive.succeeded');
+    expect(event.data.error).toBeNull();
+    expect(event.data.operationId).toBeNull();
+    for (const outcome of ['canceled', 'timedOut'] as const) {
+      expect(buildCompletionEvent({ ...output, outcome }).type).toBe(`golive.${outcome}`);
+    }
+  });
+});
+
+describe('buildRejectedEvent', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+
+  it('names the offer in its source when the message had valid ids', () => {
+    const text = '{"publisherId":"contoso","offerId":"app","requestedBy":""}';
+    const event = buildRejectedEvent(
+      rejectedRecord(text, 'requestedBy must not be empty', 'msg-1', now),
+      JSON.parse(text),
+    );
+    expect(event).toEqual({
+      specversion: '1.0',
+      type: 'golive.rejected',
+      source: '/publishers/contoso/offers/app',
+      id: 'golive-rejected-msg-1',
+      time: '2026-01-01T00:00:00.000Z',
+      datacontenttype: 'application/json',
+      data: {
+        outcome: 'rejected',
+        messageId: 'msg-1',
+        reason: 'requestedBy must not be empty',
+        rejectedAt: '2026-01-01T00:00:00.000Z',
+        publisherId: 'contoso',
+        offerId: 'app',
+        requestId: null,
+        originalText: text,
+      },
+    });
+  });
+
+  it('uses the intake source when the ids are missing or invalid, and never reads inherited keys', () => {
+    const event = buildRejectedEvent(rejectedRecord('not json', 'message is not valid JSON', 'm2', now), undefined);
+    expect(event.source).toBe('/golive/requests');
+    const polluted = JSON.parse('{"__proto__":{"publisherId":"contoso","offerId":"a"}}') as unknown;
+    expect(buildRejectedEvent(rejectedRecord('x', 'r', 'm3', now), polluted).source).toBe('/golive/requests');
+    const bad = buildRejectedEvent(rejectedRecord('x', 'r', 'm4', now), { publisherId: 'A/B', offerId: 'x' });
+    expect(bad.data.publisherId).toBeNull();
+  });
+});

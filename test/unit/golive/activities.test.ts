@@ -1,0 +1,274 @@
+import { MemoryTelemetrySink, GoLiveTelemetry } from '../../../src/events/telemetry';
+import {
+  type ActivityDeps,
+  cancelOperation,
+  findRunningOperation,
+  publishCompletion,
+  readOperation,
+  submitGoLive,
+} from '../../../src/golive/activities';
+import type { RunOutput, RunTarget } from '../../../src/golive/types';
+import { GoLiveOutcomeUnknownError, PartnerApiError } from '../../../src/partner/errors';
+import type { GoLiveTarget, OperationStatus, PartnerApi, RunningOperation } from '../../../src/partner/types';
+
+const target: RunTarget = { api: 'cpp', publisherId: 'contoso', offerId: 'app' };
+const base = { runId: 'run-1', target };
+
+/** A scripted partner API: each method pops its next answer (an Error is thrown). */
+class FakePartnerApi implements PartnerApi {
+  readonly kind = 'cpp' as const;
+  calls: string[] = [];
+  running: (RunningOperation[] | Error)[] = [[]];
+  starts: (Error | { operationUrl: string; operationId: string; retryAfterSeconds?: number })[] = [
+    { operationUrl: 'https://p/op-1', operationId: 'op-1' },
+  ];
+  reads: (Error | OperationStatus)[] = [];
+  cancels: (Error | { completed: boolean })[] = [{ completed: true }];
+  private next<T>(list: (T | Error)[]): T {
+    const v = list.length > 1 ? list.shift()! : list[0]!;
+    if (v instanceof Error) throw v;
+    return v;
+  }
+  async startGoLive(t: GoLiveTarget) {
+    this.calls.push(`start ${t.publisherId}/${t.offerId}`);
+    return this.next(this.starts);
+  }
+  async getOperation(_t: GoLiveTarget, url: string) {
+    this.calls.push(`get ${url}`);
+    return this.next(this.reads);
+  }
+  async listRunningOperations() {
+    this.calls.push('list');
+    return this.next(this.running);
+  }
+  async cancel(_t: GoLiveTarget, url?: string) {
+    this.calls.push(`cancel ${url}`);
+    return this.next(this.cancels);
+  }
+}
+
+function setup() {
+  const api = new FakePartnerApi();
+  const sink = new MemoryTelemetrySink();
+  const deps: ActivityDeps = { partnerApi: () => api, telemetry: new GoLiveTelemetry(sink) };
+  return { api, sink, deps };
+}
+
+const goLiveOp: RunningOperation = {
+  operationId: 'op-7',
+  operationUrl: 'https://p/op-7',
+  rawStatus: 'running',
+  submissionType: 'goLive',
+};
+
+describe('submitGoLive activity', () => {
+  it('posts Go Live when no go-live runs, and reports the state change', async () => {
+    const { api, sink, deps } = setup();
+    api.starts = [{ operationUrl: 'https://p/op-1', operationId: 'op-1', retryAfterSeconds: 30 }];
+    const r = await submitGoLive({ ...base, attempt: 1 }, deps);
+    expect(r).toEqual({ kind: 'accepted', operationId: 'op-1', operationUrl: 'https://p/op-1', retryAfterSeconds: 30 });
+    expect(api.calls).toEqual(['list', 'start contoso/app']);
+    expect(sink.events.map((e) => [e.name, e.properties.state])).toEqual([
+      ['GoLiveStateChanged', 'submitting'],
+      ['GoLiveStateChanged', 'polling'],
+    ]);
+    expect(sink.events[1]!.properties).toMatchObject({
+      publisherId: 'contoso',
+      offerId: 'app',
+      runId: 'run-1',
+      api: 'cpp',
+      operationId: 'op-1',
+      previousState: 'submitting',
+    });
+  });
+
+  it('attaches to a go-live already running instead of posting again (re-executed activity, earlier unknown outcome)', async () => {
+    const { api, deps } = setup();
+    api.running = [[{ ...goLiveOp, submissionType: 'publish', operationId: 'pub' }, goLiveOp]];
+    const r = await submitGoLive({ ...base, attempt: 2 }, deps);
+    expect(r).toEqual({ kind: 'attached', operationId: 'op-7', operationUrl: 'https://p/op-7', rawStatus: 'running' });
+    expect(api.calls).toEqual(['list']);
+  });
+
+  it('reports an unknown outcome when the answer was lost', async () => {
+    const { api, sink, deps } = setup();
+    api.starts = [new GoLiveOutcomeUnknownError(new Error('ECONNRESET'))];
+    const r = await submitGoLive({ ...base, attempt: 1 }, deps);
+    expect(r).toMatchObject({ kind: 'outcomeUnknown', error: { code: 'OutcomeUnknown' } });
+    expect(sink.events.some((e) => e.name === 'PartnerApiError' && e.properties.errorCode === 'OutcomeUnknown')).toBe(
+      true,
+    );
+  });
+
+  it('reports 429/503 as transient with Retry-After, and 400 as rejected with the body', async () => {
+    const { api, deps } = setup();
+    api.starts = [
+      new PartnerApiError('Throttled', 'slow', { statusCode: 429, retriable: true, retryAfterSeconds: 12 }),
+    ];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toEqual({
+      kind: 'transient',
+      error: { code: 'Throttled', message: 'slow', statusCode: 429 },
+      retryAfterSeconds: 12,
+    });
+    const body = { error: { code: 'InvalidState', message: 'not ready' } };
+    api.starts = [new PartnerApiError('BadRequest', 'not ready', { statusCode: 400, body })];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toEqual({
+      kind: 'rejected',
+      error: { code: 'BadRequest', message: 'not ready', statusCode: 400, body },
+    });
+  });
+
+  it('resolves a 409 by attaching to the running go-live', async () => {
+    const { api, deps } = setup();
+    api.running = [[], [goLiveOp]];
+    api.starts = [new PartnerApiError('Conflict', 'an operation is running', { statusCode: 409 })];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toMatchObject({ kind: 'attached', operationId: 'op-7' });
+  });
+
+  it('does not post when the running-operations check fails', async () => {
+    const { api, deps } = setup();
+    api.running = [new PartnerApiError('ServerError', 'down', { statusCode: 503, retriable: true })];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toMatchObject({ kind: 'transient' });
+    api.running = [new PartnerApiError('NotFound', 'no offer', { statusCode: 404 })];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toMatchObject({
+      kind: 'rejected',
+      error: { statusCode: 404 },
+    });
+    expect(api.calls.filter((c) => c.startsWith('start'))).toHaveLength(0);
+  });
+});
+
+describe('findRunningOperation activity', () => {
+  it('finds the running go-live, none, or reports the error', async () => {
+    const { api, deps } = setup();
+    api.running = [[goLiveOp]];
+    expect(await findRunningOperation(base, deps)).toEqual({
+      kind: 'found',
+      operationId: 'op-7',
+      operationUrl: 'https://p/op-7',
+      rawStatus: 'running',
+    });
+    api.running = [[{ ...goLiveOp, submissionType: 'publish' }]];
+    expect(await findRunningOperation(base, deps)).toEqual({ kind: 'none' });
+    api.running = [new PartnerApiError('Throttled', 'x', { statusCode: 429, retriable: true, retryAfterSeconds: 5 })];
+    expect(await findRunningOperation(base, deps)).toMatchObject({ kind: 'error', retryAfterSeconds: 5 });
+  });
+});
+
+describe('readOperation activity', () => {
+  const op: OperationStatus = {
+    operationUrl: 'https://p/op-1',
+    operationId: 'op-1',
+    rawStatus: 'running',
+    state: 'running',
+    terminal: false,
+    steps: [
+      {
+        stepName: 'Live',
+        status: 'inProgress',
+        progressPercentage: 20,
+        description: 'd',
+        messages: [{ messageHtml: 'x' }],
+      },
+    ],
+    progressPercentage: 20,
+    retryAfterSeconds: 45,
+  };
+
+  it('returns the compact status with Retry-After', async () => {
+    const { api, deps } = setup();
+    api.reads = [op];
+    expect(await readOperation({ ...base, operationUrl: 'https://p/op-1', previousState: 'polling' }, deps)).toEqual({
+      kind: 'status',
+      operationId: 'op-1',
+      rawStatus: 'running',
+      state: 'running',
+      terminal: false,
+      steps: [{ name: 'Live', status: 'inProgress', progress: 20 }],
+      progressPercentage: 20,
+      retryAfterSeconds: 45,
+    });
+  });
+
+  it('carries failed operation errors', async () => {
+    const { api, deps } = setup();
+    api.reads = [
+      {
+        ...op,
+        state: 'failed',
+        rawStatus: 'failed',
+        terminal: true,
+        errors: [{ code: 'c', message: 'm', details: [] }],
+      },
+    ];
+    expect(await readOperation({ ...base, operationUrl: 'u', previousState: 'polling' }, deps)).toMatchObject({
+      errors: [{ code: 'c', message: 'm' }],
+    });
+  });
+
+  it('classifies read errors as transient or permanent', async () => {
+    const { api, deps } = setup();
+    api.reads = [new PartnerApiError('ServerError', 'x', { statusCode: 503, retriable: true, retryAfterSeconds: 9 })];
+    expect(await readOperation({ ...base, operationUrl: 'u', previousState: 'polling' }, deps)).toMatchObject({
+      kind: 'transient',
+      retryAfterSeconds: 9,
+    });
+    api.reads = [new PartnerApiError('NotFound', 'gone', { statusCode: 404 })];
+    expect(await readOperation({ ...base, operationUrl: 'u', previousState: 'polling' }, deps)).toMatchObject({
+      kind: 'permanent',
+      error: { statusCode: 404 },
+    });
+  });
+});
+
+describe('cancelOperation activity', () => {
+  it('cancels the operation, or returns the error', async () => {
+    const { api, deps } = setup();
+    expect(await cancelOperation({ ...base, operationUrl: 'https://p/op-1' }, deps)).toEqual({
+      kind: 'canceled',
+      completed: true,
+    });
+    expect(api.calls).toEqual(['cancel https://p/op-1']);
+    api.cancels = [new PartnerApiError('Forbidden', 'no', { statusCode: 403 })];
+    expect(await cancelOperation({ ...base, operationUrl: 'u' }, deps)).toMatchObject({
+      kind: 'error',
+      error: { code: 'Forbidden' },
+    });
+  });
+});
+
+describe('publishCompletion activity', () => {
+  it('builds the completion event and sends the final state change and metrics', () => {
+    const { sink, deps } = setup();
+    const output = {
+      runId: 'run-1',
+      runNumber: 1,
+      target,
+      outcome: 'succeeded',
+      operationId: 'op-1',
+      steps: [],
+      pollCount: 4,
+      requests: [],
+      requestIds: ['req-1'],
+      startedAt: '2026-01-01T00:00:00.000Z',
+      completedAt: '2026-01-01T00:10:00.000Z',
+      durationSeconds: 600,
+      warnings: [],
+      eventId: 'golive-run-1',
+      previousRuns: [],
+    } satisfies RunOutput;
+    const event = publishCompletion({ output }, deps);
+    expect(event).toMatchObject({ id: 'golive-run-1', type: 'golive.succeeded' });
+    expect(sink.metrics).toEqual([
+      {
+        name: 'GoLiveDurationSeconds',
+        value: 600,
+        properties: expect.objectContaining({ outcome: 'succeeded', operationId: 'op-1' }),
+      },
+      { name: 'GoLivePollCount', value: 4, properties: expect.objectContaining({ runId: 'run-1' }) },
+    ]);
+    expect(sink.events).toEqual([
+      { name: 'GoLiveStateChanged', properties: expect.objectContaining({ state: 'succeeded' }) },
+    ]);
+  });
+});
