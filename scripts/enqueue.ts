@@ -1,0 +1,199 @@
+/**
+ * `npm run enqueue -- {publisherId}/{offerId} [--requested-by TEXT] [--request-id ID] [--api cpp|productIngestion]`
+ *
+ * Puts a go-live request on the requests queue with `@azure/storage-queue`, base64-encoded as the Functions queue
+ * trigger expects (host.json `extensions.queues.messageEncoding: base64`). The connection comes from
+ * `AzureWebJobsStorage` in the environment, else from local.settings.json (or local.settings.sample.json) `Values`;
+ * `UseDevelopmentStorage=true` means Azurite on its default ports. Identity-based `AzureWebJobsStorage__queueServiceUri`
+ * is used with `DefaultAzureCredential`. Creates the queue if it is missing. Never prints a key.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DefaultAzureCredential } from '@azure/identity';
+import { QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
+
+import { validateGoLiveRequest } from '../src/golive/request';
+
+/** Azurite's documented, public development account (the same for every Azurite install). */
+const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_CONNECTION =
+  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
+  `QueueEndpoint=http://127.0.0.1:10001/${DEV_ACCOUNT};`;
+
+export class EnqueueError extends Error {
+  override readonly name = 'EnqueueError';
+  constructor(
+    readonly code: 'Usage' | 'InvalidRequest' | 'NoConnection' | 'StorageUnreachable' | 'StorageError',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface EnqueueArgs {
+  publisherId: string;
+  offerId: string;
+  requestedBy?: string;
+  requestId?: string;
+  api?: string;
+}
+
+export const USAGE =
+  'Usage: npm run enqueue -- {publisherId}/{offerId} [--requested-by TEXT] [--request-id ID] [--api cpp|productIngestion]';
+
+export function parseArgs(argv: readonly string[]): EnqueueArgs {
+  let target: string | undefined;
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') throw new EnqueueError('Usage', USAGE);
+    const flag = /^--(requested-by|request-id|api)(?:=(.*))?$/.exec(arg);
+    if (flag) {
+      const value = flag[2] ?? argv[++i];
+      if (value === undefined) throw new EnqueueError('Usage', `--${flag[1]} needs a value.\n${USAGE}`);
+      flags[flag[1]!] = value;
+    } else if (arg.startsWith('-')) {
+      throw new EnqueueError('Usage', `Unknown option ${arg}.\n${USAGE}`);
+    } else if (target === undefined) {
+      target = arg;
+    } else {
+      throw new EnqueueError('Usage', `Unexpected argument ${arg}.\n${USAGE}`);
+    }
+  }
+  const [publisherId, offerId, extra] = (target ?? '').split('/');
+  if (!publisherId || !offerId || extra !== undefined) {
+    throw new EnqueueError('Usage', `Give the offer as {publisherId}/{offerId}.\n${USAGE}`);
+  }
+  const args: EnqueueArgs = { publisherId, offerId };
+  if (flags['requested-by'] !== undefined) args.requestedBy = flags['requested-by'];
+  if (flags['request-id'] !== undefined) args.requestId = flags['request-id'];
+  if (flags.api !== undefined) args.api = flags.api;
+  return args;
+}
+
+/** The request message text, validated with the same schema as the queue trigger. */
+export function requestMessage(args: EnqueueArgs): string {
+  const body: Record<string, string> = { publisherId: args.publisherId, offerId: args.offerId };
+  if (args.requestId !== undefined) body.requestId = args.requestId;
+  if (args.requestedBy !== undefined) body.requestedBy = args.requestedBy;
+  if (args.api !== undefined) body.api = args.api;
+  const checked = validateGoLiveRequest(body, { messageId: 'placeholder-id', defaultApi: 'cpp' });
+  if (!checked.ok) throw new EnqueueError('InvalidRequest', `Invalid request: ${checked.reason}`);
+  return JSON.stringify(body);
+}
+
+export type StorageConnection =
+  | { kind: 'connectionString'; value: string; source: string }
+  | { kind: 'identity'; queueServiceUri: string; source: string };
+
+function localSettingsValues(dir: string): { values: Record<string, unknown>; source: string } | undefined {
+  for (const name of ['local.settings.json', 'local.settings.sample.json']) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
+    return { values: parsed.Values ?? {}, source: name };
+  }
+  return undefined;
+}
+
+/** Where the queue lives: environment first, then local.settings.json(.sample) in `dir`. */
+export function resolveConnection(env: NodeJS.ProcessEnv, dir: string): StorageConnection {
+  const fromEnv = env.AzureWebJobsStorage;
+  const local = localSettingsValues(dir);
+  const value = fromEnv && fromEnv.trim() !== '' ? fromEnv : local?.values.AzureWebJobsStorage;
+  const source = fromEnv && fromEnv.trim() !== '' ? 'AzureWebJobsStorage (environment)' : `${local?.source} Values`;
+  if (typeof value === 'string' && value.trim() !== '') {
+    if (/^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(value)) {
+      return { kind: 'connectionString', value: AZURITE_CONNECTION, source: `${source} (Azurite)` };
+    }
+    return { kind: 'connectionString', value, source };
+  }
+  const uri =
+    env.AzureWebJobsStorage__queueServiceUri ??
+    (typeof local?.values.AzureWebJobsStorage__queueServiceUri === 'string'
+      ? local.values.AzureWebJobsStorage__queueServiceUri
+      : undefined);
+  if (uri) return { kind: 'identity', queueServiceUri: uri, source: 'AzureWebJobsStorage__queueServiceUri' };
+  throw new EnqueueError(
+    'NoConnection',
+    'No storage connection: set AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri), or copy local.settings.sample.json to local.settings.json.',
+  );
+}
+
+function queueName(env: NodeJS.ProcessEnv, dir: string): string {
+  const fromEnv = env.GOLIVE_REQUESTS_QUEUE;
+  if (fromEnv && fromEnv.trim() !== '') return fromEnv.trim();
+  const local = localSettingsValues(dir)?.values.GOLIVE_REQUESTS_QUEUE;
+  return typeof local === 'string' && local.trim() !== '' ? local.trim() : 'golive-requests';
+}
+
+export interface EnqueueResult {
+  messageId: string;
+  queueName: string;
+  queueUrl: string;
+  message: string;
+}
+
+/** Sends one request. Fails fast with a clear message when the storage cannot be reached. */
+export async function enqueueRequest(
+  args: EnqueueArgs,
+  options: { env?: NodeJS.ProcessEnv; dir?: string } = {},
+): Promise<EnqueueResult> {
+  const env = options.env ?? process.env;
+  const dir = options.dir ?? process.cwd();
+  const message = requestMessage(args);
+  const connection = resolveConnection(env, dir);
+  const pipeline: StoragePipelineOptions = {
+    retryOptions: { maxTries: 2, tryTimeoutInMs: 5_000, retryDelayInMs: 200 },
+  };
+  const service =
+    connection.kind === 'connectionString'
+      ? QueueServiceClient.fromConnectionString(connection.value, pipeline)
+      : new QueueServiceClient(connection.queueServiceUri, new DefaultAzureCredential(), pipeline);
+  const name = queueName(env, dir);
+  const queue = service.getQueueClient(name);
+  const queueUrl = queue.url.split('?')[0] ?? queue.url;
+  try {
+    await queue.createIfNotExists();
+    const sent = await queue.sendMessage(Buffer.from(message, 'utf8').toString('base64'));
+    return { messageId: sent.messageId, queueName: name, queueUrl, message };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const unreachable =
+      typeof code === 'string' && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|REQUEST_SEND_ERROR/.test(code);
+    if (unreachable) {
+      throw new EnqueueError(
+        'StorageUnreachable',
+        `Cannot reach the queue service at ${new URL(queueUrl).origin} (${code}) from ${connection.source}. ` +
+          'Locally, start Azurite with the app: npm start.',
+      );
+    }
+    const status = (e as { statusCode?: unknown }).statusCode;
+    throw new EnqueueError(
+      'StorageError',
+      `Could not put the request on ${queueUrl}${typeof status === 'number' ? ` (HTTP ${status})` : ''}: ${
+        e instanceof Error ? e.message.split('\n')[0] : String(e)
+      }`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const result = await enqueueRequest(args);
+  const requestId = args.requestId ?? result.messageId;
+  console.log(`Enqueued a go-live request for ${args.publisherId}/${args.offerId} on ${result.queueName}`);
+  console.log(`  message id: ${result.messageId}`);
+  console.log(`  request id: ${requestId}${args.requestId === undefined ? ' (the message id)' : ''}`);
+  console.log('Watch the run:');
+  console.log(`  curl http://localhost:7071/api/golive/${args.publisherId}/${args.offerId}`);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(e instanceof EnqueueError && e.code === 'Usage' ? 2 : 1);
+  });
+}
