@@ -10,7 +10,8 @@ import { startAzurite } from '../../tools/host/azurite';
 import { createDurableExtension } from '../../tools/host/durable';
 import { startHost } from '../../tools/host/host';
 
-export const description = 'Durable orchestrations/s (chain, fan-out), history events/s, timer delay, RSS with 1,000 waiting';
+export const description =
+  'Durable orchestrations/s (chain, fan-out), history events/s, timer delay, RSS with 1,000 waiting';
 
 function projectRoot(): string {
   let dir = __dirname;
@@ -127,7 +128,9 @@ export async function run(print: (line: string) => void): Promise<void> {
     const timed = await startMany(base, 'Approval', 100, { timeoutMs: 2000 });
     await waitAll(base, timed, ['Completed']);
     const d = engine.stats.timerDelaysMs;
-    print(`durable timer delay over ${d.length} timers: p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms`);
+    print(
+      `durable timer delay over ${d.length} timers: p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms`,
+    );
 
     // Memory with 1,000 orchestrations waiting on timers.
     const rssBefore = process.memoryUsage().rss;

@@ -65,7 +65,10 @@ export class InstanceExistsError extends DurableError {
 
 export class UnknownOrchestratorError extends DurableError {
   constructor(name: string) {
-    super('DURABLE_UNKNOWN_FUNCTION', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+    super(
+      'DURABLE_UNKNOWN_FUNCTION',
+      `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+    );
   }
 }
 
@@ -133,7 +136,13 @@ export class DurableEngine {
   private activeActivities = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Counters for the benchmark and tests. */
-  readonly stats = { episodes: 0, historyEventsWritten: 0, activitiesRun: 0, timersFired: 0, timerDelaysMs: [] as number[] };
+  readonly stats = {
+    episodes: 0,
+    historyEventsWritten: 0,
+    activitiesRun: 0,
+    timersFired: 0,
+    timerDelaysMs: [] as number[],
+  };
 
   constructor(
     private readonly ctx: HostContext,
@@ -142,7 +151,9 @@ export class DurableEngine {
   ) {}
 
   private fn(name: string, triggerType: string): RegisteredFunction | undefined {
-    return this.ctx.functions().find((f) => f.name.toLowerCase() === name.toLowerCase() && f.trigger.type === triggerType);
+    return this.ctx
+      .functions()
+      .find((f) => f.name.toLowerCase() === name.toLowerCase() && f.trigger.type === triggerType);
   }
 
   async start(): Promise<void> {
@@ -214,10 +225,13 @@ export class DurableEngine {
         if (due > now) {
           if (due - now <= 2000) {
             // Nearly due: keep it invisible and deliver it at its fire time (never early).
-            const t = setTimeout(() => {
-              this.timers.delete(t);
-              void this.track(this.runInstance(m.body.instanceId, [m]));
-            }, due - now + 2);
+            const t = setTimeout(
+              () => {
+                this.timers.delete(t);
+                void this.track(this.runInstance(m.body.instanceId, [m]));
+              },
+              due - now + 2,
+            );
             this.timers.add(t);
           } else {
             // Not due yet (a hop of a timer beyond the queue's 7-day limit, or clock rounding): re-enqueue.
@@ -237,22 +251,27 @@ export class DurableEngine {
     }
     const groups = [...byInstance.entries()];
     let next = 0;
-    const workers = Array.from({ length: Math.min(this.settings.maxConcurrentOrchestrations, groups.length) }, async () => {
-      while (next < groups.length) {
-        const g = groups[next++];
-        if (g) await this.runInstance(g[0], g[1]);
-      }
-    });
+    const workers = Array.from(
+      { length: Math.min(this.settings.maxConcurrentOrchestrations, groups.length) },
+      async () => {
+        while (next < groups.length) {
+          const g = groups[next++];
+          if (g) await this.runInstance(g[0], g[1]);
+        }
+      },
+    );
     await Promise.all(workers);
   }
 
   /** Serialises work per instance (a held timer may arrive while a batch for the same instance runs). */
   private async runInstance(instanceId: string, msgs: ReceivedMessage<ControlMessage>[]): Promise<void> {
     const prev = this.locks.get(instanceId) ?? Promise.resolve();
-    const run = prev.then(() => this.processInstance(instanceId, msgs)).catch((e: unknown) => {
-      this.cache.delete(instanceId);
-      this.logError(`Orchestration '${instanceId}' episode failed (messages will be redelivered)`, e);
-    });
+    const run = prev
+      .then(() => this.processInstance(instanceId, msgs))
+      .catch((e: unknown) => {
+        this.cache.delete(instanceId);
+        this.logError(`Orchestration '${instanceId}' episode failed (messages will be redelivered)`, e);
+      });
     this.locks.set(instanceId, run);
     await run;
     if (this.locks.get(instanceId) === run) this.locks.delete(instanceId);
@@ -304,7 +323,13 @@ export class DurableEngine {
           drop.push(m);
           continue;
         }
-        newEvents.push(ev(EventType.ExecutionStarted, { Name: b.name, Version: b.version ?? '', ...(b.input !== undefined ? { Input: b.input } : {}) }));
+        newEvents.push(
+          ev(EventType.ExecutionStarted, {
+            Name: b.name,
+            Version: b.version ?? '',
+            ...(b.input !== undefined ? { Input: b.input } : {}),
+          }),
+        );
         drop.push(m);
         continue;
       }
@@ -332,7 +357,12 @@ export class DurableEngine {
         const e = b.event;
         if (e.MessageId && seen((x) => x.MessageId === e.MessageId)) continue;
         if (e.TaskScheduledId !== undefined) {
-          const done = [EventType.TaskCompleted, EventType.TaskFailed, EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed] as number[];
+          const done = [
+            EventType.TaskCompleted,
+            EventType.TaskFailed,
+            EventType.SubOrchestrationInstanceCompleted,
+            EventType.SubOrchestrationInstanceFailed,
+          ] as number[];
           if (seen((x) => done.includes(x.EventType) && x.TaskScheduledId === e.TaskScheduledId)) continue;
         }
         newEvents.push({ ...e, IsPlayed: false, Timestamp: nowIso() });
@@ -378,16 +408,26 @@ export class DurableEngine {
         const result = await this.runOrchestrator(state, full);
         this.stats.episodes++;
         appended.push(...episode);
-        if (result.customStatus !== undefined && result.customStatus !== null) state.customStatus = jsonText(result.customStatus);
+        if (result.customStatus !== undefined && result.customStatus !== null)
+          state.customStatus = jsonText(result.customStatus);
         const failure = result.error;
         if (failure !== undefined) {
           appended.push(ev(EventType.OrchestratorCompleted));
           this.fail(state, appended, outgoing, failure);
         } else {
-          const outcome = replayActions(full, flattenActions(result.actions), this.replaySettings(instanceId), result.isDone);
+          const outcome = replayActions(
+            full,
+            flattenActions(result.actions),
+            this.replaySettings(instanceId),
+            result.isDone,
+          );
           const scheduledById = new Map<number, HistoryEvent>();
           for (const e of full) {
-            if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated || e.EventType === EventType.SubOrchestrationInstanceCreated) {
+            if (
+              e.EventType === EventType.TaskScheduled ||
+              e.EventType === EventType.TimerCreated ||
+              e.EventType === EventType.SubOrchestrationInstanceCreated
+            ) {
               scheduledById.set(e.EventId, e);
             }
           }
@@ -408,11 +448,24 @@ export class DurableEngine {
               const executionId = deterministicId(instanceId, state.executionId, 'continueAsNew');
               appended.push(ev(EventType.ContinueAsNew, input !== undefined ? { Input: input } : {}));
               continueAsNew = { input, executionId };
-              const msg: ControlMessage = { kind: 'start', id: randomUUID(), instanceId, executionId, name: state.name, version: state.version, ...(input !== undefined ? { input } : {}) };
+              const msg: ControlMessage = {
+                kind: 'start',
+                id: randomUUID(),
+                instanceId,
+                executionId,
+                name: state.name,
+                version: state.version,
+                ...(input !== undefined ? { input } : {}),
+              };
               outgoing.push(() => this.store.send(this.store.controlQueueFor(instanceId), msg));
             } else if (result.isDone) {
               const output = jsonText(result.output);
-              appended.push(ev(EventType.ExecutionCompleted, { OrchestrationStatus: 'Completed', ...(output !== undefined ? { Result: output } : {}) }));
+              appended.push(
+                ev(EventType.ExecutionCompleted, {
+                  OrchestrationStatus: 'Completed',
+                  ...(output !== undefined ? { Result: output } : {}),
+                }),
+              );
               state.runtimeStatus = 'Completed';
               state.output = output;
               this.notifyParent(state, outgoing, { output });
@@ -425,7 +478,12 @@ export class DurableEngine {
     // 1. messages out, 2. history, 3. instance row, 4. delete what we consumed.
     await Promise.all(outgoing.map((f) => f()));
     const oldExecutionId = state.executionId;
-    await this.store.appendHistory(instanceId, state.executionId, priorLength, appended.map((e) => ({ ...e, IsPlayed: false })));
+    await this.store.appendHistory(
+      instanceId,
+      state.executionId,
+      priorLength,
+      appended.map((e) => ({ ...e, IsPlayed: false })),
+    );
     this.stats.historyEventsWritten += appended.length;
     history = [...history, ...appended];
     state.lastUpdatedTime = new Date();
@@ -445,7 +503,11 @@ export class DurableEngine {
     }
   }
 
-  private replaySettings(instanceId: string): { instanceId: string; maximumShortTimerMs: number; longRunningTimerIntervalMs: number } {
+  private replaySettings(instanceId: string): {
+    instanceId: string;
+    maximumShortTimerMs: number;
+    longRunningTimerIntervalMs: number;
+  } {
     return {
       instanceId,
       maximumShortTimerMs: this.settings.maximumShortTimerMs,
@@ -453,7 +515,13 @@ export class DurableEngine {
     };
   }
 
-  private fail(state: InstanceState, appended: HistoryEvent[], outgoing: (() => Promise<void>)[], message: string, errorType = 'Error'): void {
+  private fail(
+    state: InstanceState,
+    appended: HistoryEvent[],
+    outgoing: (() => Promise<void>)[],
+    message: string,
+    errorType = 'Error',
+  ): void {
     const text = `Orchestrator function '${state.name}' failed: ${message}`;
     appended.push(
       ev(EventType.ExecutionFailed, {
@@ -467,7 +535,11 @@ export class DurableEngine {
     this.notifyParent(state, outgoing, { failed: text });
   }
 
-  private notifyParent(state: InstanceState, outgoing: (() => Promise<void>)[], r: { output?: string | undefined; failed?: string }): void {
+  private notifyParent(
+    state: InstanceState,
+    outgoing: (() => Promise<void>)[],
+    r: { output?: string | undefined; failed?: string },
+  ): void {
     if (!state.parentInstanceId || state.parentTaskId === undefined) return;
     const parentId = state.parentInstanceId;
     const event: HistoryEvent =
@@ -478,9 +550,18 @@ export class DurableEngine {
             Details: r.failed,
             FailureDetails: { ErrorType: 'OrchestrationFailure', ErrorMessage: r.failed, IsNonRetriable: false },
           })
-        : ev(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: state.parentTaskId, Result: r.output ?? 'null' });
+        : ev(EventType.SubOrchestrationInstanceCompleted, {
+            TaskScheduledId: state.parentTaskId,
+            Result: r.output ?? 'null',
+          });
     event.MessageId = deterministicId(state.instanceId, state.executionId, 'completion');
-    const msg: ControlMessage = { kind: 'event', id: randomUUID(), instanceId: parentId, ...(state.parentExecutionId ? { executionId: state.parentExecutionId } : {}), event };
+    const msg: ControlMessage = {
+      kind: 'event',
+      id: randomUUID(),
+      instanceId: parentId,
+      ...(state.parentExecutionId ? { executionId: state.parentExecutionId } : {}),
+      event,
+    };
     outgoing.push(async () => {
       await this.store.send(this.store.controlQueueFor(parentId), msg);
       this.wakeInstance(parentId);
@@ -492,16 +573,35 @@ export class DurableEngine {
     const executionId = state.executionId;
     if (t.kind === 'activity') {
       const input = doubleEncodedInput(t.input);
-      const msg: WorkItemMessage = { kind: 'activity', id: deterministicId(instanceId, executionId, t.id), instanceId, executionId, taskId: t.id, name: t.name, ...(input !== undefined ? { input } : {}) };
+      const msg: WorkItemMessage = {
+        kind: 'activity',
+        id: deterministicId(instanceId, executionId, t.id),
+        instanceId,
+        executionId,
+        taskId: t.id,
+        name: t.name,
+        ...(input !== undefined ? { input } : {}),
+      };
       outgoing.push(async () => {
         await this.store.send(this.store.workItems, msg);
         this.activityWaker.wake?.();
       });
-      return ev(EventType.TaskScheduled, { EventId: t.id, Name: t.name, ...(input !== undefined ? { Input: input } : {}) });
+      return ev(EventType.TaskScheduled, {
+        EventId: t.id,
+        Name: t.name,
+        ...(input !== undefined ? { Input: input } : {}),
+      });
     }
     if (t.kind === 'timer') {
       const fireAt = t.fireAt.toISOString();
-      const msg: ControlMessage = { kind: 'timer', id: deterministicId(instanceId, executionId, t.id), instanceId, executionId, timerId: t.id, fireAt };
+      const msg: ControlMessage = {
+        kind: 'timer',
+        id: deterministicId(instanceId, executionId, t.id),
+        instanceId,
+        executionId,
+        timerId: t.id,
+        fireAt,
+      };
       outgoing.push(async () => {
         const delayMs = t.fireAt.getTime() - Date.now();
         await this.store.send(this.store.controlQueueFor(instanceId), msg, Math.max(0, delayMs) / 1000);
@@ -520,10 +620,20 @@ export class DurableEngine {
           TaskScheduledId: t.id,
           Reason: `The function '${t.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
           Details: '',
-          FailureDetails: { ErrorType: 'FunctionNotFound', ErrorMessage: `The function '${t.name}' doesn't exist, is disabled, or is not an orchestrator function.`, IsNonRetriable: true },
+          FailureDetails: {
+            ErrorType: 'FunctionNotFound',
+            ErrorMessage: `The function '${t.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+            IsNonRetriable: true,
+          },
           MessageId: childExecution,
         });
-        await this.store.send(this.store.controlQueueFor(instanceId), { kind: 'event', id: randomUUID(), instanceId, executionId, event: failed });
+        await this.store.send(this.store.controlQueueFor(instanceId), {
+          kind: 'event',
+          id: randomUUID(),
+          instanceId,
+          executionId,
+          event: failed,
+        });
         return;
       }
       const now = new Date();
@@ -543,11 +653,23 @@ export class DurableEngine {
         parentExecutionId: executionId,
         parentTaskId: t.id,
       });
-      const start: ControlMessage = { kind: 'start', id: randomUUID(), instanceId: childId, executionId: childExecution, name: t.name, ...(input !== undefined ? { input } : {}) };
+      const start: ControlMessage = {
+        kind: 'start',
+        id: randomUUID(),
+        instanceId: childId,
+        executionId: childExecution,
+        name: t.name,
+        ...(input !== undefined ? { input } : {}),
+      };
       await this.store.send(this.store.controlQueueFor(childId), start);
       this.wakeInstance(childId);
     });
-    return ev(EventType.SubOrchestrationInstanceCreated, { EventId: t.id, Name: t.name, InstanceId: childId, ...(input !== undefined ? { Input: input } : {}) });
+    return ev(EventType.SubOrchestrationInstanceCreated, {
+      EventId: t.id,
+      Name: t.name,
+      InstanceId: childId,
+      ...(input !== undefined ? { Input: input } : {}),
+    });
   }
 
   /** Polls the instance's control queue right when a timer message becomes visible (the poll back-off may be long). */
@@ -565,7 +687,11 @@ export class DurableEngine {
   private async runOrchestrator(state: InstanceState, history: HistoryEvent[]): Promise<OrchestratorResult> {
     const fn = this.fn(state.name, 'orchestrationTrigger');
     if (!fn) {
-      return { isDone: false, actions: [], error: `The function '${state.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+      return {
+        isDone: false,
+        actions: [],
+        error: `The function '${state.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      };
     }
     const lastStart = history.map((e) => e.EventType).lastIndexOf(EventType.OrchestratorStarted);
     const payload = {
@@ -610,7 +736,11 @@ export class DurableEngine {
       }
       let msgs: ReceivedMessage<WorkItemMessage>[] = [];
       try {
-        msgs = await this.store.receive<WorkItemMessage>(this.store.workItems, free, this.settings.workItemVisibilitySeconds);
+        msgs = await this.store.receive<WorkItemMessage>(
+          this.store.workItems,
+          free,
+          this.settings.workItemVisibilitySeconds,
+        );
       } catch (e) {
         if (this.running) this.logError('Work-item queue poll failed', e);
       }
@@ -644,10 +774,17 @@ export class DurableEngine {
     let event: HistoryEvent;
     try {
       const fn = this.fn(w.name, 'activityTrigger');
-      if (!fn) throw new DurableError('DURABLE_UNKNOWN_FUNCTION', `The function '${w.name}' doesn't exist, is disabled, or is not an activity function.`);
+      if (!fn)
+        throw new DurableError(
+          'DURABLE_UNKNOWN_FUNCTION',
+          `The function '${w.name}' doesn't exist, is disabled, or is not an activity function.`,
+        );
       const res = await this.ctx.invoke(fn, { json: w.input ?? 'null' });
       this.stats.activitiesRun++;
-      event = ev(EventType.TaskCompleted, { TaskScheduledId: w.taskId, Result: typedToJsonText(res.returnValue) ?? 'null' });
+      event = ev(EventType.TaskCompleted, {
+        TaskScheduledId: w.taskId,
+        Result: typedToJsonText(res.returnValue) ?? 'null',
+      });
     } catch (e) {
       this.stats.activitiesRun++;
       const d = errorDetails(e);
@@ -661,7 +798,13 @@ export class DurableEngine {
       clearInterval(renew);
     }
     event.MessageId = w.id;
-    const msg: ControlMessage = { kind: 'event', id: randomUUID(), instanceId: w.instanceId, executionId: w.executionId, event };
+    const msg: ControlMessage = {
+      kind: 'event',
+      id: randomUUID(),
+      instanceId: w.instanceId,
+      executionId: w.executionId,
+      event,
+    };
     await this.store.send(this.store.controlQueueFor(w.instanceId), msg);
     this.wakeInstance(w.instanceId);
     await this.store.delete(m);
@@ -669,7 +812,12 @@ export class DurableEngine {
 
   // ---- client operations ----------------------------------------------------------------------------------
 
-  async startNew(name: string, instanceId: string | undefined, input: string | undefined, version?: string): Promise<string> {
+  async startNew(
+    name: string,
+    instanceId: string | undefined,
+    input: string | undefined,
+    version?: string,
+  ): Promise<string> {
     const fn = this.fn(name, 'orchestrationTrigger');
     if (!fn) throw new UnknownOrchestratorError(name);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
@@ -693,20 +841,46 @@ export class DurableEngine {
       createdTime: now,
       lastUpdatedTime: now,
     });
-    const msg: ControlMessage = { kind: 'start', id: randomUUID(), instanceId: id, executionId, name: fn.name, ...(version ? { version } : {}), ...(input !== undefined ? { input } : {}) };
+    const msg: ControlMessage = {
+      kind: 'start',
+      id: randomUUID(),
+      instanceId: id,
+      executionId,
+      name: fn.name,
+      ...(version ? { version } : {}),
+      ...(input !== undefined ? { input } : {}),
+    };
     await this.store.send(this.store.controlQueueFor(id), msg);
     this.wakeInstance(id);
     return id;
   }
 
   async raiseEvent(instanceId: string, eventName: string, data: string | undefined): Promise<void> {
-    const event = ev(EventType.EventRaised, { Name: eventName, MessageId: randomUUID(), ...(data !== undefined ? { Input: data } : {}) });
-    await this.store.send(this.store.controlQueueFor(instanceId), { kind: 'event', id: randomUUID(), instanceId, event });
+    const event = ev(EventType.EventRaised, {
+      Name: eventName,
+      MessageId: randomUUID(),
+      ...(data !== undefined ? { Input: data } : {}),
+    });
+    await this.store.send(this.store.controlQueueFor(instanceId), {
+      kind: 'event',
+      id: randomUUID(),
+      instanceId,
+      event,
+    });
     this.wakeInstance(instanceId);
   }
 
-  async sendControl(kind: 'terminate' | 'suspend' | 'resume', instanceId: string, reason: string | undefined): Promise<void> {
-    await this.store.send(this.store.controlQueueFor(instanceId), { kind, id: randomUUID(), instanceId, ...(reason !== undefined ? { reason } : {}) });
+  async sendControl(
+    kind: 'terminate' | 'suspend' | 'resume',
+    instanceId: string,
+    reason: string | undefined,
+  ): Promise<void> {
+    await this.store.send(this.store.controlQueueFor(instanceId), {
+      kind,
+      id: randomUUID(),
+      instanceId,
+      ...(reason !== undefined ? { reason } : {}),
+    });
     this.wakeInstance(instanceId);
   }
 

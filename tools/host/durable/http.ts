@@ -89,9 +89,13 @@ function historyView(events: HistoryEvent[], withOutput: boolean): Record<string
   return events
     .filter((e) => e.EventType !== 12 && e.EventType !== 13)
     .map((e) => {
-      const o: Record<string, unknown> = { EventType: EventTypeName[e.EventType] ?? String(e.EventType), Timestamp: e.Timestamp };
+      const o: Record<string, unknown> = {
+        EventType: EventTypeName[e.EventType] ?? String(e.EventType),
+        Timestamp: e.Timestamp,
+      };
       if (e.EventId >= 0) o['EventId'] = e.EventId;
-      if (e.Name !== undefined) o[e.EventType === 0 || e.EventType === 4 || e.EventType === 7 ? 'FunctionName' : 'Name'] = e.Name;
+      if (e.Name !== undefined)
+        o[e.EventType === 0 || e.EventType === 4 || e.EventType === 7 ? 'FunctionName' : 'Name'] = e.Name;
       if (e.TaskScheduledId !== undefined) o['TaskScheduledId'] = e.TaskScheduledId;
       if (e.TimerId !== undefined) o['TimerId'] = e.TimerId;
       if (e.FireAt !== undefined) o['FireAt'] = e.FireAt;
@@ -158,7 +162,9 @@ export class DurableHttpApi {
       if (method === 'GET') return this.status(res, id, q);
       if (method === 'DELETE') {
         const deleted = await this.engine.purge(id);
-        return deleted ? send(res, 200, { instancesDeleted: 1 }) : message(res, 404, `No completed instance '${id}' to purge.`);
+        return deleted
+          ? send(res, 200, { instancesDeleted: 1 })
+          : message(res, 404, `No completed instance '${id}' to purge.`);
       }
       return message(res, 404, 'Not found');
     }
@@ -190,17 +196,27 @@ export class DurableHttpApi {
     if (op === 'rewind') {
       if (!st) return message(res, 404, `No instance with ID '${id}'.`);
       if (st.runtimeStatus !== 'Failed') {
-        return message(res, 412, `This orchestration has status ${st.runtimeStatus}, but only orchestrations in the "Failed" state can be rewound.`);
+        return message(
+          res,
+          412,
+          `This orchestration has status ${st.runtimeStatus}, but only orchestrations in the "Failed" state can be rewound.`,
+        );
       }
       return message(res, 501, 'Rewind is not supported by the underlying storage provider.');
     }
     if (op === 'restart') {
       if (!st) return message(res, 400, 'InstanceId does not match a valid orchestration instance.');
       try {
-        const newId = await this.engine.startNew(st.name, q.get('restartWithNewInstanceId') === 'true' ? undefined : id, st.input, st.version || undefined);
+        const newId = await this.engine.startNew(
+          st.name,
+          q.get('restartWithNewInstanceId') === 'true' ? undefined : id,
+          st.input,
+          st.version || undefined,
+        );
         return this.checkStatus(res, newId);
       } catch (e) {
-        if (e instanceof InstanceExistsError) return message(res, 409, 'A non-terminal instance with this instance ID already exists.');
+        if (e instanceof InstanceExistsError)
+          return message(res, 409, 'A non-terminal instance with this instance ID already exists.');
         throw e;
       }
     }
@@ -212,7 +228,13 @@ export class DurableHttpApi {
     send(res, 202, payload, { location: payload['statusQueryGetUri'] ?? '', 'retry-after': '10' });
   }
 
-  private async start(req: IncomingMessage, res: ServerResponse, name: string, instanceId: string | undefined, q: URLSearchParams): Promise<void> {
+  private async start(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    instanceId: string | undefined,
+    q: URLSearchParams,
+  ): Promise<void> {
     const body = await readBody(req);
     let input: string | undefined;
     if (body.trim() !== '') {
@@ -250,7 +272,10 @@ export class DurableHttpApi {
     if (!st) return message(res, 404, `No instance with ID '${id}' found.`);
     let history: Record<string, unknown>[] | undefined;
     if (bool(q.get('showHistory')) === true) {
-      history = historyView(await this.engine.getHistory(id, st.executionId), bool(q.get('showHistoryOutput')) === true);
+      history = historyView(
+        await this.engine.getHistory(id, st.executionId),
+        bool(q.get('showHistoryOutput')) === true,
+      );
     }
     const payload = this.statusPayload(st, bool(q.get('showInput')) !== false, history);
     const running: RuntimeStatus[] = ['Running', 'Pending', 'ContinuedAsNew', 'Suspended'];
@@ -258,7 +283,8 @@ export class DurableHttpApi {
       const loc = managementPayload(this.urls(), id)['statusQueryGetUri'] ?? '';
       return send(res, 202, payload, { location: loc, 'retry-after': '5' });
     }
-    if (st.runtimeStatus === 'Failed' && bool(q.get('returnInternalServerErrorOnFailure')) === true) return send(res, 500, payload);
+    if (st.runtimeStatus === 'Failed' && bool(q.get('returnInternalServerErrorOnFailure')) === true)
+      return send(res, 500, payload);
     send(res, 200, payload);
   }
 
@@ -268,7 +294,12 @@ export class DurableHttpApi {
     runtimeStatus?: RuntimeStatus[];
     instanceIdPrefix?: string;
   } {
-    const f: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: RuntimeStatus[]; instanceIdPrefix?: string } = {};
+    const f: {
+      createdTimeFrom?: Date;
+      createdTimeTo?: Date;
+      runtimeStatus?: RuntimeStatus[];
+      instanceIdPrefix?: string;
+    } = {};
     const from = q.get('createdTimeFrom');
     const to = q.get('createdTimeTo');
     if (from) f.createdTimeFrom = new Date(from);
@@ -309,7 +340,11 @@ export class DurableHttpApi {
     let deleted = 0;
     let token: string | undefined;
     do {
-      const page = await this.engine.store.listInstances({ ...filter, top: 500, ...(token ? { continuationToken: token } : {}) });
+      const page = await this.engine.store.listInstances({
+        ...filter,
+        top: 500,
+        ...(token ? { continuationToken: token } : {}),
+      });
       for (const st of page.items) if (await this.engine.purge(st.instanceId)) deleted++;
       token = page.continuationToken;
     } while (token);

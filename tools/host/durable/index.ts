@@ -52,7 +52,10 @@ export function settingsFromHostJson(hostJson: Record<string, unknown>, hubOverr
   const sp = rec(dt['storageProvider']);
   const hubName = hubOverride ?? (typeof dt['hubName'] === 'string' && dt['hubName'] ? dt['hubName'] : 'TestHubName');
   if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(hubName)) {
-    throw new DurableError('DURABLE_BAD_HUB_NAME', `Task hub name '${hubName}' must be 3-45 letters or digits, starting with a letter.`);
+    throw new DurableError(
+      'DURABLE_BAD_HUB_NAME',
+      `Task hub name '${hubName}' must be 3-45 letters or digits, starting with a letter.`,
+    );
   }
   const overridable = dt['overridableExistingInstanceStates'];
   return {
@@ -60,8 +63,14 @@ export function settingsFromHostJson(hostJson: Record<string, unknown>, hubOverr
     maxConcurrentActivities: int(dt['maxConcurrentActivityFunctions'], 10),
     maxConcurrentOrchestrations: int(dt['maxConcurrentOrchestratorFunctions'], 10),
     maxPollingIntervalMs: parseTimeSpanMs(sp['maxQueuePollingInterval'], 30_000),
-    controlVisibilitySeconds: Math.max(1, Math.round(parseTimeSpanMs(sp['controlQueueVisibilityTimeout'], 300_000) / 1000)),
-    workItemVisibilitySeconds: Math.max(1, Math.round(parseTimeSpanMs(sp['workItemQueueVisibilityTimeout'], 300_000) / 1000)),
+    controlVisibilitySeconds: Math.max(
+      1,
+      Math.round(parseTimeSpanMs(sp['controlQueueVisibilityTimeout'], 300_000) / 1000),
+    ),
+    workItemVisibilitySeconds: Math.max(
+      1,
+      Math.round(parseTimeSpanMs(sp['workItemQueueVisibilityTimeout'], 300_000) / 1000),
+    ),
     maximumShortTimerMs: parseTimeSpanMs(dt['maximumTimerInterval'], 6 * 86_400_000),
     longRunningTimerIntervalMs: parseTimeSpanMs(dt['longRunningTimerInterval'], 3 * 86_400_000),
     overridableStates: overridable === 'AnyState' ? 'AnyState' : 'NonRunningStates',

@@ -56,14 +56,7 @@ export interface HistoryEvent {
 }
 
 export type RuntimeStatus =
-  | 'Pending'
-  | 'Running'
-  | 'Completed'
-  | 'ContinuedAsNew'
-  | 'Failed'
-  | 'Canceled'
-  | 'Terminated'
-  | 'Suspended';
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
 
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Canceled', 'Terminated'];
 export const isTerminal = (s: RuntimeStatus): boolean => TERMINAL_STATUSES.includes(s);
@@ -87,7 +80,15 @@ export interface InstanceState {
 
 /** Messages on the control queues (per instance) and the work-item queue (activities). */
 export type ControlMessage =
-  | { kind: 'start'; id: string; instanceId: string; executionId: string; name: string; input?: string; version?: string }
+  | {
+      kind: 'start';
+      id: string;
+      instanceId: string;
+      executionId: string;
+      name: string;
+      input?: string;
+      version?: string;
+    }
   | { kind: 'event'; id: string; instanceId: string; executionId?: string; event: HistoryEvent }
   | { kind: 'timer'; id: string; instanceId: string; executionId: string; timerId: number; fireAt: string }
   | { kind: 'terminate'; id: string; instanceId: string; reason?: string }

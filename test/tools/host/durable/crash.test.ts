@@ -98,7 +98,9 @@ test('SIGKILL during activities and during a timer: orchestrations resume and co
   // 1. Kill while activities run (the second sequential activity is in flight).
   const a = 'crash-activities';
   expect((await startOrchestration(base, 'CrashWorkflow', { id: a, delayMs: 700, timerMs: 1500 }, a)).status).toBe(202);
-  await waitFor('first activity result in history', async () => ((completedIds(await history(a))).length >= 1 ? true : undefined));
+  await waitFor('first activity result in history', async () =>
+    completedIds(await history(a)).length >= 1 ? true : undefined,
+  );
   await waitFor('second activity to start', async () => (sideEffects(a).has(1) ? true : undefined));
   await kill();
   const atKill = completedIds(await history(a));

@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 
-import { startHost, type FunctionsHost } from '../../../../tools/host/host';
 import type { DurableExtension } from '../../../../tools/host/durable';
 import { createDurableExtension } from '../../../../tools/host/durable';
+import { type FunctionsHost,startHost } from '../../../../tools/host/host';
 import {
   type Azurite,
   getStatus,
@@ -30,7 +30,15 @@ let base: string;
 beforeAll(async () => {
   azurite = await startAzurite();
   durable = createDurableExtension({ hubName: 'patternshub' });
-  host = await startHost({ appDir: APP, port: 0, azurite: azurite.ports, env: { AzureWebJobsStorage: azurite.connectionString }, extensions: [durable], logLevel: 'warning', logSink: () => undefined });
+  host = await startHost({
+    appDir: APP,
+    port: 0,
+    azurite: azurite.ports,
+    env: { AzureWebJobsStorage: azurite.connectionString },
+    extensions: [durable],
+    logLevel: 'warning',
+    logSink: () => undefined,
+  });
   base = host.baseUrl;
 });
 
@@ -239,7 +247,9 @@ test('custom status and status codes: 202 + Location while running, 200 when don
   expect(running.body.customStatus).toEqual({ stage: 'waiting', progress: 50 });
   expect(running.body.input).toEqual({ hello: 'input' });
   expect((await getStatus(base, id, 'showInput=false')).body.input).toBeNull();
-  expect((await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, 'x', { 'content-type': 'text/plain' })).status).toBe(400);
+  expect(
+    (await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, 'x', { 'content-type': 'text/plain' })).status,
+  ).toBe(400);
   await http('POST', `${statusUrl(base, id)}/raiseEvent/go`, 1);
   const done = await waitForStatus(base, id);
   expect(done.customStatus).toEqual({ stage: 'done', progress: 100 });
@@ -272,7 +282,9 @@ test('the JS DurableClient (rpcBaseUrl form) and createCheckStatusResponse URLs 
   expect((status.body as StatusBody).input).toEqual({ via: 'client' });
   const list = await http('POST', `${base}/api/client/list`, { filter: { runtimeStatus: ['Running'] } });
   expect((list.body as StatusBody[]).some((s) => s.instanceId === id)).toBe(true);
-  expect((await http('POST', `${base}/api/client/raise/${id}`, { name: 'go', data: { by: 'client' } })).status).toBe(202);
+  expect((await http('POST', `${base}/api/client/raise/${id}`, { name: 'go', data: { by: 'client' } })).status).toBe(
+    202,
+  );
   const done = await waitForStatus(base, id);
   expect(done.output).toEqual({ by: 'client' });
   const mgmt = await http('POST', `${base}/api/client/payload/${id}`);
@@ -284,7 +296,10 @@ test('the JS DurableClient (rpcBaseUrl form) and createCheckStatusResponse URLs 
 test('list: filters and paging with x-ms-continuation-token', async () => {
   const from = new Date(Date.now() - 1000);
   const ids: string[] = [];
-  for (let i = 0; i < 5; i++) ids.push(((await startOrchestration(base, 'Chain', undefined, `page-${Date.now()}-${i}`)).body as { id: string }).id);
+  for (let i = 0; i < 5; i++)
+    ids.push(
+      ((await startOrchestration(base, 'Chain', undefined, `page-${Date.now()}-${i}`)).body as { id: string }).id,
+    );
   for (const id of ids) await waitForStatus(base, id);
   const seen: string[] = [];
   let token: string | null = null;
@@ -303,7 +318,10 @@ test('list: filters and paging with x-ms-continuation-token', async () => {
   } while (token && pages < 20);
   expect(pages).toBeGreaterThanOrEqual(3);
   expect(seen.sort()).toEqual([...ids].sort());
-  const none = await http('GET', `${base}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${new Date(Date.now() + 3_600_000).toISOString()}`);
+  const none = await http(
+    'GET',
+    `${base}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${new Date(Date.now() + 3_600_000).toISOString()}`,
+  );
   expect(none.body).toEqual([]);
 });
 

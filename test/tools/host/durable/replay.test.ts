@@ -1,5 +1,5 @@
 /** Task-id bookkeeping: ids as the durable-functions SDK assigns them while it replays history. */
-import { ActionType, type ActionJson, flattenActions, replayActions } from '../../../../tools/host/durable/replay';
+import { type ActionJson, ActionType, flattenActions, replayActions } from '../../../../tools/host/durable/replay';
 import { EventType, type HistoryEvent } from '../../../../tools/host/durable/types';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -8,12 +8,24 @@ const settings = { instanceId: 'i1', maximumShortTimerMs: 6 * 86_400_000, longRu
 function e(type: number, fields: Partial<HistoryEvent> = {}, atMs = 0): HistoryEvent {
   return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(T0 + atMs).toISOString(), ...fields };
 }
-const started = (at = 0): HistoryEvent[] => [e(EventType.OrchestratorStarted, {}, at), e(EventType.ExecutionStarted, { Name: 'o' })];
-const activity = (name: string, input?: unknown): ActionJson => ({ actionType: ActionType.CallActivity, functionName: name, input });
+const started = (at = 0): HistoryEvent[] => [
+  e(EventType.OrchestratorStarted, {}, at),
+  e(EventType.ExecutionStarted, { Name: 'o' }),
+];
+const activity = (name: string, input?: unknown): ActionJson => ({
+  actionType: ActionType.CallActivity,
+  functionName: name,
+  input,
+});
 
 test('sequential and fan-out ids follow yield order; Task.all children in array order', () => {
   const actions = [activity('a'), { actionType: ActionType.WhenAll, compoundActions: [activity('b'), activity('c')] }];
-  const history = [...started(), e(EventType.TaskScheduled, { EventId: 0, Name: 'a' }), e(EventType.OrchestratorStarted), e(EventType.TaskCompleted, { TaskScheduledId: 0, Result: '1' })];
+  const history = [
+    ...started(),
+    e(EventType.TaskScheduled, { EventId: 0, Name: 'a' }),
+    e(EventType.OrchestratorStarted),
+    e(EventType.TaskCompleted, { TaskScheduledId: 0, Result: '1' }),
+  ];
   const out = replayActions(history, actions, settings, false);
   expect(out.nonDeterminism).toBeUndefined();
   expect(out.tasks.map((t) => [t.id, t.kind === 'activity' ? t.name : t.kind])).toEqual([
@@ -42,7 +54,11 @@ test('retry: a failure takes a timer id, the re-attempt the next one', () => {
   ]);
   const timer = out.tasks[1];
   expect(timer?.kind === 'timer' && timer.fireAt.getTime()).toBe(T0 + 10 + 1000);
-  history.push(e(EventType.TimerCreated, { EventId: 1 }), e(EventType.OrchestratorStarted, {}, 1100), e(EventType.TimerFired, { TimerId: 1 }));
+  history.push(
+    e(EventType.TimerCreated, { EventId: 1 }),
+    e(EventType.OrchestratorStarted, {}, 1100),
+    e(EventType.TimerFired, { TimerId: 1 }),
+  );
   out = replayActions(history, [retry], settings, false);
   expect(out.tasks.map((t) => [t.id, t.kind])).toEqual([
     [0, 'activity'],
@@ -78,17 +94,26 @@ test('Task.any: a completion before a retry failure shifts the ids the way the S
 
 test('long timers are split: one id per sub-timer', () => {
   const s = { ...settings, maximumShortTimerMs: 4000, longRunningTimerIntervalMs: 2000 };
-  const actions: ActionJson[] = [{ actionType: ActionType.CreateTimer, fireAt: new Date(T0 + 5000).toISOString(), isCanceled: false }];
+  const actions: ActionJson[] = [
+    { actionType: ActionType.CreateTimer, fireAt: new Date(T0 + 5000).toISOString(), isCanceled: false },
+  ];
   const history = [...started()];
   let out = replayActions(history, actions, s, false);
   expect(out.tasks).toEqual([{ id: 0, kind: 'timer', fireAt: new Date(T0 + 2000) }]);
-  history.push(e(EventType.TimerCreated, { EventId: 0 }), e(EventType.OrchestratorStarted, {}, 2000), e(EventType.TimerFired, { TimerId: 0 }));
+  history.push(
+    e(EventType.TimerCreated, { EventId: 0 }),
+    e(EventType.OrchestratorStarted, {}, 2000),
+    e(EventType.TimerFired, { TimerId: 0 }),
+  );
   out = replayActions(history, actions, s, false);
   expect(out.tasks[1]).toEqual({ id: 1, kind: 'timer', fireAt: new Date(T0 + 5000) });
 });
 
 test('external events use no id and may arrive before the wait', () => {
-  const actions: ActionJson[] = [{ actionType: ActionType.WaitForExternalEvent, externalEventName: 'go' }, activity('after')];
+  const actions: ActionJson[] = [
+    { actionType: ActionType.WaitForExternalEvent, externalEventName: 'go' },
+    activity('after'),
+  ];
   const history = [...started(), e(EventType.EventRaised, { Name: 'go', Input: '1' })];
   const out = replayActions(history, actions, settings, false);
   expect(out.tasks).toEqual([{ id: 0, kind: 'activity', name: 'after', input: undefined }]);

@@ -14,7 +14,18 @@ export async function startAzurite(): Promise<Azurite> {
   const bin = path.join(ROOT, 'node_modules/azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(
     process.execPath,
-    [bin, '--inMemoryPersistence', '--blobPort', '0', '--queuePort', '0', '--tablePort', '0', '--skipApiVersionCheck', '--disableTelemetry'],
+    [
+      bin,
+      '--inMemoryPersistence',
+      '--blobPort',
+      '0',
+      '--queuePort',
+      '0',
+      '--tablePort',
+      '0',
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const ports = await new Promise<{ blob: number; queue: number; table: number }>((resolve, reject) => {
@@ -23,7 +34,9 @@ export async function startAzurite(): Promise<Azurite> {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 30_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      for (const m of out.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[\d.]+:(\d+)/g)) {
+      for (const m of out.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[\d.]+:(\d+)/g,
+      )) {
         found[(m[1] ?? '').toLowerCase()] = Number(m[2]);
       }
       if (found['blob'] && found['queue'] && found['table']) {
@@ -58,7 +71,12 @@ export interface HttpResult {
   text: string;
 }
 
-export async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+export async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -99,7 +117,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -112,14 +130,29 @@ export async function getStatus(baseUrl: string, id: string, query = ''): Promis
   return (await http('GET', statusUrl(baseUrl, id, query))) as HttpResult & { body: StatusBody };
 }
 
-export function waitForStatus(baseUrl: string, id: string, statuses = TERMINAL, timeoutMs = 60_000, query = ''): Promise<StatusBody> {
-  return waitFor(`instance ${id} to reach ${statuses.join('/')}`, async () => {
-    const r = await getStatus(baseUrl, id, query);
-    return r.status < 300 && statuses.includes(r.body.runtimeStatus) ? r.body : undefined;
-  }, timeoutMs);
+export function waitForStatus(
+  baseUrl: string,
+  id: string,
+  statuses = TERMINAL,
+  timeoutMs = 60_000,
+  query = '',
+): Promise<StatusBody> {
+  return waitFor(
+    `instance ${id} to reach ${statuses.join('/')}`,
+    async () => {
+      const r = await getStatus(baseUrl, id, query);
+      return r.status < 300 && statuses.includes(r.body.runtimeStatus) ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
-export async function startOrchestration(baseUrl: string, name: string, input?: unknown, id?: string): Promise<HttpResult> {
+export async function startOrchestration(
+  baseUrl: string,
+  name: string,
+  input?: unknown,
+  id?: string,
+): Promise<HttpResult> {
   const url = `${baseUrl}/runtime/webhooks/durabletask/orchestrators/${name}${id ? `/${encodeURIComponent(id)}` : ''}`;
   return http('POST', url, input === undefined ? '' : JSON.stringify(input));
 }
