@@ -84,10 +84,19 @@ export interface PartnerErrorSummary {
 /** An operation URL on another origin than the configured partner API: refused, never requested. */
 export class OperationUrlRefusedError extends PartnerApiError {
   override readonly name = 'OperationUrlRefusedError';
-  constructor(readonly refusedOrigin: string) {
+  /**
+   * @param refusedOrigin the URL's origin (or a short description when it is not a URL)
+   * @param reason why it was refused when the origin is right but the URL is not (e.g. a path outside `/api/`)
+   */
+  constructor(
+    readonly refusedOrigin: string,
+    reason?: string,
+  ) {
     super(
       'OperationUrlRefused',
-      `Refused an operation URL on ${refusedOrigin}: it is not the configured partner API origin, so the bearer token is not sent there.`,
+      reason === undefined
+        ? `Refused an operation URL on ${refusedOrigin}: it is not the configured partner API origin, so the bearer token is not sent there.`
+        : `Refused an operation URL on ${refusedOrigin}: ${reason}; the bearer token is not sent there.`,
     );
   }
 }
@@ -98,12 +107,39 @@ export class OperationUrlRefusedError extends PartnerApiError {
  */
 export class GoLiveOutcomeUnknownError extends PartnerApiError {
   override readonly name = 'GoLiveOutcomeUnknownError';
-  constructor(cause: unknown) {
+  /**
+   * @param cause what happened (a transport error, or the `PartnerApiError` of an ambiguous answer)
+   * @param response set when an answer did arrive but does not say whether the Go Live was accepted (500, 502, 504)
+   */
+  constructor(cause: unknown, response?: Pick<PartnerApiErrorOptions, 'statusCode' | 'body' | 'detail' | 'requestId'>) {
     super(
       'OutcomeUnknown',
-      'The Go Live request was sent but no response arrived; look for the running operation before trying again.',
-      { retriable: true, cause },
+      response?.statusCode === undefined
+        ? 'The Go Live request was sent but no response arrived; look for the running operation before trying again.'
+        : `The Go Live request was sent and the partner API answered ${response.statusCode}, which does not say whether it was accepted; look for the running operation before trying again.`,
+      { retriable: true, cause, ...response },
     );
+  }
+}
+
+/**
+ * No HTTP response arrived: a network error (`NetworkError`), the per-request timeout (`Timeout`) or the caller's
+ * abort signal (`Aborted`). `sent` is false only when the request surely never reached the server.
+ */
+export class PartnerTransportError extends PartnerApiError {
+  override readonly name = 'PartnerTransportError';
+  readonly sent: boolean;
+  /** The socket error code (`ECONNREFUSED`, `UND_ERR_SOCKET`, ...) for network errors. */
+  readonly networkCode?: string;
+
+  constructor(
+    code: 'NetworkError' | 'Timeout' | 'Aborted',
+    message: string,
+    options: { sent: boolean; networkCode?: string; retriable?: boolean; cause?: unknown },
+  ) {
+    super(code, message, { retriable: options.retriable ?? false, cause: options.cause });
+    this.sent = options.sent;
+    if (options.networkCode !== undefined) this.networkCode = options.networkCode;
   }
 }
 
