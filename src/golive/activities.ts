@@ -61,7 +61,8 @@ function runningGoLive(operations: readonly RunningOperation[]): RunningOperatio
  * partner API is resolved the same way.
  */
 export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps): Promise<SubmitGoLiveResult> {
-  const api = deps.partnerApi(input.target.api);
+  const api = apiFor(input.target, deps);
+  if (!('startGoLive' in api)) return { kind: 'rejected', error: api.error };
   const target = toGoLiveTarget(input.target);
   if (input.attempt === 1) deps.telemetry.stateChanged(dims(input, { state: 'submitting' }), undefined);
 
@@ -109,7 +110,8 @@ export async function findRunningOperation(
   input: FindRunningOperationInput,
   deps: ActivityDeps,
 ): Promise<FindRunningOperationResult> {
-  const api = deps.partnerApi(input.target.api);
+  const api = apiFor(input.target, deps);
+  if (!('startGoLive' in api)) return { kind: 'error', error: api.error };
   try {
     const found = runningGoLive(await api.listRunningOperations(toGoLiveTarget(input.target)));
     if (!found) return { kind: 'none' };
@@ -129,7 +131,8 @@ export async function findRunningOperation(
 }
 
 export async function readOperation(input: ReadOperationInput, deps: ActivityDeps): Promise<ReadOperationResult> {
-  const api = deps.partnerApi(input.target.api);
+  const api = apiFor(input.target, deps);
+  if (!('startGoLive' in api)) return { kind: 'permanent', error: api.error };
   try {
     const status = await api.getOperation(toGoLiveTarget(input.target), input.operationUrl);
     const result: ReadOperationResult = {
@@ -160,7 +163,8 @@ export async function readOperation(input: ReadOperationInput, deps: ActivityDep
 }
 
 export async function cancelOperation(input: CancelOperationInput, deps: ActivityDeps): Promise<CancelOperationResult> {
-  const api = deps.partnerApi(input.target.api);
+  const api = apiFor(input.target, deps);
+  if (!('startGoLive' in api)) return { kind: 'error', error: api.error };
   deps.telemetry.stateChanged(dims(input, { state: 'canceling' }), 'polling');
   try {
     const result = await api.cancel(toGoLiveTarget(input.target), input.operationUrl);
@@ -179,6 +183,15 @@ export function publishCompletion(input: PublishCompletionInput, deps: ActivityD
   if (output.operationId !== undefined) d.operationId = output.operationId;
   deps.telemetry.completed(d, output.durationSeconds, output.pollCount, output.error?.code);
   return event;
+}
+
+/** The partner API client of the run's API, or the error that it cannot be had (e.g. an API this build lacks). */
+function apiFor(target: RunTarget, deps: ActivityDeps): PartnerApi | { error: RunError } {
+  try {
+    return deps.partnerApi(target.api);
+  } catch (e) {
+    return { error: toRunError(e) };
+  }
 }
 
 function attachedTo(op: RunningOperation): SubmitGoLiveResult {

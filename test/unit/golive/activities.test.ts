@@ -1,4 +1,4 @@
-import { MemoryTelemetrySink, GoLiveTelemetry } from '../../../src/events/telemetry';
+import { GoLiveTelemetry,MemoryTelemetrySink } from '../../../src/events/telemetry';
 import {
   type ActivityDeps,
   cancelOperation,
@@ -270,5 +270,25 @@ describe('publishCompletion activity', () => {
     expect(sink.events).toEqual([
       { name: 'GoLiveStateChanged', properties: expect.objectContaining({ state: 'succeeded' }) },
     ]);
+  });
+});
+
+describe('activities without a client for the run’s API', () => {
+  it('reject or report the error instead of throwing', async () => {
+    const deps: ActivityDeps = {
+      partnerApi: () => {
+        throw new PartnerApiError('BadRequest', 'The Product Ingestion API adapter is not available in this build');
+      },
+      telemetry: new GoLiveTelemetry(new MemoryTelemetrySink()),
+    };
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toMatchObject({
+      kind: 'rejected',
+      error: { code: 'BadRequest' },
+    });
+    expect(await findRunningOperation(base, deps)).toMatchObject({ kind: 'error' });
+    expect(await readOperation({ ...base, operationUrl: 'u', previousState: 'polling' }, deps)).toMatchObject({
+      kind: 'permanent',
+    });
+    expect(await cancelOperation({ ...base, operationUrl: 'u' }, deps)).toMatchObject({ kind: 'error' });
   });
 });
