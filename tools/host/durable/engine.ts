@@ -52,6 +52,7 @@ interface OrchestratorResult {
 const OOP_LABEL = '$OutOfProcData$:';
 const CACHE_LIMIT = 5000;
 const MIN_POLL_MS = 50;
+const STOP_GRACE_MS = 10_000;
 
 export class InstanceExistsError extends DurableError {
   constructor(instanceId: string, status: RuntimeStatus) {
@@ -174,7 +175,14 @@ export class DurableEngine {
     for (const w of this.wakers.values()) w.wake?.();
     this.activityWaker.wake?.();
     await Promise.allSettled(this.loops);
-    await Promise.allSettled([...this.inFlight]);
+    // In-flight episodes and activities get a grace period; whatever is still running after it is abandoned and
+    // its messages reappear after their visibility timeout (then run again: at-least-once).
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS))),
+    ]);
+    clearTimeout(grace);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -7,8 +7,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-import { odata,TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
-import { BlobServiceClient,type ContainerClient } from '@azure/storage-blob';
+import { odata, TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import type { ControlMessage, HistoryEvent, InstanceState, RuntimeStatus, WorkItemMessage } from './types';
@@ -156,7 +156,7 @@ export class TaskHubStore {
       try {
         parsed = JSON.parse(m.messageText);
         if (typeof parsed === 'object' && parsed !== null && 'blobName' in parsed) {
-          const name = (parsed).blobName;
+          const name = parsed.blobName;
           if (typeof name === 'string') parsed = JSON.parse(await this.getBlob(name));
         }
       } catch {
@@ -201,7 +201,7 @@ export class TaskHubStore {
   }
 
   private async toInstance(row: Record<string, unknown>): Promise<InstanceState> {
-    const s = (k: string): string | undefined => (typeof row[k] === 'string' ? (row[k]) : undefined);
+    const s = (k: string): string | undefined => (typeof row[k] === 'string' ? row[k] : undefined);
     const d = (k: string): Date => {
       const v = row[k];
       return v instanceof Date ? v : new Date(typeof v === 'string' ? v : 0);

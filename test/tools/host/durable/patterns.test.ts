@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import type { DurableExtension } from '../../../../tools/host/durable';
 import { createDurableExtension } from '../../../../tools/host/durable';
-import { type FunctionsHost,startHost } from '../../../../tools/host/host';
+import { type FunctionsHost, startHost } from '../../../../tools/host/host';
 import {
   type Azurite,
   getStatus,
@@ -330,4 +330,21 @@ test('rewind answers 412 unless Failed, 501 when Failed', async () => {
   expect((await http('POST', `${statusUrl(base, st.instanceId)}/rewind?reason=r`)).status).toBe(501);
   const ok = await run('Chain');
   expect((await http('POST', `${statusUrl(base, ok.instanceId)}/rewind?reason=r`)).status).toBe(412);
+});
+
+test('singleton start with overridableExistingInstanceStates AnyState replaces a running instance', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const id = `anystate-${Date.now()}`;
+  expect((await startOrchestration(base, 'WaitForever', undefined, id)).status).toBe(202);
+  await waitForStatus(base, id, ['Running']);
+  engine.settings.overridableStates = 'AnyState';
+  try {
+    expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+  } finally {
+    engine.settings.overridableStates = 'NonRunningStates';
+  }
+  const st = await waitForStatus(base, id, ['Completed']);
+  expect(st.name).toBe('Chain');
+  expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
 });
