@@ -346,7 +346,9 @@ export class DurableEngine {
         drop.push(m);
         continue;
       }
-      if (!started) {
+      // Not started yet, or suspended: events wait in the queue (so they reach the orchestrator as new events
+      // of a later episode, with isReplaying false).
+      if (!started || (state.runtimeStatus === 'Suspended' && (b.kind === 'event' || b.kind === 'timer'))) {
         later.push(m);
         continue;
       }
@@ -379,7 +381,7 @@ export class DurableEngine {
 
     // Events that arrived before their instance's start message: put them back for a moment.
     for (const m of later) {
-      await this.store.send(m.queue, m.body, 1);
+      await this.store.send(m.queue, m.body, state.runtimeStatus === 'Suspended' ? 2 : 1);
       drop.push(m);
     }
 

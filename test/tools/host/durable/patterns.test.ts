@@ -348,3 +348,8 @@ test('singleton start with overridableExistingInstanceStates AnyState replaces a
   expect(st.name).toBe('Chain');
   expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
 });
+
+test('isReplaying: true while old history replays, false for the new events of the episode', async () => {
+  const st = await run('ReplayFlags');
+  expect(st.output).toEqual([true, true, false]);
+});
