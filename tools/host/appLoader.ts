@@ -108,17 +108,24 @@ export function matchEntryPoints(appDir: string, pattern: string): string[] {
   return out;
 }
 
+/** Packages with process-wide state tied to one worker (`@azure/functions` locks `app.setup()`, caches the core). */
+const WORKER_SCOPED_PACKAGES = ['@azure/functions', '@azure/functions-extensions-base', 'durable-functions'];
+
 /**
- * Forgets what an earlier host in this process loaded (the app, `@azure/functions`, `durable-functions`, ...), so
- * that a host started again in one process loads the app as a fresh worker would: `@azure/functions` keeps
- * process-wide state (the cached core module, the programming model flag, the locked `app.setup()`). The host's
- * own modules stay.
+ * Forgets what an earlier host in this process loaded, so that a host started again in one process loads the app
+ * as a fresh worker would: the app's own files (outside node_modules) and the Functions packages. Other packages
+ * stay cached (a test runner's own modules live in the same cache).
  */
-function forgetLoadedModules(): void {
+function forgetLoadedModules(appDir: string): void {
+  const root = path.resolve(appDir) + path.sep;
   const hostDir = path.resolve(__dirname) + path.sep;
+  const nm = `${path.sep}node_modules${path.sep}`;
+  const packages = WORKER_SCOPED_PACKAGES.map((p) => `${nm}${p.split('/').join(path.sep)}${path.sep}`);
   const cache = (realModule() as unknown as { _cache: Record<string, unknown> })._cache;
   for (const key of Object.keys(cache)) {
-    if (!key.startsWith(hostDir)) delete cache[key];
+    if (key.startsWith(hostDir)) continue;
+    const appFile = key.startsWith(root) && !key.includes(nm);
+    if (appFile || packages.some((p) => key.includes(p))) delete cache[key];
   }
 }
 
@@ -163,7 +170,7 @@ export async function loadApp(appDir: string, onFile?: (file: string) => void): 
       undefined,
     );
   }
-  forgetLoadedModules();
+  forgetLoadedModules(appDir);
   const nativeRequire = nodeRequire(appDir);
   for (const file of files) {
     const full = path.join(appDir, file);

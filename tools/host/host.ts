@@ -84,16 +84,13 @@ export class FunctionsHost {
   #stopping: Promise<void> | undefined;
   readonly #options: HostOptions;
   readonly #localHttpPort: number | undefined;
+  readonly #localSettings: Record<string, string>;
 
   constructor(options: HostOptions) {
     this.#options = options;
     this.appDir = path.resolve(options.appDir);
-    for (const [k, v] of Object.entries(options.env ?? {})) this.#setEnv(k, v);
     const local = readLocalSettings(this.appDir);
-    // local.settings.json Values never override variables already set (Core Tools behaves the same).
-    for (const [k, v] of Object.entries(local.values)) {
-      if (this.#env[k] === undefined) this.#setEnv(k, v);
-    }
+    this.#localSettings = local.values;
     this.#localHttpPort = local.localHttpPort;
     this.hostJson = loadHostJson(this.appDir, options.hostJson);
     this.logger = new Logger(this.hostJson.logLevels, options.logSink, options.logLevel);
@@ -139,6 +136,14 @@ export class FunctionsHost {
       appHookData: this.appHookData,
       functionTimeoutMs: this.hostJson.functionTimeoutMs,
     });
+  }
+
+  /** `options.env`, then local.settings.json Values, which never override variables already set (as Core Tools). */
+  #applySettings(): void {
+    for (const [k, v] of Object.entries(this.#options.env ?? {})) this.#setEnv(k, v);
+    for (const [k, v] of Object.entries(this.#localSettings)) {
+      if (this.#env[k] === undefined) this.#setEnv(k, v);
+    }
   }
 
   /** Sets a variable the app sees, remembering the previous value for `stop()`. */
@@ -203,10 +208,11 @@ export class FunctionsHost {
     if (this.#started) return this;
     this.#started = true;
     const t0 = Date.now();
-    this.#resolveStorage();
-    installCoreModule();
-    this.#detachCore = attachCoreTarget(this.registry);
     try {
+      this.#applySettings();
+      this.#resolveStorage();
+      installCoreModule();
+      this.#detachCore = attachCoreTarget(this.registry);
       await this.#loadApp();
       await this.#listen();
       await this.#startTriggers();

@@ -37,7 +37,7 @@ export function parseLogLevel(value: unknown): LogLevel | undefined {
 }
 
 export function formatLogLine(entry: LogEntry): string {
-  const inv = entry.invocationId ? ` (Id=${entry.invocationId})` : '';
+  const inv = entry.invocationId && !entry.message.includes(entry.invocationId) ? ` (Id=${entry.invocationId})` : '';
   return `[${entry.time.toISOString()}] ${entry.level.padEnd(11)} ${entry.category}: ${entry.message}${inv}`;
 }
 

@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { parseArgs } from '../../../tools/host/cli';
+import { enqueue, runHostCli, type RunningAzurite, startAzurite, startHostProcess, waitFor } from '../../support';
+
+const appDir = path.resolve(__dirname, '../../fixtures/host-app');
+
+describe('host CLI arguments', () => {
+  it('parses the start options', () => {
+    expect(parseArgs(['start', '--port', '0', '--no-azurite', '--no-simulator', '--app', 'x'], '/r')).toEqual({
+      command: 'start',
+      port: 0,
+      appDir: '/r/x',
+      azurite: false,
+      simulator: false,
+      verbose: false,
+    });
+    expect(() => parseArgs(['start', '--port', 'abc'])).toThrow(/--port/);
+    expect(() => parseArgs(['start', '--bogus'])).toThrow(/Unknown option/);
+  });
+});
+
+// Needs `npm run build` (npm test builds first); startHostProcess says so when dist/ is missing.
+describe('host CLI in a child process (npm start)', () => {
+  let azurite: RunningAzurite;
+  let tmp: string;
+
+  beforeAll(async () => {
+    azurite = await startAzurite({ inMemory: true });
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'host-cli-'));
+  });
+  afterAll(async () => {
+    await azurite?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('serves HTTP and queue functions, then stops cleanly on SIGTERM (appTerminate ran, exit 0)', async () => {
+    const marker = path.join(tmp, 'terminated');
+    const work = `cli-work-${Date.now() % 100000}`;
+    const host = await startHostProcess({
+      appDir,
+      env: {
+        AzureWebJobsStorage: azurite.connectionString,
+        FIXTURE_WORK_QUEUE: work,
+        FIXTURE_TERMINATE_MARKER: marker,
+      },
+    });
+    try {
+      expect(host.logs()).toContain('work: queueTrigger');
+      const res = await fetch(`${host.baseUrl}/api/hello/cli`);
+      expect(await res.json()).toMatchObject({ name: 'cli' });
+      await enqueue(azurite.connectionString, work, { tag: 'from-cli-test' });
+      await waitFor(async () => {
+        const calls = (await (await fetch(`${host.baseUrl}/api/_calls`)).json()) as { kind: string }[];
+        return calls.some((c) => c.kind === 'queue') || undefined;
+      });
+      expect(host.logs()).toMatch(/Executed 'Functions\.work' \(Succeeded, Id=[0-9a-f-]{36}/);
+    } finally {
+      const code = await host.stop();
+      expect(code).toBe(0);
+    }
+    expect(readFileSync(marker, 'utf8')).toBe('terminated');
+    expect(host.logs()).toContain('Stopped.');
+  });
+
+  it('fails with one clear error naming a port in use and how to move it', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const { code, output } = await runHostCli(
+        ['start', '--app', appDir, '--port', String(port), '--no-azurite', '--no-simulator'],
+        {
+          AzureWebJobsStorage: azurite.connectionString,
+        },
+      );
+      expect(code).toBe(1);
+      expect(output).toContain(`Error: Port ${port} is already in use.`);
+      expect(output).toContain('--port');
+      expect(output).toContain('LocalHttpPort');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * `npm start`: Azurite in memory (unless `AzureWebJobsStorage` points elsewhere), the partner API simulator on 7080
+ * (unless `PARTNER_API_BASE_URL` points elsewhere) and the local Functions host on 7071, until Ctrl-C.
+ *
+ *   node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]
+ *
+ * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
+ */
+import path from 'node:path';
+
+import { type RunningSimulator, startSimulator } from '../simulator';
+import { type RunningAzurite, startAzurite } from './azurite';
+import { HostError, PortInUseError } from './errors';
+import { DEFAULT_PORT, type FunctionsHost, startHost } from './host';
+import { consoleSink } from './logger';
+import { DEFAULT_AZURITE_PORTS, isDevelopmentStorage, readLocalSettings } from './settings';
+
+export const READY_LINE = 'Local host ready at';
+const SIMULATOR_PORT = 7080;
+
+export interface CliOptions {
+  command: string;
+  port?: number;
+  appDir: string;
+  azurite: boolean;
+  simulator: boolean;
+  verbose: boolean;
+}
+
+export class UsageError extends HostError {
+  constructor(message: string) {
+    super(
+      'USAGE',
+      `${message}\nUsage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]`,
+    );
+  }
+}
+
+export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
+  const opts: CliOptions = { command: 'start', appDir: cwd, azurite: true, simulator: true, verbose: false };
+  const args = [...argv];
+  if (args[0] && !args[0].startsWith('-')) opts.command = args.shift()!;
+  if (opts.command !== 'start') throw new UsageError(`Unknown command "${opts.command}".`);
+  while (args.length) {
+    const arg = args.shift()!;
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args.shift();
+      if (v === undefined) throw new UsageError(`${flag} needs a value.`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new UsageError('--port must be a port number (0 = a free port).');
+        opts.port = port;
+        break;
+      }
+      case '--app':
+        opts.appDir = path.resolve(cwd, value());
+        break;
+      case '--no-azurite':
+        opts.azurite = false;
+        break;
+      case '--no-simulator':
+        opts.simulator = false;
+        break;
+      case '--verbose':
+        opts.verbose = true;
+        break;
+      default:
+        throw new UsageError(`Unknown option "${arg}".`);
+    }
+  }
+  return opts;
+}
+
+/** A setting as the host will see it: the environment first, then local.settings.json (or the sample). */
+function setting(name: string, values: Record<string, string>): string | undefined {
+  return process.env[name] ?? values[name];
+}
+
+function isLocalSimulatorUrl(value: string | undefined): boolean {
+  if (!value) return true;
+  try {
+    const url = new URL(value);
+    return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && Number(url.port || 80) === SIMULATOR_PORT;
+  } catch {
+    return false;
+  }
+}
+
+interface Running {
+  azurite?: RunningAzurite;
+  simulator?: RunningSimulator;
+  host?: FunctionsHost;
+}
+
+async function stopAll(running: Running): Promise<void> {
+  await running.host?.stop().catch((err: unknown) => process.stderr.write(`Stopping the host: ${String(err)}\n`));
+  await running.simulator?.close().catch(() => undefined);
+  await running.azurite?.close().catch(() => undefined);
+}
+
+function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+function banner(host: FunctionsHost, running: Running, settingsFile: string | undefined): void {
+  print('');
+  print('Functions:');
+  for (const fn of host.summaries()) print(`  ${fn.name}: ${fn.detail}`);
+  print('');
+  print(`Host:       ${host.baseUrl}`);
+  if (running.azurite) {
+    print(
+      `Azurite:    blob ${running.azurite.blobUrl}  queue ${running.azurite.queueUrl}  table ${running.azurite.tableUrl} (in memory)`,
+    );
+  } else {
+    print('Azurite:    not started here (AzureWebJobsStorage points elsewhere or --no-azurite)');
+  }
+  if (running.simulator) print(`Partner API simulator: ${running.simulator.url}`);
+  print(`Settings:   ${settingsFile ? path.basename(settingsFile) : 'environment only'}`);
+  print('');
+  print('Try:');
+  print(`  curl -X POST ${host.baseUrl}/api/golive/contoso/contoso-vm-offer`);
+  print(`  curl ${host.baseUrl}/api/golive/contoso/contoso-vm-offer`);
+  print('  npm run enqueue -- contoso/contoso-vm-offer');
+  print('');
+  print('Press Ctrl-C to stop.');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  const local = readLocalSettings(opts.appDir);
+  const running: Running = {};
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`Received ${signal} again: exiting now.\n`);
+      process.exit(130);
+    }
+    print(`\nReceived ${signal}: stopping...`);
+    stopping = stopAll(running).then(() => {
+      print('Stopped.');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    const storage = setting('AzureWebJobsStorage', local.values);
+    if (opts.azurite && (storage === undefined || isDevelopmentStorage(storage))) {
+      try {
+        running.azurite = await startAzurite({ inMemory: true, ports: { ...DEFAULT_AZURITE_PORTS } });
+      } catch (err) {
+        if (err instanceof PortInUseError) {
+          throw new PortInUseError(
+            err.port,
+            'Azurite needs ports 10000-10002. Stop the program using it, or, if an Azurite is already running there, ' +
+              'start with --no-azurite to use it.',
+          );
+        }
+        throw err;
+      }
+    }
+    if (opts.simulator && isLocalSimulatorUrl(setting('PARTNER_API_BASE_URL', local.values))) {
+      try {
+        running.simulator = await startSimulator({ port: SIMULATOR_PORT });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'PortInUse' || (err as { code?: string }).code === 'EADDRINUSE') {
+          throw new PortInUseError(
+            SIMULATOR_PORT,
+            'The partner API simulator needs it. Stop the program using it, start with --no-simulator, ' +
+              'or point PARTNER_API_BASE_URL (local.settings.json) at another partner API.',
+          );
+        }
+        throw err;
+      }
+    }
+    running.host = await startHost({
+      appDir: opts.appDir,
+      port: opts.port,
+      azurite: running.azurite?.ports,
+      logLevel: opts.verbose ? 'debug' : undefined,
+      logSink: consoleSink,
+      portHint:
+        `Stop the program using it, or choose another port with --port <n> ` +
+        `(or "Host": { "LocalHttpPort": <n> } in local.settings.json; default ${DEFAULT_PORT}).`,
+    });
+    banner(running.host, running, local.source);
+    print(`${READY_LINE} ${running.host.baseUrl}`);
+    return await new Promise<number>(() => undefined); // runs until a signal
+  } catch (err) {
+    await stopAll(running);
+    if (err instanceof HostError) process.stderr.write(`Error: ${err.message}\n`);
+    else process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`Error: ${err instanceof HostError ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
