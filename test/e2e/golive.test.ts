@@ -1,0 +1,286 @@
+/**
+ * End to end: the BUILT app (`npm run build`; package.json main = dist/src/...) in the local Functions host with
+ * its Durable backend, against Azurite (in memory, free ports) and the partner API simulator (free port).
+ * Requests go in through the queue (base64, as upstream systems send them) and the HTTP routes; results are read
+ * from `golive-events`, `golive-rejected`, the status routes and the simulator's request log.
+ *
+ * One host for the file (the app reads its settings once per process). The deadline scenario is started first
+ * and checked last, so its one-minute deadline overlaps the other scenarios.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import type { CloudEvent, CompletionData, RejectedData } from '../../src/events/completionEvent';
+import type { RunView } from '../../src/golive/runStatus';
+import { createDurableExtension } from '../../tools/host/durable';
+import { type FunctionsHost, startHost } from '../../tools/host/host';
+import { startSimulator } from '../../tools/simulator';
+import type { RunningSimulator } from '../../tools/simulator/types';
+import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { waitFor } from '../support/wait';
+
+jest.setTimeout(180_000);
+
+const APP_DIR = path.resolve(__dirname, '../..');
+const EVENTS = 'golive-events';
+const REJECTED = 'golive-rejected';
+const REQUESTS = 'golive-requests';
+
+let azurite: RunningAzurite;
+let sim: RunningSimulator;
+let host: FunctionsHost;
+let base: string;
+
+type AnyEvent = CloudEvent<CompletionData> | CloudEvent<RejectedData>;
+
+async function events(): Promise<AnyEvent[]> {
+  const all: AnyEvent[] = [];
+  for (const text of await peekAll(azurite.connectionString, EVENTS)) all.push(JSON.parse(text) as AnyEvent);
+  return all;
+}
+
+/** Peeks only see 32 messages; each scenario uses its own offer, so filter by source. */
+async function completionFor(publisherId: string, offerId: string, what: string): Promise<CloudEvent<CompletionData>> {
+  return waitFor(
+    async () =>
+      (await events()).find(
+        (e): e is CloudEvent<CompletionData> =>
+          e.type !== 'golive.rejected' && e.source === `/publishers/${publisherId}/offers/${offerId}`,
+      ),
+    { timeoutMs: 90_000, intervalMs: 250, what },
+  );
+}
+
+async function api(
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await fetch(`${base}/api/${route}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+const goLivePosts = (publisherId: string, offerId: string) =>
+  sim.admin.requests({ method: 'POST', publisherId, offerId, pathIncludes: '/golive' });
+
+beforeAll(async () => {
+  if (!existsSync(path.join(APP_DIR, 'dist/src/index.js'))) {
+    throw new Error('Build the app first: npm run build (npm test and npm run test:e2e do).');
+  }
+  azurite = await startAzurite({ inMemory: true });
+  sim = await startSimulator({ defaults: { durationMs: 3_000 } });
+  sim.admin.addOffer('e2e', 'ok-offer');
+  sim.admin.addOffer('e2e', 'dup-offer', { durationMs: 6_000 });
+  sim.admin.addOffer('e2e', 'http-offer', { durationMs: 6_000 });
+  sim.admin.addOffer('e2e', 'cancel-offer', { neverEnds: true });
+  sim.admin.addOffer('e2e', 'deadline-offer', { neverEnds: true });
+  sim.admin.addOffer('e2e', 'failing-offer', { outcome: 'failed', durationMs: 2_000 });
+  host = await startHost({
+    appDir: APP_DIR,
+    port: 0,
+    extensions: [createDurableExtension({ hubName: 'golivee2e' })],
+    env: {
+      AzureWebJobsStorage: azurite.connectionString,
+      PARTNER_API_BASE_URL: sim.url,
+      PARTNER_API_TOKEN: 'local-dev-token',
+      PARTNER_API_MAX_RETRIES: '1',
+      PARTNER_API_TIMEOUT_SECONDS: '10',
+      GOLIVE_POLL_INTERVAL_SECONDS: '1',
+      GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
+      GOLIVE_DEADLINE_MINUTES: '1',
+      GOLIVE_POLLS_PER_HISTORY: '4',
+      GOLIVE_SCHEDULED_OFFERS: '',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+    },
+    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
+    logLevel: 'warning',
+    logSink: () => undefined,
+  });
+  base = host.baseUrl;
+  // The deadline scenario runs the whole minute in the background; the last test checks it.
+  await enqueue(azurite.connectionString, REQUESTS, {
+    publisherId: 'e2e',
+    offerId: 'deadline-offer',
+    requestId: 'deadline-1',
+  });
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await sim?.close();
+  await azurite?.close();
+});
+
+describe('go-live workflow end to end', () => {
+  it('a queued request goes live: golive.succeeded with the documented fields, one Go Live call', async () => {
+    await enqueue(azurite.connectionString, REQUESTS, {
+      publisherId: 'e2e',
+      offerId: 'ok-offer',
+      requestId: 'req-ok-1',
+      requestedBy: 'e2e test',
+    });
+    const event = await completionFor('e2e', 'ok-offer', 'golive.succeeded for e2e/ok-offer');
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'golive.succeeded',
+      source: '/publishers/e2e/offers/ok-offer',
+      datacontenttype: 'application/json',
+      data: {
+        publisherId: 'e2e',
+        offerId: 'ok-offer',
+        api: 'cpp',
+        requestIds: ['req-ok-1'],
+        outcome: 'succeeded',
+        error: null,
+      },
+    });
+    expect(event.id).toBe(`golive-${event.data.runId}`);
+    expect(event.data.operationId).toEqual(expect.any(String));
+    expect(event.data.pollCount).toBeGreaterThanOrEqual(1);
+    expect(event.data.durationSeconds).toBeGreaterThanOrEqual(0);
+    expect(event.data.steps.length).toBeGreaterThan(0);
+    expect(Date.parse(event.data.completedAt)).toBeGreaterThanOrEqual(Date.parse(event.data.startedAt));
+    expect(goLivePosts('e2e', 'ok-offer')).toHaveLength(1);
+    // exactly one completion event for the run
+    expect((await events()).filter((e) => e.id === event.id)).toHaveLength(1);
+    const status = await api('GET', 'golive/e2e/ok-offer');
+    expect(status.body).toMatchObject({ state: 'succeeded', outcome: 'succeeded', runId: event.data.runId });
+    expect(JSON.stringify(status.body)).not.toContain('local-dev-token');
+  });
+
+  it('an invalid message goes to golive-rejected with a golive.rejected event, and nothing reaches the partner API', async () => {
+    const before = sim.admin.requests().length;
+    const messageId = await enqueue(azurite.connectionString, REQUESTS, '{"publisherId":"e2e","offerId":"Bad Offer!"}');
+    const rejected = await waitFor(
+      async () => {
+        const texts = await peekAll(azurite.connectionString, REJECTED);
+        return texts.map((t) => JSON.parse(t) as Record<string, unknown>).find((r) => r.messageId === messageId);
+      },
+      { timeoutMs: 30_000, what: 'the rejected record' },
+    );
+    expect(rejected).toEqual({
+      originalText: '{"publisherId":"e2e","offerId":"Bad Offer!"}',
+      reason: expect.stringContaining('offerId'),
+      rejectedAt: expect.any(String),
+      messageId,
+    });
+    const event = await waitFor(async () => (await events()).find((e) => e.id === `golive-rejected-${messageId}`), {
+      what: 'golive.rejected',
+    });
+    expect(event).toMatchObject({
+      type: 'golive.rejected',
+      data: { outcome: 'rejected', messageId, publisherId: 'e2e' },
+    });
+    expect(sim.admin.requests().length).toBe(before);
+    // not retried into the poison queue
+    expect(await peekAll(azurite.connectionString, `${REQUESTS}-poison`)).toEqual([]);
+  });
+
+  it('a failing offer ends golive.failed with the partner error body; an unknown offer with the 404 body', async () => {
+    await enqueue(azurite.connectionString, REQUESTS, {
+      publisherId: 'e2e',
+      offerId: 'failing-offer',
+      requestId: 'req-f',
+    });
+    await enqueue(azurite.connectionString, REQUESTS, {
+      publisherId: 'e2e',
+      offerId: 'no-such-offer',
+      requestId: 'req-404',
+    });
+    const failed = await completionFor('e2e', 'failing-offer', 'golive.failed for e2e/failing-offer');
+    expect(failed.type).toBe('golive.failed');
+    expect(failed.data.error).toMatchObject({ code: expect.any(String), message: expect.any(String), body: expect.anything() });
+    expect(failed.data.operationId).toEqual(expect.any(String));
+    const missing = await completionFor('e2e', 'no-such-offer', 'golive.failed for e2e/no-such-offer');
+    expect(missing.type).toBe('golive.failed');
+    expect(missing.data.error).toMatchObject({ statusCode: 404, body: expect.anything() });
+    expect(missing.data.operationId).toBeNull();
+    expect(goLivePosts('e2e', 'no-such-offer')).toHaveLength(0);
+  });
+
+  it('a duplicate request while running makes one Go Live call and both request ids are in the event', async () => {
+    await enqueue(azurite.connectionString, REQUESTS, { publisherId: 'e2e', offerId: 'dup-offer', requestId: 'dup-1' });
+    await waitFor(async () => goLivePosts('e2e', 'dup-offer').length === 1, {
+      timeoutMs: 30_000,
+      what: 'the Go Live call',
+    });
+    await enqueue(azurite.connectionString, REQUESTS, {
+      publisherId: 'e2e',
+      offerId: 'dup-offer',
+      requestId: 'dup-2',
+      requestedBy: 'second',
+    });
+    // a redelivered copy of the first request as well
+    await enqueue(azurite.connectionString, REQUESTS, { publisherId: 'e2e', offerId: 'dup-offer', requestId: 'dup-1' });
+    const event = await completionFor('e2e', 'dup-offer', 'golive.succeeded for e2e/dup-offer');
+    expect(event.type).toBe('golive.succeeded');
+    expect(event.data.requestIds).toEqual(['dup-1', 'dup-2']);
+    expect(goLivePosts('e2e', 'dup-offer')).toHaveLength(1);
+  });
+
+  it('POST route answers 202 with the status URL; GET shows progress and the list shows the run', async () => {
+    const posted = await api('POST', 'golive/e2e/http-offer', { requestedBy: 'alice' });
+    expect(posted.status).toBe(202);
+    const body = posted.body as { requestId: string; statusUrl: string };
+    expect(posted.headers.get('location')).toBe(`${base}/api/golive/e2e/http-offer`);
+    expect(body.statusUrl).toBe(`${base}/api/golive/e2e/http-offer`);
+    const polling = await waitFor(
+      async () => {
+        const r = await api('GET', 'golive/e2e/http-offer');
+        const view = r.body as RunView;
+        return r.status === 200 && view.state === 'polling' && view.pollCount >= 1 ? view : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the run to show progress' },
+    );
+    expect(polling).toMatchObject({ active: true, requestIds: [body.requestId], operationStatus: expect.any(String) });
+    expect(polling.nextCheckAt).toEqual(expect.any(String));
+    expect(polling.steps.length).toBeGreaterThan(0);
+    const list = await api('GET', 'golive?state=running');
+    expect((list.body as { runs: RunView[] }).runs.map((r) => r.offerId)).toContain('http-offer');
+    const event = await completionFor('e2e', 'http-offer', 'golive.succeeded for e2e/http-offer');
+    expect(event.data.requestIds).toEqual([body.requestId]);
+    expect((await api('GET', 'golive?state=succeeded')).body).toMatchObject({
+      runs: expect.arrayContaining([expect.objectContaining({ offerId: 'http-offer' })]),
+    });
+    expect((await api('GET', 'golive/e2e/never-ran')).status).toBe(404);
+    expect((await api('POST', 'golive/E2E/x')).status).toBe(400);
+  });
+
+  it('cancel ends the run canceled and cancels the partner operation', async () => {
+    await enqueue(azurite.connectionString, REQUESTS, {
+      publisherId: 'e2e',
+      offerId: 'cancel-offer',
+      requestId: 'c-1',
+    });
+    await waitFor(
+      async () => ((await api('GET', 'golive/e2e/cancel-offer')).body as RunView | undefined)?.state === 'polling',
+      { timeoutMs: 30_000, what: 'the run to poll' },
+    );
+    const canceled = await api('POST', 'golive/e2e/cancel-offer/cancel', { requestedBy: 'ops' });
+    expect(canceled.status).toBe(202);
+    const event = await completionFor('e2e', 'cancel-offer', 'golive.canceled for e2e/cancel-offer');
+    expect(event.type).toBe('golive.canceled');
+    const cancels = sim.admin
+      .requests({ method: 'POST', offerId: 'cancel-offer' })
+      .filter((r) => r.path.endsWith('/cancel'));
+    expect(cancels).toHaveLength(1);
+    expect(goLivePosts('e2e', 'cancel-offer')).toHaveLength(1);
+    const again = await api('POST', 'golive/e2e/cancel-offer/cancel');
+    expect(again.status).toBe(409);
+  });
+
+  it('a run past its deadline ends golive.timedOut and leaves the operation running', async () => {
+    const event = await completionFor('e2e', 'deadline-offer', 'golive.timedOut for e2e/deadline-offer');
+    expect(event.type).toBe('golive.timedOut');
+    expect(event.data.error).toMatchObject({ code: 'DeadlineExceeded' });
+    expect(event.data.operationId).toEqual(expect.any(String));
+    expect(sim.admin.requests({ offerId: 'deadline-offer' }).filter((r) => r.path.endsWith('/cancel'))).toHaveLength(0);
+    // continueAsNew every 4 polls kept one run: one Go Live call, polls counted across generations
+    expect(goLivePosts('e2e', 'deadline-offer')).toHaveLength(1);
+    expect(event.data.pollCount).toBeGreaterThan(4);
+  });
+});
