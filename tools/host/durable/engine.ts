@@ -138,6 +138,7 @@ export class DurableEngine {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Counters for the benchmark and tests. */
   readonly stats = {
+    timerHops: 0,
     episodes: 0,
     historyEventsWritten: 0,
     activitiesRun: 0,
@@ -245,6 +246,8 @@ export class DurableEngine {
             // Not due yet (a hop of a timer beyond the queue's 7-day limit, or clock rounding): re-enqueue.
             await this.store.send(m.queue, m.body, (due - now) / 1000);
             await this.store.delete(m);
+            this.stats.timerHops++;
+            this.armWake(m.body.instanceId, Math.min(due - now, this.store.maxVisibilitySeconds * 1000));
           }
           continue;
         }

@@ -56,6 +56,8 @@ export class TaskHubStore {
   readonly controlQueues: QueueClient[];
   readonly workItems: QueueClient;
   readonly blobs: ContainerClient;
+  /** The longest visibility delay a message may get (the queue service's limit; tests lower it to see hops). */
+  maxVisibilitySeconds = MAX_VISIBILITY_SECONDS;
 
   constructor(
     connectionString: string,
@@ -140,7 +142,7 @@ export class TaskHubStore {
       text = JSON.stringify({ blobName, instanceId: body.instanceId });
     }
     await queue.sendMessage(text, {
-      visibilityTimeout: Math.min(Math.max(0, Math.ceil(delaySeconds)), MAX_VISIBILITY_SECONDS),
+      visibilityTimeout: Math.min(Math.max(0, Math.ceil(delaySeconds)), this.maxVisibilitySeconds),
       messageTimeToLive: -1,
     });
   }

@@ -353,3 +353,22 @@ test('isReplaying: true while old history replays, false for the new events of t
   const st = await run('ReplayFlags');
   expect(st.output).toEqual([true, true, false]);
 });
+
+test('timers longer than the queue visibility limit hop and still fire at their due time, never early', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const hopsBefore = engine.stats.timerHops;
+  engine.store.maxVisibilitySeconds = 1; // stands in for the queue service's 7-day limit
+  let st: StatusBody;
+  try {
+    st = await run('Approval', { timeoutMs: 3900 }); // below maximumTimerInterval: one timer
+  } finally {
+    engine.store.maxVisibilitySeconds = 7 * 24 * 3600 - 60;
+  }
+  expect(st.output).toEqual({ approved: false });
+  expect(engine.stats.timerHops - hopsBefore).toBeGreaterThanOrEqual(1);
+  const events = (await getStatus(base, st.instanceId, 'showHistory=true')).body.historyEvents ?? [];
+  const fireAt = events.find((e) => e['EventType'] === 'TimerCreated')?.['FireAt'];
+  const fired = events.find((e) => e['EventType'] === 'TimerFired')?.['Timestamp'];
+  expect(Date.parse(String(fired))).toBeGreaterThanOrEqual(Date.parse(String(fireAt)));
+});
