@@ -4,7 +4,7 @@ import {
   PartnerApiError,
   PartnerTransportError,
 } from '../../../src/partner/errors';
-import { API_VERSION, caught, harness, type Harness, netError, OFFER_PATH, ORIGIN, TARGET, TOKEN } from './helpers';
+import { API_VERSION, caught, type Harness, harness, netError, OFFER_PATH, ORIGIN, TARGET, TOKEN } from './helpers';
 
 const OP_ID = '9d1c0a8e-0000-4f00-8000-000000000001';
 const OP_PATH = `${OFFER_PATH}/operations/${OP_ID}`;

@@ -95,7 +95,13 @@ const runningOp = {
   status: 'running',
   messages: [],
   steps: [
-    { id: 'publisher-signoff', stepName: 'Publisher signoff', status: 'complete', progressPercentage: 100, messages: [] },
+    {
+      id: 'publisher-signoff',
+      stepName: 'Publisher signoff',
+      status: 'complete',
+      progressPercentage: 100,
+      messages: [],
+    },
     { id: 'displaycertify', stepName: 'Certification', status: 'inProgress', progressPercentage: 30, messages: [] },
     { id: 'live', stepName: 'Live', estimatedTimeFrame: '~2-5 days', status: 'notStarted', progressPercentage: 0 },
   ],
@@ -156,7 +162,10 @@ describe('parseOperation', () => {
   });
 
   it('tolerates odd step shapes', () => {
-    const p = parseOperation({ status: 'running', steps: [null, 'x', { id: 'only-id', progressPercentage: '250' }] }, 200);
+    const p = parseOperation(
+      { status: 'running', steps: [null, 'x', { id: 'only-id', progressPercentage: '250' }] },
+      200,
+    );
     expect(p.steps).toEqual([{ id: 'only-id', stepName: 'only-id', status: '', progressPercentage: 100 }]);
   });
 
