@@ -21,6 +21,7 @@ import {
   type RunOutput,
   type RunProgress,
   type RunRequest,
+  STATUS_REQUEST_IDS,
   type SubmitGoLiveInput,
   type SubmitGoLiveResult,
 } from './types';
@@ -78,7 +79,8 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       state: progress.state,
       steps: progress.steps,
       pollCount: progress.pollCount,
-      requestIds: requests.map((r) => r.requestId),
+      requestIds: requests.slice(-STATUS_REQUEST_IDS).map((r) => r.requestId),
+      requestCount: requests.length,
       startedAt: input.startedAt,
       deadlineAt: input.deadlineAt,
       warnings: progress.warnings,

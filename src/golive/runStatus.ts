@@ -72,6 +72,12 @@ export function recordedRequestIds(status: InstanceStatus): Set<string> {
   return ids;
 }
 
+/** How many requests the run has recorded (its custom status says, else the ids seen). */
+export function requestCountOf(status: InstanceStatus): number {
+  const count = (asCustomStatus(status.customStatus) as { requestCount?: unknown } | undefined)?.requestCount;
+  return typeof count === 'number' ? count : recordedRequestIds(status).size;
+}
+
 /** Whether a request id was handled by the instance's current run or one of the previous runs it carries. */
 export function requestSeen(status: InstanceStatus, requestId: string): boolean {
   if (recordedRequestIds(status).has(requestId)) return true;

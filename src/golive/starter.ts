@@ -1,7 +1,14 @@
 import type { GoLiveRequest } from './request';
 import { MAX_RUN_REQUESTS } from './requests';
 import { deriveRunId, runInstanceId } from './runIdentity';
-import { type InstanceStatus, isActive, previousRunsAfter, recordedRequestIds, requestSeen } from './runStatus';
+import {
+  type InstanceStatus,
+  isActive,
+  previousRunsAfter,
+  recordedRequestIds,
+  requestCountOf,
+  requestSeen,
+} from './runStatus';
 import {
   ORCHESTRATOR_NAME,
   RUN_EVENT,
@@ -175,7 +182,7 @@ async function confirmJoin(
     if (ids.has(requestId)) return 'recorded';
     if (!isActive(status)) return 'ended';
     // A run that is full records no more ids; the join is acknowledged all the same.
-    if (ids.size >= MAX_RUN_REQUESTS) return 'recorded';
+    if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'recorded';
     if (waited >= budgetMs) return 'pending';
     await sleep(delay);
     waited += delay;

@@ -134,11 +134,17 @@ export interface RunCustomStatus {
   pollCount: number;
   lastCheckedAt?: string;
   nextCheckAt?: string;
+  /** The most recent request ids (at most `STATUS_REQUEST_IDS`; custom status is limited to 16 KB). */
   requestIds: string[];
+  /** How many requests the run has recorded. */
+  requestCount: number;
   startedAt: string;
   deadlineAt: string;
   warnings: string[];
 }
+
+/** Request ids shown in the custom status (the newest; the output lists them all). */
+export const STATUS_REQUEST_IDS = 50;
 
 /** The orchestration output. */
 export interface RunOutput {

@@ -1,4 +1,4 @@
-import { GoLiveTelemetry,MemoryTelemetrySink } from '../../../src/events/telemetry';
+import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
 import {
   type ActivityDeps,
   cancelOperation,

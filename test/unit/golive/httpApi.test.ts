@@ -46,6 +46,7 @@ const custom: RunCustomStatus = {
   lastCheckedAt: '2026-01-01T00:03:00.000Z',
   nextCheckAt: '2026-01-01T00:04:00.000Z',
   requestIds: ['req-1', 'req-2'],
+  requestCount: 2,
   startedAt: input.startedAt,
   deadlineAt: input.deadlineAt,
   warnings: [],

@@ -121,6 +121,24 @@ describe('goLiveOrchestration', () => {
     expect((result.customStatuses.at(-1) as RunCustomStatus).state).toBe('succeeded');
   });
 
+  it('shows at most the newest request ids in the custom status, with the count, and all of them in the output', async () => {
+    const joins = Array.from({ length: 60 }, (_, i) => ({
+      name: 'requestJoined',
+      data: { requestId: `join-${i}`, receivedAt: at(i).toISOString() },
+      at: at(1 + i / 2),
+    }));
+    const { result, output } = await run(
+      runInput(),
+      activities({ readOperation: reads(status('running'), status('succeeded')) }),
+      joins,
+    );
+    const last = result.customStatuses.at(-1) as RunCustomStatus;
+    expect(last.requestCount).toBe(61);
+    expect(last.requestIds).toHaveLength(50);
+    expect(last.requestIds.at(-1)).toBe('join-59');
+    expect(output.requestIds).toHaveLength(61);
+  });
+
   it('logs only outside replay', async () => {
     const { result } = await run(
       runInput(),
