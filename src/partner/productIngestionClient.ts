@@ -1,0 +1,569 @@
+/**
+ * The Partner Center Product Ingestion API adapter (reference/partner-api.md section 2): go-live is a `configure`
+ * job that pushes the current preview submission to `live`; the job status URL is the operation URL. undici over
+ * one keep-alive pool, a bearer token per request from a `TokenCredential` (scope `https://graph.microsoft.com/.default`),
+ * `$version` on every call, retries with backoff and `Retry-After`, typed errors. The bearer token is sent only to
+ * the configured base URL.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import type { TokenCredential } from '@azure/identity';
+import type { Dispatcher } from 'undici';
+
+import { errorDetailOf } from './cloudPartnerPortalClient';
+import { getAccessToken } from './credential';
+import { GoLiveOutcomeUnknownError, PartnerApiError, PartnerTransportError } from './errors';
+import { type HttpResponse, PartnerHttp, type ResponseHook } from './http';
+import {
+  currentPreview,
+  errorCodeForStatus,
+  isInFlight,
+  jobProgress,
+  jobStatusUrl,
+  liveSubmissionState,
+  normKey,
+  parseJobStatus,
+  parseOperationUrl,
+  parseSubmissions,
+  PRODUCT_INGESTION_MIN_POLL_SECONDS,
+  productGuidFrom,
+  productGuidFromList,
+  runningLiveSubmissions,
+  safeBody,
+  SCHEMA_HOST,
+  type Submission,
+  submissionUrl,
+  synthesizeSteps,
+} from './productIngestionStatus';
+import { backoffDelayMs, retryAfterFromHeaders, shouldRetryGoLive, shouldRetryRead } from './retry';
+import type {
+  CancelResult,
+  GoLiveAccepted,
+  GoLiveTarget,
+  OperationStatus,
+  PartnerApi,
+  PartnerRequestOptions,
+  RunningOperation,
+} from './types';
+import { TERMINAL_STATES } from './types';
+
+export interface ProductIngestionClientOptions {
+  /** The API base URL, e.g. `https://graph.microsoft.com/rp/product-ingestion` (a trailing slash is dropped). */
+  baseUrl: string;
+  /** The `$version` query value sent on every call, e.g. `2022-03-01-preview2`; also names the `$schema` URLs. */
+  schemaVersion: string;
+  /** Token scope (default `https://graph.microsoft.com/.default`). */
+  scope?: string;
+  credential: TokenCredential;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Retries after the first attempt (reads; the configure POST only where it is safe). */
+  maxRetries: number;
+  /** First backoff delay (default 1000 ms). */
+  retryBaseMs?: number;
+  /**
+   * Longest wait between attempts (default 30000 ms). A longer `Retry-After` ends the in-call retries: the error
+   * carries `retryAfterSeconds` so the workflow waits on a durable timer.
+   */
+  retryMaxMs?: number;
+  /**
+   * The fewest seconds between two reads of a job's status (default 60: the API asks for at most one read per
+   * minute). The workflow never polls sooner.
+   */
+  minPollIntervalSeconds?: number;
+  /** A dispatcher instead of the client's own keep-alive pool (undici `MockAgent` in tests). */
+  dispatcher?: Dispatcher;
+  /** Called once per attempt; errors in the hook are ignored. */
+  onResponse?: ResponseHook;
+  /** The wait between attempts (injectable for tests); must honour the signal. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Randomness for backoff jitter, [0, 1). */
+  random?: () => number;
+  userAgent?: string;
+}
+
+/**
+ * A submission of the product is still being processed, so a go-live now would collide ("An In Progress submission
+ * … already exists"). Code `Conflict`, like an operation already running on the CPP API: when the submission is a
+ * `live` one the workflow attaches to it (`listRunningOperations` lists it).
+ */
+export class SubmissionInProgressError extends PartnerApiError {
+  override readonly name = 'SubmissionInProgressError';
+  constructor(
+    readonly submissionId: string,
+    readonly targetType: string,
+    readonly submissionStatus: string,
+  ) {
+    super(
+      'Conflict',
+      `Submission ${submissionId} (target ${targetType || 'unknown'}) is still ${submissionStatus}: a go-live now would collide with it. ` +
+        (normKey(targetType) === 'live'
+          ? 'Follow the running live submission instead.'
+          : 'Wait until it completes, then request the go-live again.'),
+    );
+  }
+}
+
+/** Cancel of a job that has already completed (400 "Cannot cancel job, job has already completed."). */
+export class JobAlreadyCompletedError extends PartnerApiError {
+  override readonly name = 'JobAlreadyCompletedError';
+  constructor(
+    readonly jobId: string,
+    options: { statusCode: number; body?: unknown; requestId?: string },
+  ) {
+    super('BadRequest', `Configure job ${jobId} has already completed, so it cannot be cancelled; read its status.`, {
+      ...options,
+    });
+  }
+}
+
+type RetryPolicy = 'read' | 'goLive';
+
+interface CallSpec {
+  method: 'GET' | 'POST';
+  url: URL;
+  body?: string;
+  expect: readonly number[];
+  retry: RetryPolicy;
+  options: PartnerRequestOptions | undefined;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  delay(ms, undefined, signal ? { signal } : undefined).then(() => undefined);
+
+export const PRODUCT_INGESTION_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
+
+export class ProductIngestionClient implements PartnerApi {
+  readonly kind = 'productIngestion' as const;
+  /** The fewest seconds between two status reads of a job (the documented once-a-minute limit by default). */
+  readonly minPollIntervalSeconds: number;
+  private readonly base: string;
+  private readonly schemaVersion: string;
+  private readonly scope: string;
+  private readonly credential: TokenCredential;
+  private readonly http: PartnerHttp;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly onResponse: ResponseHook | undefined;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  /** offerId → product GUID (a product's id never changes). */
+  private readonly products = new Map<string, string>();
+
+  constructor(options: ProductIngestionClientOptions) {
+    const url = new URL(options.baseUrl);
+    url.search = '';
+    url.hash = '';
+    this.base = url.href.replace(/\/+$/, '');
+    this.schemaVersion = options.schemaVersion;
+    this.scope = options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE;
+    this.credential = options.credential;
+    this.maxRetries = Math.max(0, Math.floor(options.maxRetries));
+    this.retryBaseMs = options.retryBaseMs ?? 1_000;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.minPollIntervalSeconds = Math.max(0, options.minPollIntervalSeconds ?? PRODUCT_INGESTION_MIN_POLL_SECONDS);
+    this.onResponse = options.onResponse;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.http = new PartnerHttp({
+      timeoutMs: options.timeoutMs,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      userAgent: options.userAgent ?? 'marketplace-golive (product-ingestion)',
+    });
+  }
+
+  /** The configured base URL, e.g. `https://graph.microsoft.com/rp/product-ingestion`. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
+  /**
+   * Pushes the product's current preview submission live: resolve the product, read its submissions, refuse while
+   * one is in flight (`SubmissionInProgressError`), then `POST configure` with the `live` target.
+   * @throws SubmissionInProgressError, GoLiveOutcomeUnknownError, PartnerApiError
+   */
+  async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
+    const productGuid = await this.productGuid(target, options);
+    const submissions = await this.submissions(productGuid, options);
+    const inFlight = submissions.find(isInFlight);
+    if (inFlight) throw new SubmissionInProgressError(inFlight.id, inFlight.targetType, inFlight.status ?? '');
+    const preview = currentPreview(submissions);
+    if (!preview) {
+      throw new PartnerApiError(
+        'NotFound',
+        `Product ${productGuid} (offer ${target.offerId}) has no preview submission to push live; publish to preview first.`,
+      );
+    }
+    if (preview.result !== undefined && normKey(preview.result) !== 'succeeded') {
+      throw new PartnerApiError(
+        'PreconditionFailed',
+        `Preview submission ${preview.id} ended ${preview.result}; it cannot be pushed live.`,
+      );
+    }
+    const body = {
+      $schema: `${SCHEMA_HOST}/configure/${this.schemaVersion}`,
+      resources: [
+        {
+          $schema: `${SCHEMA_HOST}/submission/${this.schemaVersion}`,
+          id: preview.id,
+          product: `product/${productGuid}`,
+          target: { targetType: 'live' },
+        },
+      ],
+    };
+    const res = await this.call({
+      method: 'POST',
+      url: this.url('configure'),
+      body: JSON.stringify(body),
+      expect: [200, 201, 202],
+      retry: 'goLive',
+      options,
+    });
+    let jobId: string;
+    try {
+      jobId = parseJobStatus(res.body, res.status, res.requestId).jobId;
+    } catch (e) {
+      // Accepted, but without a job to follow: the live submission (if any) is found by listing running operations.
+      throw new GoLiveOutcomeUnknownError(e, {
+        statusCode: res.status,
+        body: safeBody(res.body),
+        ...(res.requestId ? { requestId: res.requestId } : {}),
+      });
+    }
+    const accepted: GoLiveAccepted = {
+      operationUrl: jobStatusUrl(this.base, jobId, this.schemaVersion),
+      operationId: jobId,
+    };
+    const retryAfter = retryAfterFromHeaders(res.headers);
+    if (retryAfter !== undefined) accepted.retryAfterSeconds = retryAfter;
+    return accepted;
+  }
+
+  /**
+   * Reads a go-live: the configure job's status (`{base}/configure/{jobId}/status`), or, for a live submission the
+   * run attached to, that submission in the product's submission list (`{base}/submission/{productGuid}/{n}`).
+   * A 5xx is transient (the error is retriable); unknown statuses come back as `unknown`.
+   */
+  async getOperation(
+    _target: GoLiveTarget,
+    operationUrl: string,
+    options?: PartnerRequestOptions,
+  ): Promise<OperationStatus> {
+    // Checked before anything else: a refused URL never gets a request, let alone the token.
+    const locator = parseOperationUrl(operationUrl, this.base);
+    if (locator.kind === 'job') {
+      const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/status`);
+      const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+      const parsed = parseJobStatus(res.body, res.status, res.requestId);
+      const status: OperationStatus = {
+        operationUrl: jobStatusUrl(this.base, parsed.jobId, this.schemaVersion),
+        operationId: parsed.jobId,
+        rawStatus: parsed.rawStatus,
+        state: parsed.state,
+        terminal: parsed.terminal,
+        steps: parsed.steps,
+      };
+      if (parsed.progressPercentage !== undefined) status.progressPercentage = parsed.progressPercentage;
+      if (parsed.errors !== undefined) status.errors = parsed.errors;
+      const retryAfter = retryAfterFromHeaders(res.headers);
+      if (retryAfter !== undefined) status.retryAfterSeconds = retryAfter;
+      return status;
+    }
+    const submissionId = `submission/${locator.productGuid}/${locator.submissionNumber}`;
+    const submissions = await this.submissions(locator.productGuid, options);
+    const found = liveSubmissionState(submissions, submissionId);
+    if (!found) {
+      throw new PartnerApiError(
+        'NotFound',
+        `Live submission ${submissionId} is no longer listed for its product (cancelled or replaced).`,
+      );
+    }
+    const status: OperationStatus = {
+      operationUrl: submissionUrl(this.base, submissionId, this.schemaVersion) ?? operationUrl,
+      operationId: submissionId,
+      rawStatus: found.rawStatus,
+      state: found.state,
+      terminal: TERMINAL_STATES.has(found.state),
+      steps: synthesizeSteps(found.state, found.rawStatus),
+    };
+    const progress = jobProgress(found.state);
+    if (progress !== undefined) status.progressPercentage = progress;
+    if (found.state === 'failed') {
+      status.errors = [{ code: 'LiveSubmissionFailed', message: `Live submission ${submissionId} ended failed.` }];
+    }
+    return status;
+  }
+
+  /** The product's `live` submissions that are still being processed (so an unknown outcome can attach). */
+  async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
+    const productGuid = await this.productGuid(target, options);
+    const submissions = await this.submissions(productGuid, options);
+    return runningLiveSubmissions(submissions, this.base, this.schemaVersion);
+  }
+
+  /**
+   * Cancels the go-live's configure job (`POST configure/{jobId}/cancel`). A live submission the run attached to
+   * has no job to cancel: that is refused (`BadRequest`).
+   * @throws JobAlreadyCompletedError when the job has already completed
+   */
+  async cancel(target: GoLiveTarget, operationUrl?: string, options?: PartnerRequestOptions): Promise<CancelResult> {
+    if (operationUrl === undefined) {
+      throw new PartnerApiError(
+        'BadRequest',
+        `Cancelling a Product Ingestion go-live of ${target.offerId} needs its configure job URL.`,
+      );
+    }
+    const locator = parseOperationUrl(operationUrl, this.base);
+    if (locator.kind !== 'job') {
+      throw new PartnerApiError(
+        'BadRequest',
+        'This go-live follows a live submission that another job started; the Product Ingestion API cancels jobs only.',
+      );
+    }
+    const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/cancel`);
+    let res: HttpResponse;
+    try {
+      // Cancelling twice is harmless (the second answers "already completed"), so it retries as a read.
+      res = await this.call({ method: 'POST', url, body: '{}', expect: [200, 202], retry: 'read', options });
+    } catch (e) {
+      if (e instanceof PartnerApiError && e.statusCode === 400 && /already completed/i.test(e.detail?.message ?? '')) {
+        throw new JobAlreadyCompletedError(locator.jobId, {
+          statusCode: 400,
+          ...(e.body === undefined ? {} : { body: e.body }),
+          ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+        });
+      }
+      throw e;
+    }
+    let completed = false;
+    try {
+      const parsed = parseJobStatus(res.body, res.status, res.requestId);
+      completed = parsed.state === 'canceled';
+    } catch {
+      completed = false;
+    }
+    const result: CancelResult = { completed };
+    if (!completed) result.operationUrl = jobStatusUrl(this.base, locator.jobId, this.schemaVersion);
+    return result;
+  }
+
+  /** Closes the client's keep-alive pool. */
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** The product GUID: from `productId`, else found by the offer id as external id (cached). */
+  private async productGuid(target: GoLiveTarget, options: PartnerRequestOptions | undefined): Promise<string> {
+    if (target.productId !== undefined && target.productId !== '') return productGuidFrom(target.productId);
+    const cached = this.products.get(target.offerId);
+    if (cached !== undefined) return cached;
+    const url = this.url('product', { externalId: target.offerId });
+    const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+    const guid = productGuidFromList(res.body, target.offerId, res.status);
+    this.products.set(target.offerId, guid);
+    return guid;
+  }
+
+  private async submissions(productGuid: string, options: PartnerRequestOptions | undefined): Promise<Submission[]> {
+    const url = this.url(`submission/${encodeURIComponent(productGuid)}`);
+    const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+    return parseSubmissions(res.body, res.status);
+  }
+
+  /**
+   * `{base}/{path}?$version=…&…` (path segments already encoded). The query is written by hand so `$version` goes
+   * out literally, as documented (`URLSearchParams` would send `%24version`).
+   */
+  private url(path: string, query: Record<string, string> = {}): URL {
+    const params = [['$version', this.schemaVersion], ...Object.entries(query)]
+      .map(([k, v]) => `${k}=${encodeURIComponent(v ?? '')}`)
+      .join('&');
+    return new URL(`${this.base}/${path}?${params}`);
+  }
+
+  /** One logical call: token, send, map, retry as the policy allows. */
+  private async call(spec: CallSpec): Promise<HttpResponse> {
+    const signal = spec.options?.abortSignal;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) {
+        throw new PartnerTransportError('Aborted', 'The Product Ingestion call was aborted before it was sent.', {
+          sent: false,
+          cause: signal.reason,
+        });
+      }
+      const token = await getAccessToken(this.credential, this.scope, signal ? { abortSignal: signal } : {});
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        'x-ms-client-request-id': randomUUID(),
+      };
+      if (spec.body !== undefined) headers['content-type'] = 'application/json';
+
+      let res: HttpResponse;
+      try {
+        res = await this.http.send({
+          method: spec.method,
+          url: spec.url,
+          headers,
+          ...(spec.body === undefined ? {} : { body: spec.body }),
+          ...(spec.options?.timeoutMs === undefined ? {} : { timeoutMs: spec.options.timeoutMs }),
+          ...(signal ? { abortSignal: signal } : {}),
+        });
+      } catch (e) {
+        const error =
+          e instanceof PartnerTransportError
+            ? e
+            : new PartnerTransportError(
+                'NetworkError',
+                `The Product Ingestion call failed: ${e instanceof Error ? e.name : 'unknown error'}.`,
+                { sent: true, retriable: true, cause: e },
+              );
+        this.report(spec, attempt, undefined, error.code, undefined, 0);
+        const retry = spec.retry === 'goLive' ? shouldRetryGoLive(error) : shouldRetryRead(error);
+        if (retry && attempt <= this.maxRetries) {
+          await this.wait(attempt, undefined, signal);
+          continue;
+        }
+        if (spec.retry === 'goLive' && error.sent) throw new GoLiveOutcomeUnknownError(error);
+        throw error;
+      }
+
+      if (spec.expect.includes(res.status)) {
+        this.report(spec, attempt, res.status, undefined, res.requestId, res.durationMs);
+        return res;
+      }
+      const error = this.errorFor(res, spec, token);
+      this.report(spec, attempt, res.status, error.code, res.requestId, res.durationMs);
+      const retry = spec.retry === 'goLive' ? shouldRetryGoLive(res.status) : shouldRetryRead(res.status);
+      if (retry && attempt <= this.maxRetries) {
+        const retryAfter = error.retryAfterSeconds;
+        // A long Retry-After is the workflow's to wait (durable timer), not this call's.
+        if (retryAfter === undefined || retryAfter * 1000 <= this.retryMaxMs) {
+          await this.wait(attempt, retryAfter, signal);
+          continue;
+        }
+      }
+      // A 5xx other than 503 (or a 408) to the configure POST does not say whether the job was created.
+      if (spec.retry === 'goLive' && !retry && (res.status >= 500 || res.status === 408)) {
+        throw new GoLiveOutcomeUnknownError(error, {
+          statusCode: res.status,
+          body: error.body,
+          ...(error.detail ? { detail: error.detail } : {}),
+          ...(res.requestId ? { requestId: res.requestId } : {}),
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async wait(attempt: number, retryAfterSeconds: number | undefined, signal: AbortSignal | undefined) {
+    const ms =
+      retryAfterSeconds !== undefined
+        ? Math.min(retryAfterSeconds * 1000, this.retryMaxMs)
+        : backoffDelayMs(attempt, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs }, this.random);
+    try {
+      await this.sleep(ms, signal);
+    } catch (e) {
+      throw new PartnerTransportError('Aborted', 'The Product Ingestion call was aborted while waiting to retry.', {
+        sent: false,
+        cause: e,
+      });
+    }
+  }
+
+  private report(
+    spec: CallSpec,
+    attempt: number,
+    status: number | undefined,
+    errorCode: string | undefined,
+    requestId: string | undefined,
+    durationMs: number,
+  ): void {
+    if (!this.onResponse) return;
+    try {
+      this.onResponse({
+        method: spec.method,
+        path: spec.url.pathname,
+        ...(status === undefined ? {} : { status }),
+        durationMs,
+        attempt,
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(requestId === undefined ? {} : { requestId }),
+      });
+    } catch {
+      // Telemetry never breaks a call.
+    }
+  }
+
+  /** The typed error for an unexpected status; its message says what to check. Never contains the token. */
+  private errorFor(res: HttpResponse, spec: CallSpec, token: string): PartnerApiError {
+    const status = res.status;
+    const body = redact(safeBody(res.body), token);
+    const detail = errorDetailOf(body);
+    const code = status === 408 ? 'Timeout' : errorCodeForStatus(status);
+    const path = spec.url.pathname.startsWith(new URL(this.base).pathname)
+      ? spec.url.pathname.slice(new URL(this.base).pathname.replace(/\/+$/, '').length)
+      : spec.url.pathname;
+    const partnerSays = detail ? ` The API says: ${detail.code ? `${detail.code}: ` : ''}${detail.message}` : '';
+    let advice: string;
+    switch (status) {
+      case 400:
+        advice =
+          'The Product Ingestion API refused the request (schema validation or $version: check PRODUCT_INGESTION_SCHEMA_VERSION).';
+        break;
+      case 401:
+        advice =
+          'The bearer token is missing, expired or for the wrong audience: check PRODUCT_INGESTION_SCOPE (https://graph.microsoft.com/.default) and the credential.';
+        break;
+      case 403:
+        advice =
+          'The identity may not act on this product: add its Microsoft Entra application to the Partner Center account with the Manager role.';
+        break;
+      case 404:
+        advice = 'Not found: check the offer id (the product external id) or the productId.';
+        break;
+      case 429:
+        advice = 'The Product Ingestion API is throttling requests; retry after the Retry-After delay.';
+        break;
+      default:
+        advice =
+          status >= 500
+            ? 'The Product Ingestion API had a server error; retry later.'
+            : `The Product Ingestion API answered an unexpected ${status}.`;
+    }
+    const retriable = shouldRetryRead(status);
+    const retryAfter = retriable ? retryAfterFromHeaders(res.headers) : undefined;
+    return new PartnerApiError(
+      code,
+      redactText(`${spec.method} ${path} answered ${status}. ${advice}${partnerSays}`, token),
+      {
+        statusCode: status,
+        ...(body === undefined ? {} : { body }),
+        ...(detail ? { detail } : {}),
+        ...(res.requestId ? { requestId: res.requestId } : {}),
+        retriable,
+        ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+      },
+    );
+  }
+}
+
+function redactText(text: string, token: string): string {
+  return token.length >= 4 && text.includes(token) ? text.split(token).join('***') : text;
+}
+
+/** The body with any copy of the token removed. */
+function redact(body: unknown, token: string): unknown {
+  if (body === undefined || token.length < 4) return body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (!text.includes(token)) return body;
+  const cleaned = text.split(token).join('***');
+  if (typeof body === 'string') return cleaned;
+  try {
+    return JSON.parse(cleaned) as unknown;
+  } catch {
+    return cleaned;
+  }
+}

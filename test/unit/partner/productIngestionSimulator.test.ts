@@ -1,0 +1,221 @@
+/**
+ * The Product Ingestion client against the real simulator (tools/simulator) over real HTTP: success, certification
+ * failure, collisions, cancel, throttling, server errors on the status call, lost connections and hostile URLs.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { StaticTokenCredential } from '../../../src/partner/credential';
+import { GoLiveOutcomeUnknownError, OperationUrlRefusedError } from '../../../src/partner/errors';
+import {
+  JobAlreadyCompletedError,
+  ProductIngestionClient,
+  type ProductIngestionClientOptions,
+  SubmissionInProgressError,
+} from '../../../src/partner/productIngestionClient';
+import { jobFailureDisposition } from '../../../src/partner/productIngestionStatus';
+import type { GoLiveTarget, OperationStatus } from '../../../src/partner/types';
+import { productGuidFor, type RunningSimulator, startSimulator } from '../../../tools/simulator';
+
+const V = '2022-03-01-preview2';
+const TARGET: GoLiveTarget = { api: 'productIngestion', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
+const OTHER: GoLiveTarget = { api: 'productIngestion', publisherId: 'fabrikam', offerId: 'fabrikam-vm' };
+
+let sim: RunningSimulator;
+const clients: ProductIngestionClient[] = [];
+
+function client(overrides: Partial<ProductIngestionClientOptions> = {}): ProductIngestionClient {
+  const c = new ProductIngestionClient({
+    baseUrl: `${sim.url}/rp/product-ingestion`,
+    schemaVersion: V,
+    credential: new StaticTokenCredential('local-dev-token'),
+    timeoutMs: 5_000,
+    maxRetries: 3,
+    retryBaseMs: 10,
+    retryMaxMs: 2_000,
+    minPollIntervalSeconds: 0,
+    ...overrides,
+  });
+  clients.push(c);
+  return c;
+}
+
+async function untilTerminal(c: ProductIngestionClient, target: GoLiveTarget, url: string): Promise<OperationStatus> {
+  for (let i = 0; i < 200; i++) {
+    const status = await c.getOperation(target, url);
+    if (status.terminal) return status;
+    await sleep(50);
+  }
+  throw new Error('the job did not end');
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ defaults: { durationMs: 400 } });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await sim.close();
+});
+beforeEach(() => sim.admin.reset());
+
+it('takes a product live: configure job, polled to succeeded, then a completed live submission', async () => {
+  const c = client();
+  const accepted = await c.startGoLive(TARGET);
+  expect(accepted.operationUrl).toBe(
+    `${sim.url}/rp/product-ingestion/configure/${accepted.operationId}/status?$version=${V}`,
+  );
+
+  const first = await c.getOperation(TARGET, accepted.operationUrl);
+  expect(first.terminal).toBe(false);
+  expect(['notStarted', 'running']).toContain(first.state);
+  expect(first.steps.map((s) => s.stepName)).toEqual(['Submit', 'Publish to live']);
+
+  const end = await untilTerminal(c, TARGET, accepted.operationUrl);
+  expect(end).toMatchObject({ state: 'succeeded', rawStatus: 'completed/succeeded', progressPercentage: 100 });
+  expect(end.steps.map((s) => s.status)).toEqual(['complete', 'complete']);
+  expect(await c.listRunningOperations(TARGET)).toEqual([]);
+
+  const requests = sim.admin.requests({ pathIncludes: '/rp/product-ingestion/' });
+  expect(requests.length).toBeGreaterThanOrEqual(5);
+  for (const r of requests) {
+    expect(r.query['$version']).toBe(V);
+    expect(r.hadAuthorization).toBe(true);
+    expect(r.status).toBeLessThan(300);
+  }
+  const configure = requests.filter((r) => r.method === 'POST');
+  expect(configure.map((r) => r.path)).toEqual(['/rp/product-ingestion/configure']);
+});
+
+it('a certification failure ends failed with CertificationFailed, a permanent disposition', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { outcome: 'failed' });
+  const c = client();
+  const accepted = await c.startGoLive({ ...TARGET, productId: `product/${productGuidFor('contoso-vm-offer')}` });
+  const end = await untilTerminal(c, TARGET, accepted.operationUrl);
+  expect(end).toMatchObject({ state: 'failed', terminal: true, rawStatus: 'completed/failed' });
+  expect(end.errors?.[0]?.code).toBe('CertificationFailed');
+  expect(end.steps[1]?.status).toBe('failed');
+  expect(jobFailureDisposition(end.errors)).toBe('permanent');
+  // productId given: no product search.
+  expect(sim.admin.requests().filter((r) => r.path === '/rp/product-ingestion/product')).toHaveLength(0);
+});
+
+it('refuses a second go-live while the first live submission runs, and lists it to attach to', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true });
+  const c = client();
+  await c.startGoLive(TARGET);
+  const e = await caught(c.startGoLive(TARGET));
+  expect(e).toBeInstanceOf(SubmissionInProgressError);
+  expect(e).toMatchObject({ code: 'Conflict', targetType: 'live' });
+  expect(sim.admin.requests({ method: 'POST' })).toHaveLength(1);
+
+  const running = await c.listRunningOperations(TARGET);
+  expect(running).toHaveLength(1);
+  expect(running[0]).toMatchObject({
+    submissionType: 'live',
+    operationId: `submission/${productGuidFor('contoso-vm-offer')}/1`,
+  });
+  const attached = await c.getOperation(TARGET, running[0]!.operationUrl);
+  expect(attached.terminal).toBe(false);
+  expect(['notStarted', 'running']).toContain(attached.state);
+});
+
+it('two racing go-lives: the job that collides fails with SubmissionInProgress (attach or retry later)', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true, latencyMs: 150 });
+  const a = client();
+  const b = client();
+  const [first, second] = await Promise.all([a.startGoLive(TARGET), b.startGoLive(TARGET)]);
+  await sleep(20);
+  const statuses = await Promise.all([
+    a.getOperation(TARGET, first.operationUrl),
+    b.getOperation(TARGET, second.operationUrl),
+  ]);
+  // One of the two jobs runs (never ends); the other was refused at once.
+  expect(statuses.map((st) => st.terminal).sort()).toEqual([false, true]);
+  const refused = statuses.find((st) => st.terminal)!;
+  expect(refused.state).toBe('failed');
+  expect(refused.errors?.[0]).toMatchObject({ code: 'SubmissionInProgress' });
+  expect(refused.errors?.[0]?.message).toMatch(/An In Progress submission \d+ already exists/);
+  expect(jobFailureDisposition(refused.errors)).toBe('inProgress');
+  expect(await a.listRunningOperations(TARGET)).toHaveLength(1);
+});
+
+it('cancels a running job; a second cancel is JobAlreadyCompletedError', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true });
+  const c = client();
+  const accepted = await c.startGoLive(TARGET);
+  expect(await c.cancel(TARGET, accepted.operationUrl)).toEqual({ completed: true });
+  const end = await c.getOperation(TARGET, accepted.operationUrl);
+  expect(end).toMatchObject({ state: 'canceled', terminal: true, rawStatus: 'completed/cancelled' });
+  expect(end.steps[1]?.status).toBe('canceled');
+  expect(await caught(c.cancel(TARGET, accepted.operationUrl))).toBeInstanceOf(JobAlreadyCompletedError);
+  expect(await c.listRunningOperations(TARGET)).toEqual([]);
+});
+
+it('honours 429 Retry-After (the submission read is throttled twice) and goes live', async () => {
+  const c = client();
+  await c.listRunningOperations(TARGET); // product found and cached
+  sim.admin.resetRequests();
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { throttle: { count: 2, retryAfterSeconds: 1 } });
+  const accepted = await c.startGoLive(TARGET);
+  // GET submission (429, 429, 200), then POST 202.
+  expect(sim.admin.requests().map((r) => `${r.method} ${r.status}`)).toEqual([
+    'GET 429',
+    'GET 429',
+    'GET 200',
+    'POST 202',
+  ]);
+  expect((await untilTerminal(c, TARGET, accepted.operationUrl)).state).toBe('succeeded');
+}, 15_000);
+
+it('treats 5xx on the status call as transient: retried within the call, else a retriable error', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true });
+  const c = client();
+  const accepted = await c.startGoLive(TARGET);
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { serverErrors: { count: 2, status: 500 } });
+  expect((await c.getOperation(TARGET, accepted.operationUrl)).state).toMatch(/notStarted|running/);
+
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { serverErrors: { count: 1, status: 502 } });
+  const e = await caught(client({ maxRetries: 0 }).getOperation(TARGET, accepted.operationUrl));
+  expect(e).toMatchObject({ code: 'ServerError', statusCode: 502, retriable: true });
+});
+
+it('refuses a job URL on another origin: the other origin sees nothing', async () => {
+  const c = client();
+  const e = await caught(c.getOperation(TARGET, `${sim.otherOriginUrl}/rp/product-ingestion/configure/abc/status`));
+  expect(e).toBeInstanceOf(OperationUrlRefusedError);
+  expect(sim.admin.requests({ origin: 'other' })).toHaveLength(0);
+});
+
+it('a reset after the configure POST is GoLiveOutcomeUnknownError; listing finds the live submission', async () => {
+  const c = client();
+  await c.listRunningOperations(OTHER); // product found and cached
+  sim.admin.resetRequests();
+  // Each answer waits 300 ms, after the request has met its fault: once the go-live's submission read is seen,
+  // a reset set now hits its POST, after the job was created.
+  sim.admin.setScenario('fabrikam', 'fabrikam-vm', { durationMs: 60_000, latencyMs: 300 });
+  const start = c.startGoLive(OTHER);
+  await waitForRequest('GET', 'fabrikam-vm', 1);
+  sim.admin.setScenario('fabrikam', 'fabrikam-vm', { resetConnections: { count: 1, phase: 'after' } });
+  const e = await caught(start);
+  expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
+  expect(sim.admin.requests({ method: 'POST' }).map((r) => r.connectionReset)).toEqual(['after']);
+  const running = await c.listRunningOperations(OTHER);
+  expect(running).toHaveLength(1);
+  expect((await c.getOperation(OTHER, running[0]!.operationUrl)).terminal).toBe(false);
+});
+
+async function waitForRequest(method: string, offerId: string, count: number) {
+  for (let i = 0; i < 200; i++) {
+    if (sim.admin.requests({ method, offerId }).length >= count) return;
+    await sleep(1);
+  }
+  throw new Error('request not seen');
+}
