@@ -188,6 +188,7 @@ export async function cancelRun(
   client: StatusClient,
   statusUrl: (publisherId: string, offerId: string) => string,
   now: Date,
+  options: CancelOptions = {},
 ): Promise<ApiResponse> {
   const ids = offerParams(params);
   if (isResponse(ids)) return ids;
@@ -215,16 +216,38 @@ export async function cancelRun(
       },
     };
   }
-  await client.raiseEvent(instanceId, RUN_EVENT.cancel, {
-    requestedAt: now.toISOString(),
-    ...(requestedBy !== undefined ? { requestedBy } : {}),
-  });
+  const cancelEvent = { requestedAt: now.toISOString(), ...(requestedBy !== undefined ? { requestedBy } : {}) };
+  await client.raiseEvent(instanceId, RUN_EVENT.cancel, cancelEvent);
+  // An event that reaches the run in the same batch as its continueAsNew is dropped by the runtime: when the run
+  // has not taken the cancel after a moment, raise it once more (a run takes at most one cancel).
+  if (!(await cancelTaken(client, instanceId, options))) {
+    await client.raiseEvent(instanceId, RUN_EVENT.cancel, cancelEvent);
+  }
   const url = statusUrl(ids.publisherId, ids.offerId);
   return {
     status: 202,
     headers: { Location: url },
     jsonBody: { publisherId: ids.publisherId, offerId: ids.offerId, runId: view?.runId ?? null, statusUrl: url },
   };
+}
+
+export interface CancelOptions {
+  /** How long to watch for the run taking the cancel before raising it again (default 3 s). */
+  confirmMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Whether the run shows it took the cancel (state canceling or ended) within the confirmation time. */
+async function cancelTaken(client: StatusClient, instanceId: string, options: CancelOptions): Promise<boolean> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const budget = options.confirmMs ?? 3_000;
+  for (let waited = 0; ; waited += 250) {
+    const status = await client.getStatus(instanceId);
+    if (!status || !isActive(status)) return true;
+    if (runView({ ...status, instanceId })?.state === 'canceling') return true;
+    if (waited >= budget) return false;
+    await sleep(250);
+  }
 }
 
 function own(body: Record<string, unknown>, key: string): unknown {

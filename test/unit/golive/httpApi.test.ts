@@ -90,7 +90,7 @@ const completed: InstanceStatus = {
 class FakeStatusClient implements StatusClient {
   raised: { instanceId: string; eventName: string; data: unknown }[] = [];
   listFilters: (string[] | undefined)[] = [];
-  constructor(private readonly instances: InstanceStatus[]) {}
+  constructor(private instances: InstanceStatus[]) {}
   async getStatus(instanceId: string) {
     return this.instances.find((i) => i.instanceId === instanceId);
   }
@@ -102,6 +102,10 @@ class FakeStatusClient implements StatusClient {
   }
   async raiseEvent(instanceId: string, eventName: string, data: unknown) {
     this.raised.push({ instanceId, eventName, data });
+  }
+  replace(status: InstanceStatus) {
+    const i = this.instances.findIndex((x) => x.instanceId === status.instanceId);
+    this.instances[i] = status;
   }
 }
 
@@ -233,9 +237,24 @@ describe('cancelRun (POST /api/golive/{publisherId}/{offerId}/cancel)', () => {
   const now = new Date('2026-01-01T00:05:00Z');
   const url = (p: string, o: string) => `http://host/api/golive/${p}/${o}`;
 
+  const noWait = { confirmMs: 500, sleep: async () => undefined };
+
   it('raises cancel to the active run and answers 202', async () => {
     const client = new FakeStatusClient([running]);
-    const r = await cancelRun({ publisherId: 'contoso', offerId: 'app' }, '{"requestedBy":"ops"}', client, url, now);
+    const taken = { ...running, customStatus: { ...custom, state: 'canceling' } };
+    const original = client.raiseEvent.bind(client);
+    client.raiseEvent = async (id, name, data) => {
+      await original(id, name, data);
+      client.replace(taken);
+    };
+    const r = await cancelRun(
+      { publisherId: 'contoso', offerId: 'app' },
+      '{"requestedBy":"ops"}',
+      client,
+      url,
+      now,
+      noWait,
+    );
     expect(r).toEqual({
       status: 202,
       headers: { Location: 'http://host/api/golive/contoso/app' },
@@ -253,6 +272,13 @@ describe('cancelRun (POST /api/golive/{publisherId}/{offerId}/cancel)', () => {
         data: { requestedAt: now.toISOString(), requestedBy: 'ops' },
       },
     ]);
+  });
+
+  it('raises the cancel once more when the run has not taken it (lost in a continueAsNew)', async () => {
+    const client = new FakeStatusClient([running]);
+    const r = await cancelRun({ publisherId: 'contoso', offerId: 'app' }, '', client, url, now, noWait);
+    expect(r.status).toBe(202);
+    expect(client.raised.map((e) => e.eventName)).toEqual(['cancel', 'cancel']);
   });
 
   it('answers 404 when the offer never ran and 409 with the run when it already ended', async () => {

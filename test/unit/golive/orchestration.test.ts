@@ -325,6 +325,35 @@ describe('goLiveOrchestration', () => {
     expect(calls('submitGoLive')).toHaveLength(1);
   });
 
+  it('ends canceled without a partner call when cancelled while waiting to retry the submit', async () => {
+    const { output, calls } = await run(
+      runInput(),
+      activities({
+        submitGoLive: () => ({
+          kind: 'transient',
+          error: { code: 'Throttled', message: 'x', statusCode: 429 },
+          retryAfterSeconds: 300,
+        }),
+      }),
+      [{ name: 'cancel', data: {}, at: at(100) }],
+    );
+    expect(output.outcome).toBe('canceled');
+    expect(calls('submitGoLive')).toHaveLength(1);
+    expect(calls('cancelOperation')).toHaveLength(0);
+    expect(output.operationId).toBeUndefined();
+  });
+
+  it('records a request that joined before the first wait (buffered by the SDK) and takes a cancel sent during the submit', async () => {
+    const { output, calls } = await run(runInput(), activities({ readOperation: reads(status('running')) }), [
+      { name: 'requestJoined', data: { requestId: 'early', receivedAt: START.toISOString() }, at: START },
+      { name: 'cancel', data: {}, at: START },
+    ]);
+    expect(output.requestIds).toEqual(['req-1', 'early']);
+    expect(output.outcome).toBe('canceled');
+    expect(calls('cancelOperation')).toHaveLength(1);
+    expect(calls('readOperation')).toHaveLength(0);
+  });
+
   it('honours Retry-After from the Go Live answer and from operation reads', async () => {
     const { calls } = await run(
       runInput(),
