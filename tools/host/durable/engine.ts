@@ -294,9 +294,53 @@ export class DurableEngine {
     const state = await this.store.getInstance(instanceId);
     if (!state) return undefined;
     const history = state.executionId ? await this.store.readHistory(instanceId, state.executionId) : [];
-    const entry = { state, history };
+    const entry = await this.reconcile({ state, history });
     this.remember(instanceId, entry);
     return entry;
+  }
+
+  /**
+   * After a crash between appending history and updating the instance row, the row lags behind the history
+   * (and the redelivered messages are recognised as duplicates, so no episode would fix it): bring the row up
+   * to date from the history's last events.
+   */
+  private async reconcile(entry: CachedInstance): Promise<CachedInstance> {
+    const { state, history } = entry;
+    const last = [...history].reverse().find((e) => e.EventType !== EventType.OrchestratorCompleted);
+    if (!last) return entry;
+    const next = { ...state };
+    if (last.EventType === EventType.ExecutionCompleted && state.runtimeStatus !== 'Completed') {
+      next.runtimeStatus = 'Completed';
+      next.output = last.Result;
+    } else if (last.EventType === EventType.ExecutionFailed && state.runtimeStatus !== 'Failed') {
+      next.runtimeStatus = 'Failed';
+      next.output = JSON.stringify(last.Reason ?? '');
+    } else if (last.EventType === EventType.ExecutionTerminated && state.runtimeStatus !== 'Terminated') {
+      next.runtimeStatus = 'Terminated';
+      next.output = last.Input;
+    } else if (last.EventType === EventType.ContinueAsNew) {
+      const oldExecution = state.executionId;
+      next.runtimeStatus = 'ContinuedAsNew';
+      next.executionId = deterministicId(state.instanceId, oldExecution, 'continueAsNew');
+      next.input = last.Input;
+      next.output = undefined;
+      next.lastUpdatedTime = new Date();
+      await this.store.putInstance(next);
+      await this.store.deleteHistory(state.instanceId, oldExecution);
+      return { state: next, history: [] };
+    } else if (state.runtimeStatus === 'Pending' && history.some((e) => e.EventType === EventType.ExecutionStarted)) {
+      next.runtimeStatus = 'Running';
+    } else {
+      return entry;
+    }
+    next.lastUpdatedTime = new Date();
+    await this.store.putInstance(next);
+    return { state: next, history };
+  }
+
+  /** Drops an instance's cached state (it is read from storage on its next message). */
+  evict(instanceId: string): void {
+    this.cache.delete(instanceId);
   }
 
   private remember(instanceId: string, entry: CachedInstance): void {
