@@ -58,6 +58,7 @@ export class TaskHubStore {
   readonly blobs: ContainerClient;
   /** The longest visibility delay a message may get (the queue service's limit; tests lower it to see hops). */
   maxVisibilitySeconds = MAX_VISIBILITY_SECONDS;
+  private readonly uploaded = new Set<string>();
 
   constructor(
     connectionString: string,
@@ -118,8 +119,17 @@ export class TaskHubStore {
       row[field] = null;
       row[`${field}BlobName`] = null;
     } else if (text.length > ROW_INLINE_LIMIT) {
+      // Named by content, so the instance row written every episode does not upload the same input again.
+      const name = `${prefix}/${field}-${createHash('sha256').update(text).digest('hex')}.json`;
+      if (!this.uploaded.has(name)) {
+        await this.blobs.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+        });
+        this.uploaded.add(name);
+        if (this.uploaded.size > 1000) this.uploaded.clear();
+      }
       row[field] = null;
-      row[`${field}BlobName`] = await this.putBlob(prefix, text);
+      row[`${field}BlobName`] = name;
     } else {
       row[field] = text;
       row[`${field}BlobName`] = null;
