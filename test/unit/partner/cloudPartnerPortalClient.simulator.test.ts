@@ -356,8 +356,8 @@ describe('connections and timeouts', () => {
   });
 
   it('go-live: a timeout is an unknown outcome; the operation is found once the slow answer is handled', async () => {
-    sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000, latencyMs: 300 });
-    const { client } = make({ timeoutMs: 50 });
+    sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000, latencyMs: 800 });
+    const { client } = make({ timeoutMs: 200 });
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect((e.cause as PartnerApiError).code).toBe('Timeout');
@@ -386,8 +386,11 @@ describe('connections and timeouts', () => {
     sim.admin.setScenario(PUB, OFFER, { latencyMs: 2_000 });
     const { client } = make();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const e = await fails(client.listRunningOperations(TARGET, { abortSignal: controller.signal }));
+    const pending = fails(client.listRunningOperations(TARGET, { abortSignal: controller.signal }));
+    // Abort once the simulator has the request (it records on arrival, then waits out the latency).
+    await waitFor(() => offerRequests('GET').length === 1, { intervalMs: 10, what: 'the request to arrive' });
+    controller.abort();
+    const e = await pending;
     expect(e.code).toBe('Aborted');
     expect(offerRequests('GET')).toHaveLength(1);
   });
