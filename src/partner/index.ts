@@ -8,8 +8,9 @@ import type { Dispatcher } from 'undici';
 import type { AppConfig } from '../config';
 import { CloudPartnerPortalClient } from './cloudPartnerPortalClient';
 import { createPartnerCredential } from './credential';
-import { PartnerApiError } from './errors';
 import type { ResponseHook } from './http';
+import { ProductIngestionClient } from './productIngestionClient';
+import { minPollIntervalFor } from './productIngestionStatus';
 import type { PartnerApi, PartnerApiKind } from './types';
 
 export { CloudPartnerPortalClient, type CloudPartnerPortalClientOptions } from './cloudPartnerPortalClient';
@@ -50,7 +51,21 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
   }
-  throw new PartnerApiError('BadRequest', 'The Product Ingestion API adapter is not available in this build');
+  const pi = config.productIngestion;
+  return new ProductIngestionClient({
+    baseUrl: pi.baseUrl,
+    schemaVersion: pi.schemaVersion,
+    scope: pi.scope,
+    credential: options.credential ?? createPartnerCredential({ devToken: pi.devToken }),
+    timeoutMs: config.partnerApi.timeoutMs,
+    maxRetries: config.partnerApi.maxRetries,
+    minPollIntervalSeconds: minPollIntervalFor(pi.baseUrl),
+    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
+    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
 }
 
 /**

@@ -510,3 +510,17 @@ function unexpected(message: string, o: { statusCode: number; body: unknown; req
     ...(o.requestId === undefined ? {} : { requestId: o.requestId }),
   });
 }
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The polling floor for a base URL: the documented once-a-minute limit for the real API; none for a loopback base
+ * URL (the local simulator, which the development token is limited to), so local runs and tests poll quickly.
+ */
+export function minPollIntervalFor(baseUrl: string): number {
+  try {
+    return LOOPBACK.test(new URL(baseUrl).hostname) ? 0 : PRODUCT_INGESTION_MIN_POLL_SECONDS;
+  } catch {
+    return PRODUCT_INGESTION_MIN_POLL_SECONDS;
+  }
+}

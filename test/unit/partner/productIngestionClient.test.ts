@@ -2,6 +2,8 @@ import { inspect } from 'node:util';
 
 import { MockAgent } from 'undici';
 
+import { loadConfig } from '../../../src/config';
+import { createPartnerApi } from '../../../src/partner';
 import { StaticTokenCredential } from '../../../src/partner/credential';
 import {
   GoLiveOutcomeUnknownError,
@@ -16,6 +18,7 @@ import {
   type ProductIngestionClientOptions,
   SubmissionInProgressError,
 } from '../../../src/partner/productIngestionClient';
+import { minPollIntervalFor } from '../../../src/partner/productIngestionStatus';
 import type { GoLiveTarget } from '../../../src/partner/types';
 
 const ORIGIN = 'https://graph.example.test';
@@ -507,5 +510,32 @@ describe('listRunningOperations and cancel', () => {
       dispatcher: h.agent,
     });
     expect(fast.minPollIntervalSeconds).toBe(1);
+  });
+});
+
+describe('createPartnerApi', () => {
+  it("builds the Product Ingestion client for 'productIngestion', with the polling floor of its base URL", async () => {
+    h = harness();
+    const local = createPartnerApi(
+      'productIngestion',
+      loadConfig({
+        PRODUCT_INGESTION_BASE_URL: 'http://127.0.0.1:7080/rp/product-ingestion',
+        PRODUCT_INGESTION_TOKEN: 't',
+      }),
+      { dispatcher: h.agent },
+    ) as ProductIngestionClient;
+    expect(local).toBeInstanceOf(ProductIngestionClient);
+    expect(local.kind).toBe('productIngestion');
+    expect(local.baseUrl).toBe('http://127.0.0.1:7080/rp/product-ingestion');
+    expect(local.minPollIntervalSeconds).toBe(0);
+    const cloud = createPartnerApi('productIngestion', loadConfig({}), {
+      dispatcher: h.agent,
+      credential: new StaticTokenCredential(TOKEN),
+    }) as ProductIngestionClient;
+    expect(cloud.baseUrl).toBe('https://graph.microsoft.com/rp/product-ingestion');
+    expect(cloud.minPollIntervalSeconds).toBe(60);
+    expect(minPollIntervalFor('not a url')).toBe(60);
+    expect(minPollIntervalFor('http://localhost:1/x')).toBe(0);
+    await Promise.all([local.close(), cloud.close()]);
   });
 });
