@@ -261,6 +261,7 @@ export class CloudPartnerPortalClient implements PartnerApi {
       if (spec.body !== undefined) headers['content-type'] = 'application/json';
 
       let res: HttpResponse;
+      const sentAt = performance.now();
       try {
         res = await this.http.send({
           method: spec.method,
@@ -272,7 +273,7 @@ export class CloudPartnerPortalClient implements PartnerApi {
         });
       } catch (e) {
         const error = e instanceof PartnerTransportError ? e : this.unexpected(e);
-        this.report(spec, attempt, undefined, error.code, undefined, 0);
+        this.report(spec, attempt, undefined, error.code, undefined, performance.now() - sentAt);
         const retry = spec.retry === 'goLive' ? shouldRetryGoLive(error) : shouldRetryRead(error);
         if (retry && attempt <= this.maxRetries) {
           await this.wait(attempt, undefined, signal);

@@ -174,7 +174,14 @@ describe('startGoLive', () => {
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect(((e as Error).cause as PartnerApiError).code).toBe('Timeout');
     expect(h.calls()).toHaveLength(1);
-    expect(h.responses[0]).toMatchObject({ errorCode: 'Timeout', attempt: 1 });
+    expect(h.responses[0]).toMatchObject({
+      errorCode: 'Timeout',
+      attempt: 1,
+      method: 'POST',
+      path: `${OFFER_PATH}/golive`,
+    });
+    expect(h.responses[0]?.durationMs).toBeGreaterThan(0);
+    expect(h.responses[0]?.status).toBeUndefined();
   });
 
   it.each([
