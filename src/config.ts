@@ -64,66 +64,74 @@ const scheduledOffers = z
     return pairs;
   });
 
-const schema = z
-  .object({
-    PARTNER_API_BASE_URL: httpUrl('PARTNER_API_BASE_URL').default('https://cloudpartner.azure.com'),
-    PARTNER_API_VERSION: z.string().trim().min(1).default('2017-10-31'),
-    PARTNER_API_SCOPE: z.string().trim().min(1).default('https://cloudpartner.azure.com/.default'),
-    PARTNER_API_TOKEN: z.string().min(1).optional(),
-    PARTNER_API_TIMEOUT_SECONDS: intSetting(1, 600).default(30),
-    PARTNER_API_MAX_RETRIES: intSetting(0, 10).default(4),
+const schema = z.object({
+  PARTNER_API_BASE_URL: httpUrl('PARTNER_API_BASE_URL').default('https://cloudpartner.azure.com'),
+  PARTNER_API_VERSION: z.string().trim().min(1).default('2017-10-31'),
+  PARTNER_API_SCOPE: z.string().trim().min(1).default('https://cloudpartner.azure.com/.default'),
+  PARTNER_API_TOKEN: z.string().min(1).optional(),
+  PARTNER_API_TIMEOUT_SECONDS: intSetting(1, 600).default(30),
+  PARTNER_API_MAX_RETRIES: intSetting(0, 10).default(4),
 
-    PRODUCT_INGESTION_BASE_URL: httpUrl('PRODUCT_INGESTION_BASE_URL').default(
-      'https://graph.microsoft.com/rp/product-ingestion',
-    ),
-    PRODUCT_INGESTION_SCHEMA_VERSION: z.string().trim().min(1).default('2022-03-01-preview2'),
-    PRODUCT_INGESTION_SCOPE: z.string().trim().min(1).default('https://graph.microsoft.com/.default'),
-    PRODUCT_INGESTION_TOKEN: z.string().min(1).optional(),
+  PRODUCT_INGESTION_BASE_URL: httpUrl('PRODUCT_INGESTION_BASE_URL').default(
+    'https://graph.microsoft.com/rp/product-ingestion',
+  ),
+  PRODUCT_INGESTION_SCHEMA_VERSION: z.string().trim().min(1).default('2022-03-01-preview2'),
+  PRODUCT_INGESTION_SCOPE: z.string().trim().min(1).default('https://graph.microsoft.com/.default'),
+  PRODUCT_INGESTION_TOKEN: z.string().min(1).optional(),
 
-    GOLIVE_DEFAULT_API: z.enum(['cpp', 'productIngestion']).default('cpp'),
-    GOLIVE_REQUESTS_QUEUE: queueName.default('golive-requests'),
-    GOLIVE_EVENTS_QUEUE: queueName.default('golive-events'),
-    GOLIVE_REJECTED_QUEUE: queueName.default('golive-rejected'),
-    GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(300),
-    GOLIVE_POLL_MAX_INTERVAL_SECONDS: intSetting(1, 86_400).default(3_600),
-    GOLIVE_DEADLINE_MINUTES: intSetting(1, 60 * 24 * 60).default(60 * 24 * 7),
-    GOLIVE_POLLS_PER_HISTORY: intSetting(1, 10_000).default(100),
-    GOLIVE_SCHEDULE: z
-      .string()
-      .trim()
-      .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
-      .default('0 0 6 * * *'),
-    GOLIVE_SCHEDULED_OFFERS: scheduledOffers,
+  GOLIVE_DEFAULT_API: z.enum(['cpp', 'productIngestion']).default('cpp'),
+  GOLIVE_REQUESTS_QUEUE: queueName.default('golive-requests'),
+  GOLIVE_EVENTS_QUEUE: queueName.default('golive-events'),
+  GOLIVE_REJECTED_QUEUE: queueName.default('golive-rejected'),
+  GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(300),
+  GOLIVE_POLL_MAX_INTERVAL_SECONDS: intSetting(1, 86_400).default(3_600),
+  GOLIVE_DEADLINE_MINUTES: intSetting(1, 60 * 24 * 60).default(60 * 24 * 7),
+  GOLIVE_POLLS_PER_HISTORY: intSetting(1, 10_000).default(100),
+  GOLIVE_SCHEDULE: z
+    .string()
+    .trim()
+    .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
+    .default('0 0 6 * * *'),
+  GOLIVE_SCHEDULED_OFFERS: scheduledOffers,
 
-    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
-  })
-  .superRefine((s, ctx) => {
-    if (s.PARTNER_API_TOKEN && !isLoopbackUrl(s.PARTNER_API_BASE_URL)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PARTNER_API_TOKEN'],
-        message:
-          'is a development token for the local simulator only; unset it or point PARTNER_API_BASE_URL at localhost',
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+});
+
+type Settings = z.output<typeof schema>;
+
+/** A setting's value when that setting alone is valid, so checks across settings run even when others are bad. */
+function validValue<K extends keyof Settings>(raw: Record<string, string>, name: K): Settings[K] | undefined {
+  const result = schema.shape[name].safeParse(raw[name]);
+  return result.success ? (result.data as Settings[K]) : undefined;
+}
+
+/** Rules that involve two settings. */
+function crossSettingProblems(raw: Record<string, string>): { setting: string; reason: string }[] {
+  const problems: { setting: string; reason: string }[] = [];
+  for (const [token, base] of [
+    ['PARTNER_API_TOKEN', 'PARTNER_API_BASE_URL'],
+    ['PRODUCT_INGESTION_TOKEN', 'PRODUCT_INGESTION_BASE_URL'],
+  ] as const) {
+    const baseUrl = validValue(raw, base);
+    if (raw[token] !== undefined && baseUrl !== undefined && !isLoopbackUrl(baseUrl)) {
+      problems.push({
+        setting: token,
+        reason: `is a development token for the local simulator only; unset it or point ${base} at localhost`,
       });
     }
-    if (s.PRODUCT_INGESTION_TOKEN && !isLoopbackUrl(s.PRODUCT_INGESTION_BASE_URL)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PRODUCT_INGESTION_TOKEN'],
-        message:
-          'is a development token for the local simulator only; unset it or point PRODUCT_INGESTION_BASE_URL at localhost',
-      });
-    }
-    if (s.GOLIVE_POLL_MAX_INTERVAL_SECONDS < s.GOLIVE_POLL_INTERVAL_SECONDS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['GOLIVE_POLL_MAX_INTERVAL_SECONDS'],
-        message: 'must be at least GOLIVE_POLL_INTERVAL_SECONDS',
-      });
-    }
-  });
+  }
+  const interval = validValue(raw, 'GOLIVE_POLL_INTERVAL_SECONDS');
+  const max = validValue(raw, 'GOLIVE_POLL_MAX_INTERVAL_SECONDS');
+  if (interval !== undefined && max !== undefined && max < interval) {
+    problems.push({
+      setting: 'GOLIVE_POLL_MAX_INTERVAL_SECONDS',
+      reason: 'must be at least GOLIVE_POLL_INTERVAL_SECONDS',
+    });
+  }
+  return problems;
+}
 
-export type SettingName = keyof z.input<typeof schema>;
+export type SettingName = keyof Settings;
 
 /** The names of every setting `loadConfig` reads (the parity tests compare this with the README, the sample and infra). */
 export const SETTING_NAMES = Object.keys(schema.shape) as SettingName[];
@@ -184,15 +192,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (value !== undefined && value.trim() !== '') raw[name] = value;
   }
   const result = schema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
-        setting: String(issue.path[0] ?? 'configuration'),
-        // zod messages name the rule, not the received value, so they are safe for secrets too.
-        reason: issue.message,
-      })),
-    );
-  }
+  const problems = [
+    ...(result.error?.issues ?? []).map((issue) => ({
+      setting: String(issue.path[0] ?? 'configuration'),
+      // zod messages name the rule, not the received value, so they are safe for secrets too.
+      reason: issue.message,
+    })),
+    ...crossSettingProblems(raw),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const s = result.data;
   return {
     partnerApi: {

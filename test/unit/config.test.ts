@@ -112,6 +112,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reports rules across settings together with unrelated bad settings', () => {
+    const e = configError({
+      GOLIVE_REQUESTS_QUEUE: 'Not A Queue',
+      PARTNER_API_TOKEN: 'secret-dev-token',
+      GOLIVE_POLL_INTERVAL_SECONDS: '600',
+      GOLIVE_POLL_MAX_INTERVAL_SECONDS: '60',
+    });
+    expect(e.problems.map((p) => p.setting).sort()).toEqual([
+      'GOLIVE_POLL_MAX_INTERVAL_SECONDS',
+      'GOLIVE_REQUESTS_QUEUE',
+      'PARTNER_API_TOKEN',
+    ]);
+  });
+
   it('refuses a development token for a non-loopback origin, without showing the token', () => {
     const token = 'dev-token-DO-NOT-SHOW-1234';
     const e = configError({ PARTNER_API_TOKEN: token, PRODUCT_INGESTION_TOKEN: token });
