@@ -181,6 +181,7 @@ test('terminate: Terminated with the reason; raise event afterwards answers 410'
   expect((await http('POST', `${statusUrl(base, id)}/raiseEvent/never`, {})).status).toBe(410);
   expect((await http('POST', `${statusUrl(base, id)}/terminate`)).status).toBe(410);
   expect((await http('POST', `${statusUrl(base, 'no-such-instance')}/terminate`)).status).toBe(404);
+  expect((await http('POST', `${statusUrl(base, 'no-such-instance')}/raiseEvent/x`, {})).status).toBe(404);
 });
 
 test('suspend and resume: events wait while suspended', async () => {
