@@ -105,7 +105,8 @@ export class Invoker {
       invocationId,
     );
     try {
-      const result = await this.#withTimeout(fn, invocationId, this.#run(fn, invocationId, triggerData, options));
+      const run = this.#withAbort(this.#run(fn, invocationId, triggerData, options), options.abortSignal);
+      const result = await this.#withTimeout(fn, invocationId, run);
       await this.#writeOutputs(fn, result);
       logger.log(
         'information',
@@ -122,6 +123,23 @@ export class Invoker {
         invocationId,
       );
       throw err;
+    }
+  }
+
+  /** Settles early with the signal's reason when `signal` aborts (the handler itself cannot be stopped). */
+  async #withAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (!signal) return work;
+    signal.throwIfAborted();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('The invocation was aborted.'));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([work, aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      work.catch(() => undefined);
     }
   }
 

@@ -28,6 +28,8 @@ export interface QueueServiceOptions {
   leaseMs?: number;
 }
 
+const STORAGE_RETRY = { maxTries: 4, tryTimeoutInMs: 15_000, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 };
+
 export const DEFAULT_MESSAGE_LEASE_MS = 10 * 60 * 1000;
 const QUEUE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 const POISON_SUFFIX = '-poison';
@@ -88,7 +90,8 @@ export class QueueService {
     const conn = this.#o.connection(connectionName);
     let client = this.#clients.get(conn);
     if (!client) {
-      client = QueueServiceClient.fromConnectionString(conn);
+      // Short per-try timeouts and retry delays: a request stuck on a dead keep-alive socket must not stall polling.
+      client = QueueServiceClient.fromConnectionString(conn, { retryOptions: STORAGE_RETRY });
       this.#clients.set(conn, client);
     }
     return client;
