@@ -132,12 +132,19 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 /** The record written to `golive-rejected`. */
 export interface RejectedRecord {
   originalText: string;
-  /** Set when `originalText` was cut to `MAX_MESSAGE_CHARS`. */
+  /** Set when `originalText` was cut (to `MAX_MESSAGE_CHARS`, or to fit a queue message). */
   originalTextTruncated?: true;
   reason: string;
   rejectedAt: string;
   messageId: string;
 }
+
+/**
+ * Largest rejected record, as JSON bytes. A queue message holds 64 KiB after the host's base64 encoding, so 48 KiB
+ * of JSON at most; control characters triple or sextuple when JSON-escaped and CJK text takes 3 bytes a character,
+ * so the text is cut by its encoded size, not its length.
+ */
+export const MAX_REJECTED_RECORD_BYTES = 40_000;
 
 export function rejectedRecord(text: string, reason: string, messageId: string, now: Date): RejectedRecord {
   const record: RejectedRecord = {
@@ -146,6 +153,12 @@ export function rejectedRecord(text: string, reason: string, messageId: string, 
     rejectedAt: now.toISOString(),
     messageId,
   };
-  if (text.length > MAX_MESSAGE_CHARS) record.originalTextTruncated = true;
+  let size = Buffer.byteLength(JSON.stringify(record));
+  while (size > MAX_REJECTED_RECORD_BYTES && record.originalText.length > 0) {
+    const keep = Math.floor(record.originalText.length * (MAX_REJECTED_RECORD_BYTES / size) * 0.95);
+    record.originalText = record.originalText.slice(0, keep);
+    size = Buffer.byteLength(JSON.stringify(record));
+  }
+  if (record.originalText.length < text.length) record.originalTextTruncated = true;
   return record;
 }

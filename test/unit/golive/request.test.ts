@@ -1,5 +1,6 @@
 import {
   MAX_MESSAGE_CHARS,
+  MAX_REJECTED_RECORD_BYTES,
   messageText,
   parseGoLiveRequest,
   rejectedRecord,
@@ -156,5 +157,19 @@ describe('rejectedRecord', () => {
     const long = rejectedRecord('z'.repeat(MAX_MESSAGE_CHARS + 5), 'bad', 'm1', now);
     expect(long.originalText).toHaveLength(MAX_MESSAGE_CHARS);
     expect(long.originalTextTruncated).toBe(true);
+  });
+
+  it.each([
+    ['control characters', '\u0001'.repeat(16_000)],
+    ['CJK text', '語'.repeat(16_384)],
+    ['replacement characters', '\ufffd'.repeat(16_384)],
+  ])('cuts %s so the record fits a queue message after base64', (_name, text) => {
+    const record = rejectedRecord(text, 'message is not valid JSON', 'm1', new Date(0));
+    const json = JSON.stringify(record);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_REJECTED_RECORD_BYTES);
+    expect(Buffer.from(json).toString('base64').length).toBeLessThanOrEqual(65_536);
+    expect(record.originalTextTruncated).toBe(true);
+    expect(text.startsWith(record.originalText)).toBe(true);
+    expect(record.originalText.length).toBeGreaterThan(1000);
   });
 });
