@@ -88,6 +88,7 @@ export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps)
       operationUrl: accepted.operationUrl,
     };
     if (accepted.retryAfterSeconds !== undefined) result.retryAfterSeconds = accepted.retryAfterSeconds;
+    if (api.minPollIntervalSeconds) result.minPollIntervalSeconds = api.minPollIntervalSeconds;
     return result;
   } catch (e) {
     deps.telemetry.partnerApiError(dims(input), errorCode(e), statusOf(e), 'submitGoLive');
@@ -145,6 +146,7 @@ export async function readOperation(input: ReadOperationInput, deps: ActivityDep
     };
     if (status.progressPercentage !== undefined) result.progressPercentage = status.progressPercentage;
     if (status.retryAfterSeconds !== undefined) result.retryAfterSeconds = status.retryAfterSeconds;
+    if (api.minPollIntervalSeconds) result.minPollIntervalSeconds = api.minPollIntervalSeconds;
     if (status.errors && status.errors.length > 0) {
       result.errors = status.errors.slice(0, 5).map((d) => ({ code: d.code, message: d.message }));
     }
@@ -156,6 +158,7 @@ export async function readOperation(input: ReadOperationInput, deps: ActivityDep
       const transient: Extract<ReadOperationResult, { kind: 'transient' }> = { kind: 'transient', error };
       const retryAfter = retryAfterOf(e);
       if (retryAfter !== undefined) transient.retryAfterSeconds = retryAfter;
+      if (api.minPollIntervalSeconds) transient.minPollIntervalSeconds = api.minPollIntervalSeconds;
       return transient;
     }
     return { kind: 'permanent', error };

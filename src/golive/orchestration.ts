@@ -1,5 +1,6 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
+import { JOB_ERROR, jobFailureDisposition } from '../partner/productIngestionStatus';
 import { operationError, outcomeOfOperation } from './outcome';
 import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
 import { isValidJoin, mergeRequest } from './requests';
@@ -43,6 +44,8 @@ import {
 
 export const MAX_WARNINGS = 10;
 export const MAX_PUBLISH_ATTEMPTS = 5;
+/** Product Ingestion: Go Lives submitted again after a job collided with a submission in progress. */
+export const MAX_IN_PROGRESS_RESUBMITS = 3;
 
 type PhaseEnd = { outcome: RunOutcome; error?: RunError } | { continued: true };
 
@@ -162,11 +165,13 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         case 'accepted': {
           attach(result.operationId, result.operationUrl, false);
           log(`Go Live accepted, operation ${result.operationId}`);
+          if (result.minPollIntervalSeconds !== undefined) progress.pollFloorSeconds = result.minPollIntervalSeconds;
           const delay = nextPollDelaySeconds({
             retryAfterSeconds: result.retryAfterSeconds,
             consecutiveErrors: 0,
             intervalSeconds: settings.pollIntervalSeconds,
             maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+            minIntervalSeconds: progress.pollFloorSeconds,
           });
           progress.nextCheckAt = nextCheckTime(now(), delay, deadline).toISOString();
           return undefined;
@@ -250,6 +255,9 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       pollsThisGeneration += 1;
       progress.lastCheckedAt = now().toISOString();
       let delay: number;
+      if (read.kind !== 'permanent' && read.minPollIntervalSeconds !== undefined) {
+        progress.pollFloorSeconds = read.minPollIntervalSeconds;
+      }
       if (read.kind === 'status') {
         progress.readErrors = 0;
         progress.operationStatus = read.rawStatus;
@@ -257,6 +265,11 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         if (read.progressPercentage !== undefined) progress.progressPercentage = read.progressPercentage;
         if (read.state === 'unknown') warn(`unknown operation status "${read.rawStatus}" (treated as running)`);
         const outcome = outcomeOfOperation(read.state);
+        if (outcome === 'failed' && target.api === 'productIngestion' && resubmitAfterJobFailure(read.errors)) {
+          const end = yield* submitPhase();
+          if (end) return end;
+          continue;
+        }
         if (outcome !== undefined) {
           log(`operation ended ${read.rawStatus}`);
           const error = operationError(outcome, read.rawStatus, read.errors);
@@ -267,6 +280,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           consecutiveErrors: 0,
           intervalSeconds: settings.pollIntervalSeconds,
           maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+          minIntervalSeconds: progress.pollFloorSeconds,
         });
       } else if (read.kind === 'transient') {
         progress.readErrors += 1;
@@ -276,6 +290,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           consecutiveErrors: progress.readErrors,
           intervalSeconds: settings.pollIntervalSeconds,
           maxIntervalSeconds: settings.pollMaxIntervalSeconds,
+          minIntervalSeconds: progress.pollFloorSeconds,
         });
       } else {
         log(`reading the operation failed: ${read.error.code}`);
@@ -357,6 +372,29 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     }
     log(`run ended ${outcome}`);
     return output;
+  }
+
+  /**
+   * Product Ingestion: whether a failed job is worth another Go Live, and if so forgets the job so the submit phase
+   * runs again (it attaches to a running live submission before it posts anything). A collision with a submission in
+   * progress is retried up to `MAX_IN_PROGRESS_RESUBMITS` times; a stale preview id once (the submit reads the
+   * submissions again); a certification failure or anything else never.
+   */
+  function resubmitAfterJobFailure(errors: readonly { code: string; message: string }[] | undefined): boolean {
+    const disposition = jobFailureDisposition(errors);
+    const resubmits = progress.resubmits ?? 0;
+    const allowed =
+      (disposition === 'inProgress' && resubmits < MAX_IN_PROGRESS_RESUBMITS) ||
+      (disposition === 'resubmit' && resubmits < 1);
+    if (!allowed) return false;
+    const code = disposition === 'inProgress' ? JOB_ERROR.inProgress : JOB_ERROR.notLatest;
+    progress.resubmits = resubmits + 1;
+    warn(`Product Ingestion job ${progress.operationId ?? ''} failed with ${code}; submitting the Go Live again`);
+    log(`job ${progress.operationId ?? ''} failed with ${code}; submitting again (${progress.resubmits})`);
+    progress.operationId = undefined;
+    progress.operationUrl = undefined;
+    progress.attached = undefined;
+    return true;
   }
 
   function attach(operationId: string, operationUrl: string, attached: boolean): void {

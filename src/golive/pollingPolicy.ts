@@ -18,17 +18,20 @@ export interface PollDelayInput {
   consecutiveErrors: number;
   intervalSeconds: number;
   maxIntervalSeconds: number;
+  /** The partner API's floor between two reads (Product Ingestion: once a minute); wins over everything else. */
+  minIntervalSeconds?: number | undefined;
 }
 
 export function nextPollDelaySeconds(input: PollDelayInput): number {
   const interval = Math.max(MIN_DELAY_SECONDS, input.intervalSeconds);
   const max = Math.max(interval, input.maxIntervalSeconds);
   const retryAfter = validSeconds(input.retryAfterSeconds);
+  const floor = validSeconds(input.minIntervalSeconds) ?? 0;
   if (input.consecutiveErrors <= 0) {
-    return clamp(retryAfter ?? interval);
+    return clamp(Math.max(retryAfter ?? interval, floor));
   }
   const backoff = Math.min(max, interval * 2 ** Math.min(input.consecutiveErrors - 1, 30));
-  return clamp(Math.max(backoff, retryAfter ?? 0));
+  return clamp(Math.max(backoff, retryAfter ?? 0, floor));
 }
 
 export interface SubmitDelayInput {

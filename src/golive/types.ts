@@ -105,6 +105,10 @@ export interface RunProgress {
   nextCheckAt?: string;
   /** `true` when the run attached to an operation it found running instead of starting one. */
   attached?: boolean;
+  /** The partner API's polling floor (seconds between reads), as the last activity result reported it. */
+  pollFloorSeconds?: number;
+  /** Go Lives submitted again after a Product Ingestion job failed for a retryable reason (collision, stale preview). */
+  resubmits?: number;
   warnings: string[];
   generation: number;
 }
@@ -177,7 +181,13 @@ export interface SubmitGoLiveInput {
 }
 
 export type SubmitGoLiveResult =
-  | { kind: 'accepted'; operationId: string; operationUrl: string; retryAfterSeconds?: number }
+  | {
+      kind: 'accepted';
+      operationId: string;
+      operationUrl: string;
+      retryAfterSeconds?: number;
+      minPollIntervalSeconds?: number;
+    }
   | { kind: 'attached'; operationId: string; operationUrl: string; rawStatus: string }
   | { kind: 'outcomeUnknown'; error: RunError }
   | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
@@ -210,9 +220,10 @@ export type ReadOperationResult =
       steps: RunStep[];
       progressPercentage?: number;
       retryAfterSeconds?: number;
+      minPollIntervalSeconds?: number;
       errors?: { code: string; message: string }[];
     }
-  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
+  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number; minPollIntervalSeconds?: number }
   | { kind: 'permanent'; error: RunError };
 
 export interface CancelOperationInput {

@@ -93,6 +93,8 @@ export interface PartnerRequestOptions {
 
 export interface PartnerApi {
   readonly kind: PartnerApiKind;
+  /** The fewest seconds between two reads of an operation the API allows (Product Ingestion: 60); absent = none. */
+  readonly minPollIntervalSeconds?: number;
   /** Starts the go-live. Not idempotent: on an unknown outcome it throws `GoLiveOutcomeUnknownError`. */
   startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted>;
   /** Reads an operation. Unknown statuses come back as `state: 'unknown'`, never thrown. */

@@ -1,0 +1,235 @@
+/**
+ * The go-live run with the Product Ingestion API: the orchestrator (through the durable-functions replay engine)
+ * respects the API's polling floor and acts on the job failures `getOperation` classifies; the activities pass
+ * the adapter's floor on. Activities here are in-process fakes, the adapter in the activity test is the real client
+ * against the real simulator.
+ */
+import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
+import { type ActivityDeps, readOperation, submitGoLive } from '../../../src/golive/activities';
+import { goLiveOrchestration, MAX_IN_PROGRESS_RESUBMITS } from '../../../src/golive/orchestration';
+import { nextPollDelaySeconds } from '../../../src/golive/pollingPolicy';
+import type { ReadOperationResult, RunInput, RunOutput, SubmitGoLiveResult } from '../../../src/golive/types';
+import { StaticTokenCredential } from '../../../src/partner/credential';
+import { ProductIngestionClient } from '../../../src/partner/productIngestionClient';
+import { startSimulator } from '../../../tools/simulator';
+import { type ActivityFn, runOrchestration } from '../golive/support/replayHarness';
+
+const START = new Date('2026-01-01T00:00:00.000Z');
+const secondsOf = (d: Date) => (d.getTime() - START.getTime()) / 1000;
+
+function runInput(pollIntervalSeconds = 10): RunInput {
+  return {
+    runId: '11111111-2222-5333-8444-666666666666',
+    runNumber: 1,
+    target: { api: 'productIngestion', publisherId: 'contoso', offerId: 'contoso-app' },
+    requests: [{ requestId: 'req-1', receivedAt: START.toISOString() }],
+    startedAt: START.toISOString(),
+    deadlineAt: new Date(START.getTime() + 3_600_000).toISOString(),
+    settings: {
+      pollIntervalSeconds,
+      pollMaxIntervalSeconds: 600,
+      deadlineMinutes: 60,
+      pollsPerHistory: 100,
+      maxSubmitAttempts: 4,
+    },
+    previousRuns: [],
+  };
+}
+
+const job = (n: number): SubmitGoLiveResult => ({
+  kind: 'accepted',
+  operationId: `job-${n}`,
+  operationUrl: `https://graph.example/rp/product-ingestion/configure/job-${n}/status?$version=v`,
+  minPollIntervalSeconds: 60,
+});
+
+function status(
+  state: 'running' | 'succeeded' | 'failed',
+  errors?: { code: string; message: string }[],
+): ReadOperationResult {
+  return {
+    kind: 'status',
+    operationId: 'job',
+    rawStatus: state === 'running' ? 'running' : `completed/${state}`,
+    state,
+    terminal: state !== 'running',
+    steps: [
+      { name: 'Submit', status: 'complete', progress: 100 },
+      {
+        name: 'Publish to live',
+        status: state === 'running' ? 'inProgress' : state === 'failed' ? 'failed' : 'complete',
+      },
+    ],
+    minPollIntervalSeconds: 60,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+const IN_PROGRESS = { code: 'SubmissionInProgress', message: 'An In Progress submission 7 already exists.' };
+const NOT_LATEST = {
+  code: 'SubmissionNotLatest',
+  message: 'The submission cannot be pushed to live as its not the latest submission.',
+};
+const CERT = { code: 'CertificationFailed', message: 'The submission failed certification.' };
+
+function sequence<T>(...answers: T[]): ActivityFn {
+  let i = 0;
+  return () => answers[Math.min(i++, answers.length - 1)];
+}
+
+async function run(input: RunInput, acts: Record<string, ActivityFn>) {
+  const result = await runOrchestration(goLiveOrchestration, input, {
+    start: START,
+    activities: {
+      findRunningOperation: () => ({ kind: 'none' }),
+      cancelOperation: () => ({ kind: 'canceled', completed: true }),
+      publishCompletion: (i) => ({ eventId: (i as { output: RunOutput }).output.eventId }),
+      ...acts,
+    },
+  });
+  if (result.error) throw new Error(`orchestration failed: ${result.error}`);
+  const calls = (name: string) => result.activityCalls.filter((c) => c.name === name);
+  return { output: result.output as RunOutput, calls };
+}
+
+describe('polling floor', () => {
+  it('never reads a Product Ingestion job sooner than its once-a-minute floor, whatever the configured interval', async () => {
+    const { output, calls } = await run(runInput(10), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(status('running'), status('running'), status('succeeded')),
+    });
+    expect(output.outcome).toBe('succeeded');
+    expect(calls('readOperation').map((c) => secondsOf(c.at))).toEqual([60, 120, 180]);
+  });
+
+  it('keeps the floor on transient read errors and a longer configured interval wins', async () => {
+    const transient: ReadOperationResult = {
+      kind: 'transient',
+      error: { code: 'ServerError', message: '500', statusCode: 500 },
+      minPollIntervalSeconds: 60,
+    };
+    const fast = await run(runInput(5), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(transient, status('succeeded')),
+    });
+    expect(fast.calls('readOperation').map((c) => secondsOf(c.at))).toEqual([60, 120]);
+    const slow = await run(runInput(300), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(status('running'), status('succeeded')),
+    });
+    expect(slow.calls('readOperation').map((c) => secondsOf(c.at))).toEqual([300, 600]);
+  });
+
+  it('the policy applies the floor last', () => {
+    const base = { consecutiveErrors: 0, intervalSeconds: 5, maxIntervalSeconds: 600 };
+    expect(nextPollDelaySeconds({ ...base, minIntervalSeconds: 60 })).toBe(60);
+    expect(nextPollDelaySeconds({ ...base, retryAfterSeconds: 2, minIntervalSeconds: 60 })).toBe(60);
+    expect(nextPollDelaySeconds({ ...base, retryAfterSeconds: 120, minIntervalSeconds: 60 })).toBe(120);
+    expect(nextPollDelaySeconds({ ...base, consecutiveErrors: 2, minIntervalSeconds: 60 })).toBe(60);
+    expect(nextPollDelaySeconds(base)).toBe(5);
+  });
+});
+
+describe('job failures', () => {
+  it('a collision with a submission in progress submits again (attaching when a live submission runs)', async () => {
+    const submit = sequence<SubmitGoLiveResult>(job(1), {
+      kind: 'attached',
+      operationId: 'submission/p/7',
+      operationUrl: 'https://graph.example/rp/product-ingestion/submission/p/7?$version=v',
+      rawStatus: 'running',
+    });
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: submit,
+      readOperation: sequence(status('failed', [IN_PROGRESS]), status('running'), status('succeeded')),
+    });
+    expect(output.outcome).toBe('succeeded');
+    expect(output.operationId).toBe('submission/p/7');
+    expect(output.error).toBeUndefined();
+    expect(calls('submitGoLive')).toHaveLength(2);
+    expect(calls('readOperation').map((c) => (c.input as { operationUrl: string }).operationUrl)).toEqual([
+      'https://graph.example/rp/product-ingestion/configure/job-1/status?$version=v',
+      'https://graph.example/rp/product-ingestion/submission/p/7?$version=v',
+      'https://graph.example/rp/product-ingestion/submission/p/7?$version=v',
+    ]);
+    expect(output.warnings.join(' ')).toContain('SubmissionInProgress');
+  });
+
+  it(`gives up after ${MAX_IN_PROGRESS_RESUBMITS} collisions and ends failed with the job error`, async () => {
+    let n = 0;
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => job(++n),
+      readOperation: () => status('failed', [IN_PROGRESS]),
+    });
+    expect(calls('submitGoLive')).toHaveLength(MAX_IN_PROGRESS_RESUBMITS + 1);
+    expect(output.outcome).toBe('failed');
+    expect(output.error).toMatchObject({ code: 'SubmissionInProgress' });
+  });
+
+  it('a stale preview id is submitted again once', async () => {
+    let n = 0;
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => job(++n),
+      readOperation: () => status('failed', [NOT_LATEST]),
+    });
+    expect(calls('submitGoLive')).toHaveLength(2);
+    expect(output).toMatchObject({ outcome: 'failed', operationId: 'job-2', error: { code: 'SubmissionNotLatest' } });
+  });
+
+  it('a certification failure is permanent: no second submit', async () => {
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(status('running'), status('failed', [CERT])),
+    });
+    expect(calls('submitGoLive')).toHaveLength(1);
+    expect(output).toMatchObject({ outcome: 'failed', error: { code: 'CertificationFailed' } });
+  });
+
+  it('the CPP API is never resubmitted on a failed operation', async () => {
+    const input = runInput();
+    input.target = { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-app' };
+    const { output, calls } = await run(input, {
+      submitGoLive: () => job(1),
+      readOperation: () => status('failed', [IN_PROGRESS]),
+    });
+    expect(calls('submitGoLive')).toHaveLength(1);
+    expect(output.outcome).toBe('failed');
+  });
+});
+
+describe('activities with the real client and simulator', () => {
+  it('pass the adapter floor on, and attach to a running live submission instead of posting again', async () => {
+    const sim = await startSimulator({ defaults: { neverEnds: true } });
+    const client = new ProductIngestionClient({
+      baseUrl: `${sim.url}/rp/product-ingestion`,
+      schemaVersion: '2022-03-01-preview2',
+      credential: new StaticTokenCredential('local-dev-token'),
+      timeoutMs: 5_000,
+      maxRetries: 1,
+    });
+    const deps: ActivityDeps = {
+      partnerApi: () => client,
+      telemetry: new GoLiveTelemetry(new MemoryTelemetrySink()),
+    };
+    try {
+      const target = { api: 'productIngestion' as const, publisherId: 'contoso', offerId: 'contoso-app' };
+      const first = await submitGoLive({ runId: 'r', target, attempt: 1 }, deps);
+      expect(first).toMatchObject({ kind: 'accepted', minPollIntervalSeconds: 60 });
+      const read = await readOperation(
+        {
+          runId: 'r',
+          target,
+          operationUrl: (first as { operationUrl: string }).operationUrl,
+          previousState: 'polling',
+        },
+        deps,
+      );
+      expect(read).toMatchObject({ kind: 'status', terminal: false, minPollIntervalSeconds: 60 });
+      const second = await submitGoLive({ runId: 'r', target, attempt: 1 }, deps);
+      expect(second).toMatchObject({ kind: 'attached', rawStatus: expect.stringMatching(/notStarted|running/) });
+      expect(sim.admin.requests({ method: 'POST' })).toHaveLength(1);
+    } finally {
+      await client.close();
+      await sim.close();
+    }
+  });
+});
