@@ -53,6 +53,8 @@ const OOP_LABEL = '$OutOfProcData$:';
 const CACHE_LIMIT = 5000;
 const MIN_POLL_MS = 50;
 const STOP_GRACE_MS = 10_000;
+/** Visibility given back to messages whose processing failed (e.g. storage unreachable for a moment). */
+const RETRY_VISIBILITY_SECONDS = 5;
 
 export class InstanceExistsError extends DurableError {
   constructor(instanceId: string, status: RuntimeStatus) {
@@ -282,7 +284,10 @@ export class DurableEngine {
       .catch((e: unknown) => {
         this.cache.delete(instanceId);
         this.logError(`Orchestration '${instanceId}' episode failed (messages will be redelivered)`, e);
-      });
+        // Redeliver soon rather than after the full visibility timeout (best effort: storage may be down).
+        return Promise.all(msgs.map((m) => this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined)));
+      })
+      .then(() => undefined);
     this.locks.set(instanceId, run);
     await run;
     if (this.locks.get(instanceId) === run) this.locks.delete(instanceId);
@@ -812,7 +817,10 @@ export class DurableEngine {
         this.activeActivities++;
         void this.track(
           this.runActivity(m)
-            .catch((e: unknown) => this.logError(`Activity '${m.body.name}' dispatch failed (will be redelivered)`, e))
+            .catch(async (e: unknown) => {
+              this.logError(`Activity '${m.body.name}' dispatch failed (will be redelivered)`, e);
+              await this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined);
+            })
             .finally(() => {
               this.activeActivities--;
               this.activityWaker.wake?.();
