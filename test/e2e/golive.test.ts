@@ -193,7 +193,11 @@ describe('go-live workflow end to end', () => {
     });
     const failed = await completionFor('e2e', 'failing-offer', 'golive.failed for e2e/failing-offer');
     expect(failed.type).toBe('golive.failed');
-    expect(failed.data.error).toMatchObject({ code: expect.any(String), message: expect.any(String), body: expect.anything() });
+    expect(failed.data.error).toMatchObject({
+      code: expect.any(String),
+      message: expect.any(String),
+      body: expect.anything(),
+    });
     expect(failed.data.operationId).toEqual(expect.any(String));
     const missing = await completionFor('e2e', 'no-such-offer', 'golive.failed for e2e/no-such-offer');
     expect(missing.type).toBe('golive.failed');
