@@ -6,6 +6,7 @@
  * (module outputs, resource properties) evaluate to `Unknown`; parameters can be given symbolic `Ref` values.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export class BicepSyntaxError extends Error {
   static readonly code = 'BicepSyntaxError';
@@ -706,6 +707,7 @@ export class BicepFile {
    */
   scope(overrides: Record<string, Value> = {}): Scope {
     const scope: Scope = {};
+    if (this.path !== '<inline>') scopeDirs.set(scope, dirname(this.path));
     for (const p of this.params()) {
       if (p.name in overrides) scope[p.name] = overrides[p.name]!;
       else if (p.defaultValue) scope[p.name] = evaluate(p.defaultValue, scope);
@@ -730,8 +732,32 @@ export class Ref {
 export type Value = string | number | boolean | null | Value[] | { [key: string]: Value } | Unknown | Ref;
 export type Scope = Record<string, Value>;
 
+/** The folder of the file a scope belongs to, for `loadTextContent` and `loadJsonContent`. */
+const scopeDirs = new WeakMap<Scope, string>();
+
+/** A scope with more names, still reading files relative to the same folder. */
+export function extendScope(scope: Scope, names: Scope): Scope {
+  const inner: Scope = { ...scope, ...names };
+  const dir = scopeDirs.get(scope);
+  if (dir !== undefined) scopeDirs.set(inner, dir);
+  return inner;
+}
+
+function loadFile(scope: Scope, args: Value[]): string | Unknown {
+  const dir = scopeDirs.get(scope);
+  const [path] = args;
+  if (dir === undefined || typeof path !== 'string') return new Unknown('loadTextContent()');
+  return readFileSync(join(dir, path), 'utf8');
+}
+
 export function isPlainObject(v: Value): v is { [key: string]: Value } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Unknown) && !(v instanceof Ref);
+}
+
+/** A scalar value as text; anything else is a test failure. */
+export function text(v: unknown): string {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`expected a scalar, got ${JSON.stringify(v)}`);
 }
 
 export function asString(v: Value | undefined): string | undefined {
@@ -764,9 +790,9 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
     return false;
   },
   concat: (args) => {
-    if (args.every(Array.isArray)) return args.flat();
+    if (args.every(Array.isArray)) return args.flat() as Value[];
     const parts = args.map(stringify);
-    return parts.some((p) => p instanceof Unknown) ? new Unknown('concat()') : parts.join('');
+    return parts.every((p): p is string => typeof p === 'string') ? parts.join('') : new Unknown('concat()');
   },
   union: (args) => {
     if (!args.every(isPlainObject)) return new Unknown('union() of non-objects');
@@ -826,9 +852,15 @@ export function evaluate(expr: Expr, scope: Scope): Value {
     }
     case 'call': {
       const name = expr.callee.kind === 'ident' ? expr.callee.name : undefined;
+      const args = expr.args.map((a) => evaluate(a, scope));
+      if (name === 'loadTextContent') return loadFile(scope, args);
+      if (name === 'loadJsonContent') {
+        const text = loadFile(scope, args);
+        return typeof text === 'string' ? (JSON.parse(text) as Value) : text;
+      }
       const fn = name ? FUNCTIONS[name] : undefined;
       if (!fn) return new Unknown(`call ${name ?? '?'}`);
-      return fn(expr.args.map((a) => evaluate(a, scope)));
+      return fn(args);
     }
     case 'unary': {
       const v = evaluate(expr.operand, scope);
@@ -888,8 +920,7 @@ export function evaluate(expr: Expr, scope: Scope): Value {
       if (!Array.isArray(iterable)) return new Unknown('for over unknown');
       const out: Value[] = [];
       iterable.forEach((item, k) => {
-        const inner: Scope = { ...scope, [expr.item]: item };
-        if (expr.index) inner[expr.index] = k;
+        const inner = extendScope(scope, expr.index ? { [expr.item]: item, [expr.index]: k } : { [expr.item]: item });
         if (expr.body.kind === 'if') {
           const test = evaluate(expr.body.test, inner);
           if (test === true) out.push(evaluate(expr.body.body, inner));

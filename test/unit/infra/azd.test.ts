@@ -1,0 +1,241 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+import { evaluate, objectAt, property, references, text } from './bicep';
+import {
+  allBicepFiles,
+  exists,
+  funcignorePatterns,
+  isIgnored,
+  memberPath,
+  parseSimpleYaml,
+  readJson,
+  readText,
+  ROOT,
+  type Yaml,
+} from './files';
+
+const files = allBicepFiles();
+const main = files.get('infra/main.bicep')!;
+
+function get(node: Yaml | undefined, ...path: string[]): Yaml | undefined {
+  let current = node;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+describe('azure.yaml', () => {
+  const yaml = parseSimpleYaml(readText('azure.yaml'));
+
+  it('names the api service as a TypeScript Function App built remotely', () => {
+    const services = get(yaml, 'services');
+    expect(Object.keys(services as object)).toEqual(['api']);
+    expect(get(yaml, 'services', 'api')).toEqual({ project: '.', language: 'ts', host: 'function', remoteBuild: true });
+    expect(exists(join(text(get(yaml, 'services', 'api', 'project')), 'package.json'))).toBe(true);
+  });
+
+  it('points at infra/main.bicep', () => {
+    expect(get(yaml, 'infra')).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
+    expect(exists('infra/main.bicep')).toBe(true);
+  });
+
+  it('its service name is the azd-service-name tag of the Function App', () => {
+    const api = files.get('infra/app/api.bicep')!;
+    const site = api.modules().find((m) => m.path.startsWith('br/public:avm/res/web/site:'))!;
+    const tags = evaluate(
+      property(objectAt(site.value, 'params')!, 'tags')!,
+      api.scope({ tags: { 'azd-env-name': 'e' } }),
+    );
+    expect(tags).toEqual({ 'azd-env-name': 'e', 'azd-service-name': 'api' });
+    // main.bicep keeps the default service name.
+    expect(property(objectAt(main.module('api').value, 'params')!, 'serviceName')).toBeUndefined();
+    expect(Object.keys(get(yaml, 'services') as object)).toEqual([api.scope()['serviceName']]);
+  });
+});
+
+describe('Bicep modules', () => {
+  it('main.bicep deploys at subscription scope and creates the resource group', () => {
+    expect(main.targetScope).toBe('subscription');
+    expect(main.resources().map((r) => r.type.split('@')[0])).toContain('Microsoft.Resources/resourceGroups');
+    for (const m of main.modules()) expect([m.name, memberPath(property(m.value, 'scope'))]).toEqual([m.name, 'rg']);
+  });
+
+  it('every local module path exists, gets every required param, and only params it declares', () => {
+    for (const [path, file] of files) {
+      for (const m of file.modules().filter((x) => !x.path.startsWith('br'))) {
+        const target = join(dirname(join(ROOT, path)), m.path);
+        const targetPath = relative(ROOT, target);
+        expect([path, m.path, files.has(targetPath)]).toEqual([path, m.path, true]);
+        const callee = files.get(targetPath)!;
+        const passed = objectAt(m.value, 'params')?.properties.map((p) => p.key) ?? [];
+        const declared = callee.params().map((p) => p.name);
+        expect([m.name, passed.filter((p) => !declared.includes(p))]).toEqual([m.name, []]);
+        const required = callee.params().filter((p) => p.defaultValue === undefined && !p.type.endsWith('?'));
+        expect([m.name, required.map((p) => p.name).filter((p) => !passed.includes(p))]).toEqual([m.name, []]);
+      }
+    }
+  });
+
+  it('every output read from a local module is one the module declares', () => {
+    for (const [path, file] of files) {
+      const local = new Map(
+        file
+          .modules()
+          .filter((x) => !x.path.startsWith('br'))
+          .map((m) => [m.name, files.get(relative(ROOT, join(dirname(join(ROOT, path)), m.path)))!]),
+      );
+      const source = file.source;
+      for (const [name, callee] of local) {
+        const outputs = callee.outputs().map((o) => o.name);
+        for (const match of source.matchAll(new RegExp(`\\b${name}!?\\.outputs\\.([A-Za-z0-9_]+)`, 'g'))) {
+          expect([path, name, match[1]]).toEqual([path, name, outputs.includes(match[1]!) ? match[1] : '(missing)']);
+        }
+      }
+    }
+  });
+
+  it('pins every registry module to an exact Azure Verified Modules version', () => {
+    const registry = [...files.values()].flatMap((f) => f.modules()).filter((m) => m.path.startsWith('br'));
+    expect(registry.length).toBeGreaterThanOrEqual(7);
+    for (const m of registry)
+      expect(m.path).toMatch(/^br\/public:avm\/res\/[a-z-]+\/[a-z-]+(\/[a-z-]+)?:\d+\.\d+\.\d+$/);
+  });
+
+  it('every symbol a file uses is declared in it (or is a Bicep function or a loop variable)', () => {
+    for (const [path, file] of files) {
+      const declared = new Set<string>(
+        file.declarations
+          .flatMap((d) => ('name' in d ? [d.name] : []))
+          .concat(['resourceGroup', 'subscription', 'tenant']),
+      );
+      for (const d of file.declarations) {
+        if (!('value' in d) && !('defaultValue' in d)) continue;
+        const expr = 'value' in d ? d.value : d.defaultValue!;
+        const loopVariables = new Set<string>();
+        JSON.stringify(expr, (key, value: unknown) => {
+          if ((key === 'item' || key === 'index') && typeof value === 'string') loopVariables.add(value);
+          if (key === 'params' && Array.isArray(value))
+            value.forEach((v) => typeof v === 'string' && loopVariables.add(v));
+          return value;
+        });
+        const calls = new Set<string>();
+        JSON.stringify(expr, (key, value: unknown) => {
+          if (key === 'callee' && typeof value === 'object' && value && (value as { kind?: string }).kind === 'ident') {
+            calls.add((value as { name: string }).name);
+          }
+          return value;
+        });
+        const unknown = [...references(expr)].filter((n) => !declared.has(n) && !loopVariables.has(n) && !calls.has(n));
+        expect([path, 'name' in d ? d.name : d.kind, unknown]).toEqual([path, 'name' in d ? d.name : d.kind, []]);
+      }
+    }
+  });
+});
+
+describe('main.parameters.json', () => {
+  const parameters = (readJson('infra/main.parameters.json') as { parameters: Record<string, { value: unknown }> })
+    .parameters;
+
+  it('sets only parameters main.bicep declares, and every one without a default', () => {
+    const declared = main.params().map((p) => p.name);
+    expect(Object.keys(parameters).filter((p) => !declared.includes(p))).toEqual([]);
+    const required = main
+      .params()
+      .filter((p) => p.defaultValue === undefined)
+      .map((p) => p.name);
+    expect(required.filter((p) => !(p in parameters))).toEqual([]);
+  });
+
+  it('gives each environment variable the default main.bicep has', () => {
+    for (const [name, { value }] of Object.entries(parameters)) {
+      const m = /^\$\{([A-Z0-9_]+)(?:=(.*))?\}$/.exec(String(value));
+      expect([name, m !== null]).toEqual([name, true]);
+      const fallback = m![2];
+      const param = main.param(name);
+      if (param.defaultValue === undefined) continue;
+      const bicepDefault = evaluate(param.defaultValue, main.scope());
+      // A variable without a default is empty when unset: only right where the Bicep default is empty too.
+      expect([name, fallback ?? '']).toEqual([name, text(bicepDefault)]);
+    }
+  });
+});
+
+describe('Node.js version', () => {
+  const pkg = readJson('package.json') as { engines: { node: string }; devDependencies: Record<string, string> };
+
+  it('is one main.bicep parameter that matches package.json engines and @types/node', () => {
+    const nodeVersion = evaluate(main.param('nodeVersion').defaultValue!, {});
+    expect(pkg.engines.node).toMatch(
+      new RegExp(`^>=${text(nodeVersion)}\\.\\d+\\.\\d+ <${Number(text(nodeVersion)) + 1}$`),
+    );
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^?${text(nodeVersion)}\\.`));
+    expect(memberPath(property(objectAt(main.module('api').value, 'params')!, 'nodeVersion'))).toBe('nodeVersion');
+  });
+
+  it('the Function App runtime takes it from that parameter, and no file names another version', () => {
+    const api = files.get('infra/app/api.bicep')!;
+    const site = api.modules().find((m) => m.path.startsWith('br/public:avm/res/web/site:'))!;
+    const runtime = objectAt(site.value, 'params', 'functionAppConfig', 'runtime')!;
+    expect(evaluate(property(runtime, 'name')!, {})).toBe('node');
+    expect(memberPath(property(runtime, 'version'))).toBe('nodeVersion');
+    expect(api.param('nodeVersion').defaultValue).toBeUndefined();
+    for (const [path, file] of files) {
+      expect([path, /runtimeVersion|WEBSITE_NODE_DEFAULT_VERSION|linuxFxVersion/.test(file.source)]).toEqual([
+        path,
+        false,
+      ]);
+    }
+  });
+});
+
+describe('.funcignore', () => {
+  const patterns = funcignorePatterns();
+  const yaml = parseSimpleYaml(readText('azure.yaml'));
+
+  it('matches remote build: sources in, node_modules and build output out', () => {
+    expect(get(yaml, 'services', 'api', 'remoteBuild')).toBe(true);
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'host.json',
+      'src/index.ts',
+      'src/functions/goLiveStart.ts',
+    ]) {
+      expect([path, isIgnored(patterns, path)]).toEqual([path, false]);
+    }
+    for (const path of [
+      'node_modules/zod/package.json',
+      'dist/src/index.js',
+      'test/unit/x.test.ts',
+      'local.settings.json',
+      '.gitignore',
+      'infra/main.bicep',
+    ]) {
+      expect([path, isIgnored(patterns, path)]).toEqual([path, true]);
+    }
+  });
+
+  it('ships every source file the remote build compiles, and the app imports nothing it leaves out', () => {
+    const walk = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+      );
+    const sources = walk('src').filter((f) => f.endsWith('.ts'));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const file of sources) {
+      expect([file, isIgnored(patterns, file)]).toEqual([file, false]);
+      for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+        const target = relative(ROOT, join(ROOT, dirname(file), m[1]!));
+        expect([file, m[1], target.startsWith('src/') || target === 'src']).toEqual([file, m[1], true]);
+      }
+    }
+    // package.json "main" is the build output of those sources.
+    const pkg = readJson('package.json') as { main: string; scripts: Record<string, string> };
+    expect(pkg.main.startsWith('dist/src/')).toBe(true);
+    expect(pkg.scripts['build']).toMatch(/^tsc\b/);
+  });
+});
