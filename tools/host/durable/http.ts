@@ -161,10 +161,19 @@ export class DurableHttpApi {
     if (!op) {
       if (method === 'GET') return this.status(res, id, q);
       if (method === 'DELETE') {
+        const st = await this.engine.store.getInstance(id);
+        if (!st) return message(res, 404, `No instance with ID '${id}' found.`);
+        if (!isTerminal(st.runtimeStatus)) {
+          return message(
+            res,
+            412,
+            `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${id} has status ${st.runtimeStatus}`,
+          );
+        }
         const deleted = await this.engine.purge(id);
         return deleted
           ? send(res, 200, { instancesDeleted: 1 })
-          : message(res, 404, `No completed instance '${id}' to purge.`);
+          : message(res, 404, `No instance with ID '${id}' found.`);
       }
       return message(res, 404, 'Not found');
     }
@@ -325,7 +334,7 @@ export class DurableHttpApi {
       ...(top > 0 ? { top } : {}),
       ...(typeof token === 'string' && token ? { continuationToken: token } : {}),
     });
-    const showInput = bool(q.get('showInput')) === true;
+    const showInput = bool(q.get('showInput')) !== false;
     send(
       res,
       200,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { createDurableExtension,type DurableExtension } from '../../../../tools/host/durable';
+import { createDurableExtension, type DurableExtension } from '../../../../tools/host/durable';
 import { type FunctionsHost, startHost } from '../../../../tools/host/host';
 import { type RunningAzurite, startAzurite } from '../../../support/azurite';
 import { startOrchestration, waitFor, waitForStatus } from './support';

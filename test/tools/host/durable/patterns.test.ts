@@ -224,6 +224,9 @@ test('singleton start: a running instance id conflicts (409); a finished one can
   expect((await startOrchestration(base, 'WaitForever', undefined, id)).status).toBe(202);
   const second = await startOrchestration(base, 'WaitForever', undefined, id);
   expect(second.status).toBe(409);
+  // A running instance cannot be purged (412, as the real HttpApiHandler answers).
+  await waitForStatus(base, id, ['Running']);
+  expect((await http('DELETE', statusUrl(base, id))).status).toBe(412);
   // Through the JS client (startNew rejects), as an app's starter function sees it.
   const viaApp = await http('POST', `${base}/api/orchestrators/WaitForever/${id}`, '');
   expect(viaApp.status).toBe(409);
