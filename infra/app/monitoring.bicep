@@ -7,9 +7,6 @@ param location string = resourceGroup().location
 param tags object = {}
 param disableLocalAuth bool = true
 
-@description('Days the workspace keeps data; the workbook and the README queries look back up to 30 days.')
-param retentionInDays int = 30
-
 module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.16.1' = {
   name: 'logAnalytics'
   params: {
@@ -17,7 +14,8 @@ module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.16.1' = 
     location: location
     tags: tags
     skuName: 'PerGB2018'
-    dataRetention: retentionInDays
+    // Days kept; the workbook and the README queries look back up to 30 days.
+    dataRetention: 30
   }
 }
 
@@ -31,7 +29,7 @@ module applicationInsights 'br/public:avm/res/insights/component:0.8.0' = {
     applicationType: 'web'
     workspaceResourceId: logAnalytics.outputs.resourceId
     disableLocalAuth: disableLocalAuth
-    retentionInDays: retentionInDays
+    retentionInDays: 30
   }
 }
 
