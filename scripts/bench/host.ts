@@ -103,7 +103,13 @@ export async function run(print: (line: string) => void): Promise<void> {
           logging: { logLevel: { default: 'Warning' } },
           extensions: { queues: { maxPollingInterval: '00:00:02' } },
         },
-        logSink: () => undefined,
+        logLevel: 'debug',
+        logSink: (line, entry) => {
+          // Slow storage calls and warnings explain latency outliers.
+          const slow = /in (\d+) ms\.$/.exec(entry.message);
+          if (entry.level === 'warning' || entry.level === 'error' || (slow && Number(slow[1]) > 1000))
+            print(`  ${line}`);
+        },
       });
       const q = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queue);
       await q.createIfNotExists();
@@ -130,7 +136,11 @@ export async function run(print: (line: string) => void): Promise<void> {
       const lat = (prefix: string): number[] =>
         recorded
           .filter((c) => c.message?.tag?.startsWith(prefix) && c.message.sentAt)
-          .map((c) => Date.parse(c.time) - c.message!.sentAt!)
+          .map((c) => {
+            const ms = Date.parse(c.time) - c.message!.sentAt!;
+            if (ms > 5000) print(`  slow: ${c.message!.tag} ${ms} ms (invoked ${c.time})`);
+            return ms;
+          })
           .sort((a, b) => a - b);
       for (const [label, prefix] of [
         ['idle', 'idle'],

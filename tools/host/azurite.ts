@@ -31,7 +31,7 @@ export interface RunningAzurite {
   ports: StoragePorts;
   /** Azurite's process id. */
   readonly pid: number | undefined;
-  /** Stops the emulator (SIGTERM, then SIGKILL after 5 s). */
+  /** Stops the emulator (SIGTERM, then SIGKILL after 15 s). */
   close(): Promise<void>;
   /** Stops and starts it again on the same ports (data kept when it has a `location`). */
   restart(): Promise<void>;
@@ -139,7 +139,8 @@ async function spawnAzurite(options: AzuriteOptions, ports: StoragePorts): Promi
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    // Azurite saves its on-disk data while shutting down: give it time before SIGKILL.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
       clearTimeout(kill);
       resolve();

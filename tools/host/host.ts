@@ -11,6 +11,7 @@ import { createDurableExtension } from './durable';
 import { HostConfigError } from './errors';
 import type { HostContext, HostExtension, InvokeResult, RegisteredFunction, RpcTypedData } from './extension';
 import { type HostJsonView, loadHostJson } from './hostJson';
+import { ADMIN_FUNCTIONS_PREFIX, adminInvokeHandler } from './http/adminInvoke';
 import { HttpServer, isHttpFunction } from './http/server';
 import { type HostInvokeOptions, type InputProvider, Invoker, type OutputWriter } from './invoke';
 import { Logger, type LogLevel, type LogSink } from './logger';
@@ -247,6 +248,21 @@ export class FunctionsHost {
   async #listen(): Promise<void> {
     this.#http.setFunctions(this.registry.functions().filter((fn) => !this.isDisabled(fn.name)));
     const port = this.#options.port ?? this.#localHttpPort ?? DEFAULT_PORT;
+    this.#http.addHandler(
+      ADMIN_FUNCTIONS_PREFIX,
+      adminInvokeHandler({
+        find: (name) => {
+          const fn = this.registry.get(name);
+          if (!fn || this.isDisabled(fn.name) || isHttpFunction(fn) || this.#owner(fn.trigger.type)) return undefined;
+          return fn;
+        },
+        triggerData: (fn, input) =>
+          fn.trigger.type.toLowerCase() === 'timertrigger'
+            ? { json: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false }) }
+            : { string: input },
+        invoke: (fn, data, opts) => this.invoke(fn, data, opts),
+      }),
+    );
     const actual = await this.#http.listen(port, this.#options.listenHost);
     this.#baseUrl = `http://localhost:${actual}`;
   }

@@ -206,8 +206,9 @@ describe('local host: storage queue trigger and queue outputs (Azurite)', () => 
   });
 
   it('renews the visibility of a message whose function runs longer than the lease (no second delivery)', async () => {
-    const { work } = await start({ queueMessageLeaseMs: 1000 });
-    await enqueue(azurite.connectionString, work, { tag: 'long', sleepMs: 2500 });
+    // A 3 s lease renewed every 1.5 s; the function runs 5 s, longer than the lease.
+    const { work } = await start({ queueMessageLeaseMs: 3000 });
+    await enqueue(azurite.connectionString, work, { tag: 'long', sleepMs: 5000 });
     await waitFor(
       async () =>
         (await queueClient(azurite.connectionString, work).getProperties()).approximateMessagesCount === 0 || undefined,
@@ -216,6 +217,19 @@ describe('local host: storage queue trigger and queue outputs (Azurite)', () => 
       },
     );
     expect(await calls()).toHaveLength(1);
+  });
+
+  it('runs a queue function by hand through POST /admin/functions/{name}', async () => {
+    await start();
+    const res = await fetch(`${host!.baseUrl}/admin/functions/work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: JSON.stringify({ tag: 'admin' }) }),
+    });
+    expect(res.status).toBe(202);
+    const [call] = await waitFor(async () => ((await calls()).length ? calls() : undefined));
+    expect(call!.message).toEqual({ tag: 'admin' });
+    expect((await fetch(`${host!.baseUrl}/admin/functions/hello`, { method: 'POST' })).status).toBe(404);
   });
 
   it('runs up to batchSize + newBatchThreshold messages at once', async () => {

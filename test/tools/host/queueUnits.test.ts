@@ -1,5 +1,7 @@
+import { Logger } from '../../../tools/host/logger';
 import { RandomizedExponentialBackoff } from '../../../tools/host/queues/backoff';
 import { decodeMessage, encodeMessage } from '../../../tools/host/queues/encoding';
+import { QueueListener } from '../../../tools/host/queues/listener';
 import { normalizeQueueName, poisonQueueName } from '../../../tools/host/queues/service';
 import { SharedQueueWatcher } from '../../../tools/host/queues/watcher';
 import { toMessages } from '../../../tools/host/typedData';
@@ -48,5 +50,54 @@ describe('queue building blocks', () => {
     off();
     w.notify('jobs');
     expect(woken).toEqual(['jobs']);
+  });
+});
+
+describe('QueueListener polling', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('backs off while idle and polls at once when notified (the host writing to a watched queue)', async () => {
+    jest.useFakeTimers();
+    let receives = 0;
+    const queue = {
+      name: 'idle-q',
+      exists: async () => true,
+      receiveMessages: async () => {
+        receives++;
+        return { receivedMessageItems: [] };
+      },
+    };
+    const listener = new QueueListener({
+      fn: { name: 'f' } as never,
+      queue: queue as never,
+      poisonQueue: undefined,
+      batchSize: 16,
+      newBatchThreshold: 8,
+      maxPollingIntervalMs: 60_000,
+      visibilityTimeoutMs: 0,
+      maxDequeueCount: 5,
+      messageEncoding: 'base64',
+      leaseMs: 600_000,
+      logger: new Logger({}, () => undefined),
+      invoke: async () => ({ invocationId: 'x', outputData: [] }),
+      onPoisoned: () => undefined,
+    });
+    listener.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(receives).toBe(1);
+    // Idle for a minute: the back-off grows, so far fewer polls than one per 100 ms.
+    await jest.advanceTimersByTimeAsync(60_000);
+    const afterIdle = receives;
+    expect(afterIdle).toBeGreaterThan(3);
+    expect(afterIdle).toBeLessThan(20);
+    // No time passes: only the notification can cause the next poll.
+    listener.notify();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(receives).toBe(afterIdle + 1);
+    const stopped = listener.stop();
+    await jest.advanceTimersByTimeAsync(0);
+    await stopped;
   });
 });

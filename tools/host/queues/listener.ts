@@ -142,11 +142,18 @@ export class QueueListener {
     if (!this.#queueExists) this.#queueExists = await queue.exists();
     if (!this.#queueExists) return false;
     this.stats.polls++;
+    const started = Date.now();
     const response = await queue.receiveMessages({
       numberOfMessages: this.#o.batchSize,
       visibilityTimeout: Math.max(1, Math.round(this.#o.leaseMs / 1000)),
     });
     const items = response.receivedMessageItems;
+    // The host's QueueListener logs each poll (GetMessages) at debug level.
+    this.#o.logger.log(
+      'debug',
+      CATEGORY,
+      `Poll of queue '${this.queueName}' for function '${this.#o.fn.name}' found ${items.length} messages in ${Date.now() - started} ms.`,
+    );
     for (const message of items) {
       const task = this.#process(message).catch((err: unknown) => {
         this.#o.logger.log(
