@@ -140,7 +140,8 @@ export async function run(print: (line: string) => void): Promise<void> {
     const rss = process.memoryUsage().rss;
     print(
       `1,000 orchestrations waiting on timers: host RSS ${(rss / 1048576).toFixed(0)} MiB ` +
-        `(+${((rss - rssBefore) / 1048576).toFixed(0)} MiB; host and Azurite in separate processes, Azurite not counted)`,
+        `(${rss >= rssBefore ? '+' : ''}${((rss - rssBefore) / 1048576).toFixed(0)} MiB vs. before starting them; ` +
+        'Azurite runs in its own process and is not counted)',
     );
   } finally {
     await host.stop();

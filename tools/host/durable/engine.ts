@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { HostContext, RegisteredFunction, RpcTypedData } from '../extension';
-import { describeMismatch, flattenActions, replayActions, type ScheduledTask } from './replay';
+import { describeMismatch, flattenActions, replayActions, type ReplayOutcome, type ScheduledTask } from './replay';
 import { deterministicId, MAX_VISIBILITY_SECONDS, type ReceivedMessage, type TaskHubStore } from './store';
 import {
   type ControlMessage,
@@ -477,12 +477,21 @@ export class DurableEngine {
           appended.push(ev(EventType.OrchestratorCompleted));
           this.fail(state, appended, outgoing, failure);
         } else {
-          const outcome = replayActions(
-            full,
-            flattenActions(result.actions),
-            this.replaySettings(instanceId),
-            result.isDone,
-          );
+          let outcome: ReplayOutcome;
+          try {
+            outcome = replayActions(
+              full,
+              flattenActions(result.actions),
+              this.replaySettings(instanceId),
+              result.isDone,
+            );
+          } catch (e) {
+            // The actions cannot be matched to the history at all: fail the instance rather than retry forever.
+            outcome = {
+              tasks: [],
+              nonDeterminism: `The orchestrator's actions could not be replayed: ${errorDetails(e).message}`,
+            };
+          }
           const scheduledById = new Map<number, HistoryEvent>();
           for (const e of full) {
             if (
