@@ -402,3 +402,18 @@ test('an instance row that lags its history (crash between the two writes) is re
   const st = await waitForStatus(base, done.instanceId, ['Completed']);
   expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
 });
+
+test('start and wait (timeout + pollingInterval): 200 with the output when it finishes in time, else 202', async () => {
+  const url = `${base}/runtime/webhooks/durabletask/orchestrators/Chain?timeout=30&pollingInterval=1`;
+  const done = await http('POST', url, '');
+  expect(done.status).toBe(200);
+  expect(done.body).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+  const pending = await http(
+    'POST',
+    `${base}/runtime/webhooks/durabletask/orchestrators/WaitForever?timeout=1&pollingInterval=1`,
+    '',
+  );
+  expect(pending.status).toBe(202);
+  expect(pending.headers.get('location')).toContain('/instances/');
+  await http('POST', `${statusUrl(base, (pending.body as { id: string }).id)}/terminate?reason=done`);
+});
