@@ -64,7 +64,7 @@ export async function runHostCli(
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [HOST_CLI, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, LOCAL_HOST_PARENT_PID: String(process.pid), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -85,7 +85,8 @@ export async function startHostProcess(options: HostProcessOptions = {}): Promis
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, [HOST_CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    // The host stops by itself if this process dies without stopping it.
+    env: { ...process.env, LOCAL_HOST_PARENT_PID: String(process.pid), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -133,6 +133,23 @@ function banner(host: FunctionsHost, running: Running, settingsFile: string | un
   print('Press Ctrl-C to stop.');
 }
 
+/** Set by test helpers: the host stops cleanly when that process is gone, so no host outlives its test run. */
+export const PARENT_PID_ENV = 'LOCAL_HOST_PARENT_PID';
+
+function watchParent(pidText: string | undefined, onGone: () => void): void {
+  const pid = Number(pidText);
+  if (!pidText || !Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 1000);
+  timer.unref();
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv);
   const local = readLocalSettings(opts.appDir);
@@ -151,6 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  watchParent(process.env[PARENT_PID_ENV], () => shutdown('parent exit'));
 
   try {
     const storage = setting('AzureWebJobsStorage', local.values);
