@@ -151,12 +151,20 @@ export class HttpServer {
     return this.#port;
   }
 
-  async close(): Promise<void> {
+  /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then closes every socket. */
+  async close(graceMs = 5_000): Promise<void> {
     if (!this.#server.listening) return;
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref();
     });
+    await Promise.race([closed, grace]);
+    clearTimeout(timer);
+    this.#server.closeAllConnections();
+    await closed;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
