@@ -11,7 +11,7 @@ import { type RunningAzurite, startAzurite } from '../../tools/host/azurite';
 import { type RunningSimulator, type ScenarioPatch, startSimulator } from '../../tools/simulator';
 import { repoRoot } from './badInput';
 import type { HostMainOptions } from './hostMain';
-import { AZURITE_ACCOUNT_KEY,randomSecret, type SecretValues } from './secrets';
+import { AZURITE_ACCOUNT_KEY, randomSecret, type SecretValues } from './secrets';
 
 export const READY_MARK = 'SOAK_HOST_READY';
 export const HUB_NAME = 'golive';
