@@ -233,7 +233,14 @@ export class FunctionsHost {
     const startCtx = this.#appHookContext({ functionAppDirectory: this.appDir });
     await executeHooks(this.registry.hooks('appStart'), startCtx);
     const model = getCoreApi().getProgrammingModel();
-    if (model?.getCapabilities) await model.getCapabilities({});
+    const capabilities = model?.getCapabilities ? await model.getCapabilities({}) : {};
+    // With `app.setup({ enableHttpStream: true })` the library opens an HTTP proxy (`HttpUri`) and waits for the
+    // host to forward each request there; this host passes requests over the invocation instead.
+    if (capabilities.HttpUri) {
+      throw new HostConfigError(
+        'HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the local host.',
+      );
+    }
     this.registry.lock();
     if (this.registry.functions().length === 0) this.logger.log('warning', 'Host.Startup', 'No job functions found.');
   }
