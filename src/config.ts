@@ -95,6 +95,14 @@ const schema = z.object({
   GOLIVE_SCHEDULED_OFFERS: scheduledOffers,
 
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+    .string()
+    .trim()
+    .regex(
+      /^(\s*[A-Za-z]+=[^;]*;?)+$/,
+      'must be `Authorization=AAD` with an optional `ClientId=<user-assigned identity client id>`',
+    )
+    .optional(),
 });
 
 type Settings = z.output<typeof schema>;
@@ -169,6 +177,21 @@ export interface AppConfig {
     scheduledOffers: { publisherId: string; offerId: string }[];
   };
   applicationInsightsConnectionString: string | undefined;
+  /** Entra ID (AAD) authentication for telemetry, needed when the resource disables local auth. */
+  applicationInsightsAuthentication: { aad: boolean; clientId: string | undefined };
+}
+
+/** Reads `Authorization=AAD;ClientId=...` (the Functions host's own format for this setting). */
+function parseAuthenticationString(value: string | undefined): { aad: boolean; clientId: string | undefined } {
+  const fields = new Map<string, string>();
+  for (const part of (value ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  return {
+    aad: fields.get('authorization')?.toUpperCase() === 'AAD',
+    clientId: fields.get('clientid') || undefined,
+  };
 }
 
 /** A bad setting: lists every bad setting by name and why, never a value. */
@@ -230,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       scheduledOffers: s.GOLIVE_SCHEDULED_OFFERS,
     },
     applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    applicationInsightsAuthentication: parseAuthenticationString(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),
   };
 }
 

@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
 
+import type { TokenCredential } from '@azure/identity';
+import { ManagedIdentityCredential } from '@azure/identity';
+
 import {
   DIMENSIONS,
   DURATION_METRIC,
@@ -41,19 +44,42 @@ export class MemoryTelemetrySink implements TelemetrySink {
   }
 }
 
-interface AppInsightsModule {
+export interface AppInsightsModule {
   TelemetryClient: new (connectionString: string) => {
+    config: { aadTokenCredential?: TokenCredential };
     trackEvent(t: { name: string; properties?: Record<string, string> }): void;
     trackMetric(t: { name: string; value: number; properties?: Record<string, string> }): void;
   };
 }
 
-/** The Application Insights sink, or the no-op sink when no connection string is set. */
-export function createTelemetrySink(connectionString: string | undefined): TelemetrySink {
-  if (!connectionString) return noopTelemetrySink;
+export interface TelemetryAuthentication {
+  /** Send with Entra ID: required when the Application Insights resource disables local (key) auth. */
+  aad: boolean;
+  /** The user-assigned identity's client id; the system-assigned identity when absent. */
+  clientId?: string;
+}
+
+/**
+ * The Application Insights sink, or the no-op sink when no connection string is set. With `aad`, the
+ * client authenticates with the managed identity named in `APPLICATIONINSIGHTS_AUTHENTICATION_STRING`
+ * (only the package's auto-attach loader reads that setting, not `TelemetryClient`).
+ */
+export function createTelemetrySink(
+  connectionString: string | undefined,
+  authentication: TelemetryAuthentication = { aad: false },
   // Loaded only when configured: the package starts OpenTelemetry exporters on load.
-  const appInsights = createRequire(__filename)('applicationinsights') as AppInsightsModule;
+  loadAppInsights: () => AppInsightsModule = () =>
+    createRequire(__filename)('applicationinsights') as AppInsightsModule,
+): TelemetrySink {
+  if (!connectionString) return noopTelemetrySink;
+  const appInsights = loadAppInsights();
   const client = new appInsights.TelemetryClient(connectionString);
+  if (authentication.aad) {
+    // Set before the first track call: the client builds its exporter lazily from this config.
+    client.config.aadTokenCredential = new ManagedIdentityCredential(
+      authentication.clientId ? { clientId: authentication.clientId } : {},
+    );
+  }
   return {
     trackEvent: (name, properties) => client.trackEvent({ name, properties }),
     trackMetric: (name, value, properties) => client.trackMetric({ name, value, properties }),

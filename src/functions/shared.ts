@@ -36,7 +36,9 @@ export const rejectedQueueOutput = output.storageQueue({
 
 let telemetry: GoLiveTelemetry | undefined;
 export function goLiveTelemetry(): GoLiveTelemetry {
-  telemetry ??= new GoLiveTelemetry(createTelemetrySink(getConfig().applicationInsightsConnectionString));
+  telemetry ??= new GoLiveTelemetry(
+    createTelemetrySink(getConfig().applicationInsightsConnectionString, getConfig().applicationInsightsAuthentication),
+  );
   return telemetry;
 }
 

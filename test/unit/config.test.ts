@@ -47,6 +47,7 @@ describe('loadConfig', () => {
         scheduledOffers: [],
       },
       applicationInsightsConnectionString: undefined,
+      applicationInsightsAuthentication: { aad: false, clientId: undefined },
     });
   });
 
@@ -110,6 +111,19 @@ describe('loadConfig', () => {
     expect(e.problems).toEqual([
       { setting: 'GOLIVE_POLL_MAX_INTERVAL_SECONDS', reason: 'must be at least GOLIVE_POLL_INTERVAL_SECONDS' },
     ]);
+  });
+
+  it('reads the Application Insights authentication string', () => {
+    expect(
+      loadConfig({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=1234-abcd;Authorization=AAD' })
+        .applicationInsightsAuthentication,
+    ).toEqual({ aad: true, clientId: '1234-abcd' });
+    expect(
+      loadConfig({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' }).applicationInsightsAuthentication,
+    ).toEqual({ aad: true, clientId: undefined });
+    expect(
+      configError({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'not a setting string' }).problems[0]?.setting,
+    ).toBe('APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
   });
 
   it('reports rules across settings together with unrelated bad settings', () => {

@@ -1,5 +1,9 @@
+import type { TokenCredential } from '@azure/identity';
+import { ManagedIdentityCredential } from '@azure/identity';
+
 import { DIMENSIONS } from '../../../src/events/names';
 import {
+  type AppInsightsModule,
   createTelemetrySink,
   GoLiveTelemetry,
   MemoryTelemetrySink,
@@ -58,5 +62,42 @@ describe('GoLiveTelemetry', () => {
   it('is a no-op without a connection string', () => {
     expect(createTelemetrySink(undefined)).toBe(noopTelemetrySink);
     expect(createTelemetrySink('')).toBe(noopTelemetrySink);
+  });
+});
+
+describe('createTelemetrySink with Application Insights', () => {
+  function fakeAppInsights() {
+    const clients: { connectionString: string; config: { aadTokenCredential?: unknown }; sent: unknown[] }[] = [];
+    const module: AppInsightsModule = {
+      TelemetryClient: class {
+        config: { aadTokenCredential?: TokenCredential } = {};
+        sent: unknown[] = [];
+        constructor(readonly connectionString: string) {
+          clients.push(this);
+        }
+        trackEvent(t: unknown) {
+          this.sent.push(t);
+        }
+        trackMetric(t: unknown) {
+          this.sent.push(t);
+        }
+      },
+    };
+    return { module, clients };
+  }
+
+  it('authenticates with the managed identity when the authentication string asks for Entra ID', () => {
+    const fake = fakeAppInsights();
+    const sink = createTelemetrySink('InstrumentationKey=x', { aad: true, clientId: 'client-1' }, () => fake.module);
+    sink.trackEvent('GoLiveStateChanged', { state: 'running' });
+    expect(fake.clients).toHaveLength(1);
+    expect(fake.clients[0]!.config.aadTokenCredential).toBeInstanceOf(ManagedIdentityCredential);
+    expect(fake.clients[0]!.sent).toEqual([{ name: 'GoLiveStateChanged', properties: { state: 'running' } }]);
+  });
+
+  it('uses the connection string alone without Entra ID', () => {
+    const fake = fakeAppInsights();
+    createTelemetrySink('InstrumentationKey=x', { aad: false }, () => fake.module);
+    expect(fake.clients[0]!.config.aadTokenCredential).toBeUndefined();
   });
 });
