@@ -28,7 +28,7 @@ export interface QueueServiceOptions {
   leaseMs?: number;
 }
 
-const STORAGE_RETRY = { maxTries: 4, tryTimeoutInMs: 15_000, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 };
+const STORAGE_RETRY = { maxTries: 4, tryTimeoutInMs: 10_000, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 };
 
 export const DEFAULT_MESSAGE_LEASE_MS = 10 * 60 * 1000;
 const QUEUE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
@@ -90,7 +90,8 @@ export class QueueService {
     const conn = this.#o.connection(connectionName);
     let client = this.#clients.get(conn);
     if (!client) {
-      // Short per-try timeouts and retry delays: a request stuck on a dead keep-alive socket must not stall polling.
+      // Short per-try timeouts and retry delays: Azurite under load sometimes leaves a request unanswered for many
+      // seconds (seen in the host benchmark); a retry must not wait the SDK's default per-try timeout.
       client = QueueServiceClient.fromConnectionString(conn, { retryOptions: STORAGE_RETRY });
       this.#clients.set(conn, client);
     }
