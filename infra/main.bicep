@@ -48,15 +48,16 @@ param useDurableTaskScheduler bool = false
 
 @allowed([
   'managedIdentity'
+  'federated'
   'keyVaultSecret'
 ])
-@description('How the app authenticates to the partner API. managedIdentity: the app\'s user-assigned identity is the service principal added to the publisher account (no stored secret). keyVaultSecret: the publisher\'s Entra app with a client secret kept in Key Vault.')
+@description('How the app authenticates to the partner API. managedIdentity: the app\'s user-assigned identity is the service principal added to the publisher account (no stored secret). federated: the publisher\'s Entra app (partnerClientId) trusts the app\'s identity as a federated credential (no stored secret). keyVaultSecret: the publisher\'s Entra app with a client secret kept in Key Vault.')
 param partnerCredential string = 'managedIdentity'
 
-@description('keyVaultSecret only: tenant id of the publisher\'s Entra app. Empty: this subscription\'s tenant.')
+@description('federated and keyVaultSecret: tenant id of the publisher\'s Entra app. Empty: this subscription\'s tenant.')
 param partnerTenantId string = ''
 
-@description('keyVaultSecret only: application (client) id of the publisher\'s Entra app.')
+@description('federated and keyVaultSecret: application (client) id of the publisher\'s Entra app.')
 param partnerClientId string = ''
 
 @description('keyVaultSecret only: name of the Key Vault secret that holds the client secret (set its value after provisioning).')

@@ -69,6 +69,11 @@ const schema = z.object({
   PARTNER_API_VERSION: z.string().trim().min(1).default('2017-10-31'),
   PARTNER_API_SCOPE: z.string().trim().min(1).default('https://cloudpartner.azure.com/.default'),
   PARTNER_API_TOKEN: z.string().min(1).optional(),
+  PARTNER_API_FEDERATED_CLIENT_ID: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F-]{36}$/, "must be the application (client) id (a GUID) of the publisher's Entra app")
+    .optional(),
   PARTNER_API_TIMEOUT_SECONDS: intSetting(1, 600).default(30),
   PARTNER_API_MAX_RETRIES: intSetting(0, 10).default(4),
 
@@ -150,6 +155,11 @@ export interface PartnerApiConfig {
   scope: string;
   /** Fixed bearer token for the local simulator; never set in Azure. */
   devToken: string | undefined;
+  /**
+   * The publisher's Entra app that trusts the app's managed identity as a federated credential: tokens are issued
+   * to that app without any stored secret.
+   */
+  federatedClientId: string | undefined;
   timeoutMs: number;
   maxRetries: number;
 }
@@ -231,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       apiVersion: s.PARTNER_API_VERSION,
       scope: s.PARTNER_API_SCOPE,
       devToken: s.PARTNER_API_TOKEN,
+      federatedClientId: s.PARTNER_API_FEDERATED_CLIENT_ID,
       timeoutMs: s.PARTNER_API_TIMEOUT_SECONDS * 1000,
       maxRetries: s.PARTNER_API_MAX_RETRIES,
     },

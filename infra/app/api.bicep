@@ -36,6 +36,7 @@ param durableTaskHubName string = 'golive'
 
 @allowed([
   'managedIdentity'
+  'federated'
   'keyVaultSecret'
 ])
 param partnerCredential string = 'managedIdentity'
@@ -70,6 +71,9 @@ var monitoringSettings = {
 //   and ManagedIdentityCredential gets the token as the user-assigned identity AZURE_CLIENT_ID.
 // - keyVaultSecret: EnvironmentCredential gets the token as the publisher's Entra app (tenant, client id, secret);
 //   the secret is a Key Vault reference resolved with the user-assigned identity (keyVaultAccessIdentityResourceId).
+// - federated: the publisher's Entra app trusts the user-assigned identity as a federated identity credential;
+//   src/partner/credential.ts asserts that app (PARTNER_API_FEDERATED_CLIENT_ID, tenant AZURE_TENANT_ID) with a
+//   managed identity token. No secret is stored anywhere.
 var partnerIdentitySettings = partnerCredential == 'keyVaultSecret'
   ? {
       AZURE_TOKEN_CREDENTIALS: 'prod'
@@ -77,7 +81,14 @@ var partnerIdentitySettings = partnerCredential == 'keyVaultSecret'
       AZURE_CLIENT_ID: partnerClientId
       AZURE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${partnerClientSecretUri})'
     }
-  : {
+  : partnerCredential == 'federated'
+      ? {
+          AZURE_TOKEN_CREDENTIALS: 'prod'
+          AZURE_TENANT_ID: partnerTenantId
+          AZURE_CLIENT_ID: identityClientId
+          PARTNER_API_FEDERATED_CLIENT_ID: partnerClientId
+        }
+      : {
       AZURE_TOKEN_CREDENTIALS: 'prod'
       AZURE_TENANT_ID: tenant().tenantId
       AZURE_CLIENT_ID: identityClientId

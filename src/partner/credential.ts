@@ -4,7 +4,14 @@
  * development token of the simulator (`PARTNER_API_TOKEN`, which the settings allow only for a loopback origin).
  * Tokens are asked for on every request; `@azure/identity` caches and refreshes them.
  */
-import { type AccessToken, DefaultAzureCredential, type GetTokenOptions, type TokenCredential } from '@azure/identity';
+import {
+  type AccessToken,
+  ClientAssertionCredential,
+  DefaultAzureCredential,
+  type GetTokenOptions,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
 
 import { PartnerApiError } from './errors';
 
@@ -30,11 +37,38 @@ export class StaticTokenCredential implements TokenCredential {
 export interface CredentialSettings {
   /** Fixed development token; set only for a loopback origin. */
   devToken?: string | undefined;
+  /** The publisher's Entra app that trusts the app's managed identity (`PARTNER_API_FEDERATED_CLIENT_ID`). */
+  federatedClientId?: string | undefined;
+}
+
+/** Microsoft Entra's audience for a managed identity token used as a federated credential assertion. */
+export const FEDERATED_ASSERTION_SCOPE = 'api://AzureADTokenExchange/.default';
+
+/**
+ * Tokens of the publisher's Entra app, asserted with the app's managed identity (a federated identity credential
+ * on that Entra app): no secret is stored anywhere.
+ */
+export function createFederatedCredential(
+  tenantId: string,
+  publisherAppClientId: string,
+  managedIdentity: TokenCredential,
+): ClientAssertionCredential {
+  return new ClientAssertionCredential(tenantId, publisherAppClientId, managedIdentityAssertion(managedIdentity));
+}
+
+/** The client assertion: a managed identity token for Entra's token exchange audience. */
+export function managedIdentityAssertion(managedIdentity: TokenCredential): () => Promise<string> {
+  return async () => {
+    const token = await managedIdentity.getToken(FEDERATED_ASSERTION_SCOPE);
+    if (!token?.token) throw new Error('The managed identity returned no token for the federated credential');
+    return token.token;
+  };
 }
 
 /**
- * The partner API credential: the static development token when one is configured, else `DefaultAzureCredential`
- * (with `AZURE_CLIENT_ID` as the user-assigned managed identity, when set).
+ * The partner API credential: the static development token when one is configured; with a federated client id, the
+ * publisher's Entra app asserted by the managed identity (`AZURE_CLIENT_ID`, in tenant `AZURE_TENANT_ID`); else
+ * `DefaultAzureCredential` (with `AZURE_CLIENT_ID` as the user-assigned managed identity, when set).
  */
 export function createPartnerCredential(
   settings: CredentialSettings,
@@ -42,6 +76,17 @@ export function createPartnerCredential(
 ): TokenCredential {
   if (settings.devToken) return new StaticTokenCredential(settings.devToken);
   const clientId = env['AZURE_CLIENT_ID']?.trim();
+  if (settings.federatedClientId) {
+    const tenantId = env['AZURE_TENANT_ID']?.trim();
+    if (!tenantId) {
+      throw new PartnerApiError(
+        'CredentialUnavailable',
+        "PARTNER_API_FEDERATED_CLIENT_ID is set, so AZURE_TENANT_ID must name the publisher's Entra tenant",
+      );
+    }
+    const managedIdentity = new ManagedIdentityCredential(clientId ? { clientId } : {});
+    return createFederatedCredential(tenantId, settings.federatedClientId, managedIdentity);
+  }
   return clientId ? new DefaultAzureCredential({ managedIdentityClientId: clientId }) : new DefaultAzureCredential();
 }
 

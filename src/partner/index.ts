@@ -41,7 +41,9 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
       baseUrl: settings.baseUrl,
       apiVersion: settings.apiVersion,
       scope: settings.scope,
-      credential: options.credential ?? createPartnerCredential({ devToken: settings.devToken }),
+      credential:
+        options.credential ??
+        createPartnerCredential({ devToken: settings.devToken, federatedClientId: settings.federatedClientId }),
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
@@ -56,7 +58,9 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
     baseUrl: pi.baseUrl,
     schemaVersion: pi.schemaVersion,
     scope: pi.scope,
-    credential: options.credential ?? createPartnerCredential({ devToken: pi.devToken }),
+    credential:
+      options.credential ??
+      createPartnerCredential({ devToken: pi.devToken, federatedClientId: config.partnerApi.federatedClientId }),
     timeoutMs: config.partnerApi.timeoutMs,
     maxRetries: config.partnerApi.maxRetries,
     minPollIntervalSeconds: minPollIntervalFor(pi.baseUrl),

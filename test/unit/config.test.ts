@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         apiVersion: '2017-10-31',
         scope: 'https://cloudpartner.azure.com/.default',
         devToken: undefined,
+        federatedClientId: undefined,
         timeoutMs: 30_000,
         maxRetries: 4,
       },
@@ -68,7 +69,9 @@ describe('loadConfig', () => {
       GOLIVE_POLL_INTERVAL_SECONDS: '60',
       GOLIVE_POLL_MAX_INTERVAL_SECONDS: '60',
       PRODUCT_INGESTION_BASE_URL: 'http://127.0.0.1:9999/rp/product-ingestion/',
+      PARTNER_API_FEDERATED_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
     });
+    expect(config.partnerApi.federatedClientId).toBe('11111111-2222-3333-4444-555555555555');
     expect(config.partnerApi).toMatchObject({
       baseUrl: 'http://localhost:7071',
       devToken: 'local-dev-token',

@@ -204,6 +204,15 @@ describe('partner API credential', () => {
     expect(assigned?.kind === 'array' && assigned.items.map((i) => memberPath(i))).toEqual(['identityId']);
   });
 
+  it('federated: the publisher app is asserted by the user-assigned identity, no secret', () => {
+    const s = apiSettings({ partnerCredential: 'federated', partnerTenantId: 'tenant-1', partnerClientId: 'app-1' });
+    expect(s['PARTNER_API_FEDERATED_CLIENT_ID']).toBe('app-1');
+    expect(s['AZURE_TENANT_ID']).toBe('tenant-1');
+    expect(s['AZURE_CLIENT_ID']).toEqual(new Ref('identityClientId'));
+    expect(s).not.toHaveProperty('AZURE_CLIENT_SECRET');
+    expect(main.scope({ partnerCredential: 'federated' })['useKeyVault']).toBe(false);
+  });
+
   it('keyVaultSecret: main.bicep creates the vault and passes its versionless secret URI', () => {
     expect(main.scope({ partnerCredential: 'keyVaultSecret' })['useKeyVault']).toBe(true);
     expect(main.scope()['useKeyVault']).toBe(false);

@@ -1,9 +1,20 @@
-import { CredentialUnavailableError, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import {
+  ClientAssertionCredential,
+  CredentialUnavailableError,
+  DefaultAzureCredential,
+  type TokenCredential,
+} from '@azure/identity';
 
 import { loadConfig } from '../../../src/config';
 import { closePartnerApis, createPartnerApi, PartnerApiError } from '../../../src/partner';
 import { CloudPartnerPortalClient } from '../../../src/partner/cloudPartnerPortalClient';
-import { createPartnerCredential, getAccessToken, StaticTokenCredential } from '../../../src/partner/credential';
+import {
+  createPartnerCredential,
+  FEDERATED_ASSERTION_SCOPE,
+  getAccessToken,
+  managedIdentityAssertion,
+  StaticTokenCredential,
+} from '../../../src/partner/credential';
 import { caught, errorTexts, harness } from './helpers';
 
 const SECRET = 'client-secret-VALUE-93xq';
@@ -21,6 +32,44 @@ describe('createPartnerCredential', () => {
     expect(
       createPartnerCredential({ devToken: undefined }, { AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' }),
     ).toBeInstanceOf(DefaultAzureCredential);
+  });
+});
+
+describe('federated credential (publisher Entra app trusting the managed identity)', () => {
+  const appId = '11111111-2222-3333-4444-555555555555';
+
+  it('asserts the publisher app with the managed identity when PARTNER_API_FEDERATED_CLIENT_ID is set', () => {
+    const credential = createPartnerCredential(
+      { federatedClientId: appId },
+      { AZURE_TENANT_ID: 'tenant-1', AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' },
+    );
+    expect(credential).toBeInstanceOf(ClientAssertionCredential);
+  });
+
+  it('needs the publisher tenant', () => {
+    let error: unknown;
+    try {
+      createPartnerCredential({ federatedClientId: appId }, {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PartnerApiError);
+    expect((error as PartnerApiError).code).toBe('CredentialUnavailable');
+    expect((error as PartnerApiError).message).toContain('AZURE_TENANT_ID');
+  });
+
+  it('uses a managed identity token for the token exchange audience as the assertion', async () => {
+    const scopes: string[] = [];
+    const managedIdentity: TokenCredential = {
+      getToken: async (scope) => {
+        scopes.push(String(scope));
+        return { token: 'mi-token', expiresOnTimestamp: Date.now() + 60_000 };
+      },
+    };
+    await expect(managedIdentityAssertion(managedIdentity)()).resolves.toBe('mi-token');
+    expect(scopes).toEqual([FEDERATED_ASSERTION_SCOPE]);
+    const empty: TokenCredential = { getToken: async () => null };
+    await expect(managedIdentityAssertion(empty)()).rejects.toThrow(/no token/);
   });
 });
 
