@@ -5,16 +5,12 @@
  * `$version` on every call, retries with backoff and `Retry-After`, typed errors. The bearer token is sent only to
  * the configured base URL.
  */
-import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-
 import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
-import { errorDetailOf } from './cloudPartnerPortalClient';
-import { getAccessToken } from './credential';
-import { GoLiveOutcomeUnknownError, PartnerApiError, PartnerTransportError } from './errors';
-import { type HttpResponse, PartnerHttp, type ResponseHook } from './http';
+import { GoLiveOutcomeUnknownError, PartnerApiError } from './errors';
+import type { HttpResponse, ResponseHook } from './http';
+import { type PartnerCall, PartnerCallPipeline, type StatusDescription } from './pipeline';
 import {
   currentPreview,
   errorCodeForStatus,
@@ -36,7 +32,7 @@ import {
   submissionUrl,
   synthesizeSteps,
 } from './productIngestionStatus';
-import { backoffDelayMs, retryAfterFromHeaders, shouldRetryGoLive, shouldRetryRead } from './retry';
+import { retryAfterFromHeaders } from './retry';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -118,20 +114,6 @@ export class JobAlreadyCompletedError extends PartnerApiError {
   }
 }
 
-type RetryPolicy = 'read' | 'goLive';
-
-interface CallSpec {
-  method: 'GET' | 'POST';
-  url: URL;
-  body?: string;
-  expect: readonly number[];
-  retry: RetryPolicy;
-  options: PartnerRequestOptions | undefined;
-}
-
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  delay(ms, undefined, signal ? { signal } : undefined).then(() => undefined);
-
 export const PRODUCT_INGESTION_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
 export class ProductIngestionClient implements PartnerApi {
@@ -140,15 +122,7 @@ export class ProductIngestionClient implements PartnerApi {
   readonly minPollIntervalSeconds: number;
   private readonly base: string;
   private readonly schemaVersion: string;
-  private readonly scope: string;
-  private readonly credential: TokenCredential;
-  private readonly http: PartnerHttp;
-  private readonly maxRetries: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
-  private readonly onResponse: ResponseHook | undefined;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
+  private readonly pipeline: PartnerCallPipeline;
   /** offerId → product GUID (a product's id never changes). */
   private readonly products = new Map<string, string>();
 
@@ -158,19 +132,25 @@ export class ProductIngestionClient implements PartnerApi {
     url.hash = '';
     this.base = url.href.replace(/\/+$/, '');
     this.schemaVersion = options.schemaVersion;
-    this.scope = options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE;
-    this.credential = options.credential;
-    this.maxRetries = Math.max(0, Math.floor(options.maxRetries));
-    this.retryBaseMs = options.retryBaseMs ?? 1_000;
-    this.retryMaxMs = options.retryMaxMs ?? 30_000;
     this.minPollIntervalSeconds = Math.max(0, options.minPollIntervalSeconds ?? PRODUCT_INGESTION_MIN_POLL_SECONDS);
-    this.onResponse = options.onResponse;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.random = options.random ?? Math.random;
-    this.http = new PartnerHttp({
+    this.pipeline = new PartnerCallPipeline({
+      credential: options.credential,
+      scope: options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE,
       timeoutMs: options.timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      maxRetries: options.maxRetries,
+      retryBaseMs: options.retryBaseMs,
+      retryMaxMs: options.retryMaxMs,
+      dispatcher: options.dispatcher,
+      onResponse: options.onResponse,
+      sleep: options.sleep,
+      random: options.random,
       userAgent: options.userAgent ?? 'marketplace-golive (product-ingestion)',
+      callName: 'The Product Ingestion call',
+      detailLabel: 'The API says',
+      // A transport failure is reported with no duration (as this client always has).
+      timeTransportFailures: false,
+      errorBody: safeBody,
+      describeStatus: (res, call) => this.describeStatus(res, call),
     });
   }
 
@@ -213,7 +193,7 @@ export class ProductIngestionClient implements PartnerApi {
         },
       ],
     };
-    const res = await this.call({
+    const res = await this.pipeline.call({
       method: 'POST',
       url: this.url('configure'),
       body: JSON.stringify(body),
@@ -255,7 +235,7 @@ export class ProductIngestionClient implements PartnerApi {
     const locator = parseOperationUrl(operationUrl, this.base);
     if (locator.kind === 'job') {
       const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/status`);
-      const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+      const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
       const parsed = parseJobStatus(res.body, res.status, res.requestId);
       const status: OperationStatus = {
         operationUrl: jobStatusUrl(this.base, parsed.jobId, this.schemaVersion),
@@ -326,7 +306,7 @@ export class ProductIngestionClient implements PartnerApi {
     let res: HttpResponse;
     try {
       // Cancelling twice is harmless (the second answers "already completed"), so it retries as a read.
-      res = await this.call({ method: 'POST', url, body: '{}', expect: [200, 202], retry: 'read', options });
+      res = await this.pipeline.call({ method: 'POST', url, body: '{}', expect: [200, 202], retry: 'read', options });
     } catch (e) {
       if (e instanceof PartnerApiError && e.statusCode === 400 && /already completed/i.test(e.detail?.message ?? '')) {
         throw new JobAlreadyCompletedError(locator.jobId, {
@@ -351,7 +331,7 @@ export class ProductIngestionClient implements PartnerApi {
 
   /** Closes the client's keep-alive pool. */
   async close(): Promise<void> {
-    await this.http.close();
+    await this.pipeline.close();
   }
 
   /** The product GUID: from `productId`, else found by the offer id as external id (cached). */
@@ -360,7 +340,7 @@ export class ProductIngestionClient implements PartnerApi {
     const cached = this.products.get(target.offerId);
     if (cached !== undefined) return cached;
     const url = this.url('product', { externalId: target.offerId });
-    const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+    const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
     const guid = productGuidFromList(res.body, target.offerId, res.status);
     this.products.set(target.offerId, guid);
     return guid;
@@ -368,7 +348,7 @@ export class ProductIngestionClient implements PartnerApi {
 
   private async submissions(productGuid: string, options: PartnerRequestOptions | undefined): Promise<Submission[]> {
     const url = this.url(`submission/${encodeURIComponent(productGuid)}`);
-    const res = await this.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+    const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
     return parseSubmissions(res.body, res.status);
   }
 
@@ -383,130 +363,13 @@ export class ProductIngestionClient implements PartnerApi {
     return new URL(`${this.base}/${path}?${params}`);
   }
 
-  /** One logical call: token, send, map, retry as the policy allows. */
-  private async call(spec: CallSpec): Promise<HttpResponse> {
-    const signal = spec.options?.abortSignal;
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) {
-        throw new PartnerTransportError('Aborted', 'The Product Ingestion call was aborted before it was sent.', {
-          sent: false,
-          cause: signal.reason,
-        });
-      }
-      const token = await getAccessToken(this.credential, this.scope, signal ? { abortSignal: signal } : {});
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json',
-        'x-ms-client-request-id': randomUUID(),
-      };
-      if (spec.body !== undefined) headers['content-type'] = 'application/json';
-
-      let res: HttpResponse;
-      try {
-        res = await this.http.send({
-          method: spec.method,
-          url: spec.url,
-          headers,
-          ...(spec.body === undefined ? {} : { body: spec.body }),
-          ...(spec.options?.timeoutMs === undefined ? {} : { timeoutMs: spec.options.timeoutMs }),
-          ...(signal ? { abortSignal: signal } : {}),
-        });
-      } catch (e) {
-        const error =
-          e instanceof PartnerTransportError
-            ? e
-            : new PartnerTransportError(
-                'NetworkError',
-                `The Product Ingestion call failed: ${e instanceof Error ? e.name : 'unknown error'}.`,
-                { sent: true, retriable: true, cause: e },
-              );
-        this.report(spec, attempt, undefined, error.code, undefined, 0);
-        const retry = spec.retry === 'goLive' ? shouldRetryGoLive(error) : shouldRetryRead(error);
-        if (retry && attempt <= this.maxRetries) {
-          await this.wait(attempt, undefined, signal);
-          continue;
-        }
-        if (spec.retry === 'goLive' && error.sent) throw new GoLiveOutcomeUnknownError(error);
-        throw error;
-      }
-
-      if (spec.expect.includes(res.status)) {
-        this.report(spec, attempt, res.status, undefined, res.requestId, res.durationMs);
-        return res;
-      }
-      const error = this.errorFor(res, spec, token);
-      this.report(spec, attempt, res.status, error.code, res.requestId, res.durationMs);
-      const retry = spec.retry === 'goLive' ? shouldRetryGoLive(res.status) : shouldRetryRead(res.status);
-      if (retry && attempt <= this.maxRetries) {
-        const retryAfter = error.retryAfterSeconds;
-        // A long Retry-After is the workflow's to wait (durable timer), not this call's.
-        if (retryAfter === undefined || retryAfter * 1000 <= this.retryMaxMs) {
-          await this.wait(attempt, retryAfter, signal);
-          continue;
-        }
-      }
-      // A 5xx other than 503 (or a 408) to the configure POST does not say whether the job was created.
-      if (spec.retry === 'goLive' && !retry && (res.status >= 500 || res.status === 408)) {
-        throw new GoLiveOutcomeUnknownError(error, {
-          statusCode: res.status,
-          body: error.body,
-          ...(error.detail ? { detail: error.detail } : {}),
-          ...(res.requestId ? { requestId: res.requestId } : {}),
-        });
-      }
-      throw error;
-    }
-  }
-
-  private async wait(attempt: number, retryAfterSeconds: number | undefined, signal: AbortSignal | undefined) {
-    const ms =
-      retryAfterSeconds !== undefined
-        ? Math.min(retryAfterSeconds * 1000, this.retryMaxMs)
-        : backoffDelayMs(attempt, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs }, this.random);
-    try {
-      await this.sleep(ms, signal);
-    } catch (e) {
-      throw new PartnerTransportError('Aborted', 'The Product Ingestion call was aborted while waiting to retry.', {
-        sent: false,
-        cause: e,
-      });
-    }
-  }
-
-  private report(
-    spec: CallSpec,
-    attempt: number,
-    status: number | undefined,
-    errorCode: string | undefined,
-    requestId: string | undefined,
-    durationMs: number,
-  ): void {
-    if (!this.onResponse) return;
-    try {
-      this.onResponse({
-        method: spec.method,
-        path: spec.url.pathname,
-        ...(status === undefined ? {} : { status }),
-        durationMs,
-        attempt,
-        ...(errorCode === undefined ? {} : { errorCode }),
-        ...(requestId === undefined ? {} : { requestId }),
-      });
-    } catch {
-      // Telemetry never breaks a call.
-    }
-  }
-
-  /** The typed error for an unexpected status; its message says what to check. Never contains the token. */
-  private errorFor(res: HttpResponse, spec: CallSpec, token: string): PartnerApiError {
+  /** The code and advice for an unexpected status; the pipeline builds the typed error. */
+  private describeStatus(res: HttpResponse, spec: PartnerCall): StatusDescription {
     const status = res.status;
-    const body = redact(safeBody(res.body), token);
-    const detail = errorDetailOf(body);
     const code = status === 408 ? 'Timeout' : errorCodeForStatus(status);
     const path = spec.url.pathname.startsWith(new URL(this.base).pathname)
       ? spec.url.pathname.slice(new URL(this.base).pathname.replace(/\/+$/, '').length)
       : spec.url.pathname;
-    const partnerSays = detail ? ` The API says: ${detail.code ? `${detail.code}: ` : ''}${detail.message}` : '';
     let advice: string;
     switch (status) {
       case 400:
@@ -533,37 +396,6 @@ export class ProductIngestionClient implements PartnerApi {
             ? 'The Product Ingestion API had a server error; retry later.'
             : `The Product Ingestion API answered an unexpected ${status}.`;
     }
-    const retriable = shouldRetryRead(status);
-    const retryAfter = retriable ? retryAfterFromHeaders(res.headers) : undefined;
-    return new PartnerApiError(
-      code,
-      redactText(`${spec.method} ${path} answered ${status}. ${advice}${partnerSays}`, token),
-      {
-        statusCode: status,
-        ...(body === undefined ? {} : { body }),
-        ...(detail ? { detail } : {}),
-        ...(res.requestId ? { requestId: res.requestId } : {}),
-        retriable,
-        ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-      },
-    );
-  }
-}
-
-function redactText(text: string, token: string): string {
-  return token.length >= 4 && text.includes(token) ? text.split(token).join('***') : text;
-}
-
-/** The body with any copy of the token removed. */
-function redact(body: unknown, token: string): unknown {
-  if (body === undefined || token.length < 4) return body;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  if (!text.includes(token)) return body;
-  const cleaned = text.split(token).join('***');
-  if (typeof body === 'string') return cleaned;
-  try {
-    return JSON.parse(cleaned) as unknown;
-  } catch {
-    return cleaned;
+    return { code, subject: `${spec.method} ${path}`, advice };
   }
 }
