@@ -6,7 +6,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
-import { PartnerApiError, type PartnerErrorCode } from './errors';
+import { PartnerApiError } from './errors';
 import type { HttpResponse, ResponseHook } from './http';
 import { operationIdFromUrl, parseOperation, parseRunningOperations, resolveOperationUrl } from './operation';
 import { type PartnerCall, PartnerCallPipeline, type StatusDescription } from './pipeline';
@@ -50,17 +50,6 @@ export interface CloudPartnerPortalClientOptions {
   random?: () => number;
   userAgent?: string;
 }
-
-const STATUS_CODES: Record<number, PartnerErrorCode> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  409: 'Conflict',
-  412: 'PreconditionFailed',
-  422: 'UnprocessableEntity',
-  429: 'Throttled',
-};
 
 /** `{ error: { code, message, details } }` from a partner error body, when it has one (also used by other modules). */
 export { errorDetailOf } from './pipeline';
@@ -201,15 +190,13 @@ export class CloudPartnerPortalClient implements PartnerApi {
     return url;
   }
 
-  /** The code and advice for an unexpected status; the pipeline builds the typed error. */
+  /** The advice for an unexpected status; the pipeline builds the typed error. */
   private describeStatus(
     res: HttpResponse,
     spec: PartnerCall,
     detail: PartnerErrorDetail | undefined,
   ): StatusDescription {
     const status = res.status;
-    const code: PartnerErrorCode =
-      STATUS_CODES[status] ?? (status >= 500 ? 'ServerError' : status === 408 ? 'Timeout' : 'UnexpectedResponse');
     const t = spec.target;
     const ids = t ? `publisherId '${t.publisherId}', offerId '${t.offerId}'` : 'the publisher and offer ids';
     let advice: string;
@@ -248,6 +235,6 @@ export class CloudPartnerPortalClient implements PartnerApi {
             ? 'The partner API had a server error; retry later.'
             : `The partner API answered an unexpected ${status}.`;
     }
-    return { code, subject: `${spec.method} ${spec.url.pathname}`, advice };
+    return { subject: `${spec.method} ${spec.url.pathname}`, advice };
   }
 }

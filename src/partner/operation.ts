@@ -3,6 +3,7 @@
  * steps, overall progress and error details. Pure functions over parsed JSON (reference/partner-api.md 1.7, 1.10, 1.11).
  */
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
+import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, safeBody, str } from './shared';
 import type { OperationMessage, OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -13,22 +14,7 @@ import { TERMINAL_STATES } from './types';
  * @throws OperationUrlRefusedError
  */
 export function resolveOperationUrl(value: string, origin: string | URL): URL {
-  const base = new URL(origin);
-  const text = value.trim();
-  if (text === '') throw new OperationUrlRefusedError(base.origin, 'the operation URL is empty');
-  let url: URL;
-  try {
-    url = new URL(text, `${base.origin}/`);
-  } catch {
-    throw new OperationUrlRefusedError('(not a URL)', 'the operation URL does not parse');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new OperationUrlRefusedError(url.protocol);
-  }
-  if (url.origin !== base.origin) throw new OperationUrlRefusedError(url.origin);
-  if (url.username !== '' || url.password !== '') {
-    throw new OperationUrlRefusedError(url.origin, 'the operation URL carries user information');
-  }
+  const url = operationUrlOnOrigin(value, new URL(origin));
   // The URL parser has already collapsed `.`/`..` segments (also percent-encoded ones).
   if (!url.pathname.startsWith('/api/') || /%2f|%5c/i.test(url.pathname)) {
     throw new OperationUrlRefusedError(url.origin, 'the operation URL path is not under /api/');
@@ -55,8 +41,7 @@ export function operationIdFromUrl(url: URL): string {
  * (not terminal, never thrown).
  */
 export function normalizeOperationStatus(raw: string | undefined | null): OperationState {
-  const key = (raw ?? '').toLowerCase().replace(/[\s_-]+/g, '');
-  switch (key) {
+  switch (normKey(raw)) {
     case 'complete':
     case 'completed':
     case 'succeeded':
@@ -76,12 +61,6 @@ export function normalizeOperationStatus(raw: string | undefined | null): Operat
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 function pct(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   return Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : undefined;
@@ -94,7 +73,6 @@ export function unwrapOperationBody(body: unknown): Record<string, unknown> | un
 }
 
 const MAX_MESSAGES_PER_STEP = 20;
-const MAX_TEXT = 2_000;
 
 function mapMessages(v: unknown): OperationMessage[] | undefined {
   if (!Array.isArray(v)) return undefined;
@@ -213,7 +191,7 @@ export function parseOperation(body: unknown, statusCode: number, requestId?: st
     throw new PartnerApiError(
       'UnexpectedResponse',
       'The partner API answered the operation read without an operation object.',
-      { statusCode, body: typeof body === 'string' ? body.slice(0, 500) : body, ...(requestId ? { requestId } : {}) },
+      { statusCode, body: safeBody(body), ...(requestId ? { requestId } : {}) },
     );
   }
   const rawStatus = str(op['status']) ?? str(op['submissionState']) ?? '';
@@ -243,7 +221,7 @@ export function parseRunningOperations(
     if (body === undefined) return [];
     throw new PartnerApiError('UnexpectedResponse', 'The partner API answered the operation list without a list.', {
       statusCode,
-      body: typeof body === 'string' ? body.slice(0, 500) : body,
+      body: safeBody(body),
     });
   }
   const out: RunningOperation[] = [];

@@ -15,6 +15,7 @@ import { getAccessToken } from './credential';
 import { GoLiveOutcomeUnknownError, PartnerApiError, type PartnerErrorCode, PartnerTransportError } from './errors';
 import { type HttpResponse, PartnerHttp, type ResponseHook } from './http';
 import { backoffDelayMs, retryAfterFromHeaders, shouldRetryGoLive, shouldRetryRead } from './retry';
+import { errorCodeForStatus, isRecord, MAX_TEXT } from './shared';
 import type { GoLiveTarget, PartnerErrorDetail, PartnerRequestOptions } from './types';
 
 /** `read`: safe to repeat. `goLive`: retried only where the partner API cannot have acted on it. */
@@ -32,9 +33,11 @@ export interface PartnerCall {
   options: PartnerRequestOptions | undefined;
 }
 
-/** What a client says about an unexpected status; the pipeline adds the status, the partner's detail and the rest. */
+/**
+ * What a client says about an unexpected status; the pipeline adds the status, the error code, the partner's detail
+ * and the rest.
+ */
 export interface StatusDescription {
-  code: PartnerErrorCode;
   /** What was called, e.g. `GET /api/…` (the message reads `{subject} answered {status}. {advice}`). */
   subject: string;
   /** What to check. */
@@ -65,7 +68,7 @@ export interface PartnerCallPipelineOptions {
   timeTransportFailures: boolean;
   /** The error body as kept on the error (before the token is removed from it). */
   errorBody?: (body: unknown) => unknown;
-  /** The code, subject and advice for an unexpected status. */
+  /** The subject and advice for an unexpected status. */
   describeStatus: (res: HttpResponse, call: PartnerCall, detail: PartnerErrorDetail | undefined) => StatusDescription;
 }
 
@@ -237,7 +240,8 @@ export class PartnerCallPipeline {
     const status = res.status;
     const body = redact(this.errorBody(res.body), token);
     const detail = errorDetailOf(body);
-    const { code, subject, advice } = this.describeStatus(res, spec, detail);
+    const code: PartnerErrorCode = status === 408 ? 'Timeout' : errorCodeForStatus(status);
+    const { subject, advice } = this.describeStatus(res, spec, detail);
     const partnerSays = detail ? ` ${this.detailLabel}: ${detail.code ? `${detail.code}: ` : ''}${detail.message}` : '';
     const retriable = shouldRetryRead(status);
     const retryAfter = retriable ? retryAfterFromHeaders(res.headers) : undefined;
@@ -252,10 +256,6 @@ export class PartnerCallPipeline {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** `{ error: { code, message, details } }` from a partner error body, when it has one. */
 export function errorDetailOf(body: unknown): PartnerErrorDetail | undefined {
   const error = isRecord(body) ? body['error'] : undefined;
@@ -263,11 +263,11 @@ export function errorDetailOf(body: unknown): PartnerErrorDetail | undefined {
   const code = typeof error['code'] === 'string' ? error['code'] : '';
   const message = typeof error['message'] === 'string' ? error['message'] : '';
   if (code === '' && message === '') return undefined;
-  const detail: PartnerErrorDetail = { code, message: message.slice(0, 2_000) };
+  const detail: PartnerErrorDetail = { code, message: message.slice(0, MAX_TEXT) };
   if (Array.isArray(error['details'])) {
     detail.details = error['details'].filter(isRecord).map((d) => ({
       ...(typeof d['code'] === 'string' ? { code: d['code'] } : {}),
-      ...(typeof d['message'] === 'string' ? { message: d['message'].slice(0, 2_000) } : {}),
+      ...(typeof d['message'] === 'string' ? { message: d['message'].slice(0, MAX_TEXT) } : {}),
     }));
   }
   return detail;

@@ -13,12 +13,10 @@ import type { HttpResponse, ResponseHook } from './http';
 import { type PartnerCall, PartnerCallPipeline, type StatusDescription } from './pipeline';
 import {
   currentPreview,
-  errorCodeForStatus,
   isInFlight,
   jobProgress,
   jobStatusUrl,
   liveSubmissionState,
-  normKey,
   parseJobStatus,
   parseOperationUrl,
   parseSubmissions,
@@ -26,13 +24,13 @@ import {
   productGuidFrom,
   productGuidFromList,
   runningLiveSubmissions,
-  safeBody,
   SCHEMA_HOST,
   type Submission,
   submissionUrl,
   synthesizeSteps,
 } from './productIngestionStatus';
 import { retryAfterFromHeaders } from './retry';
+import { normKey, safeBody } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -363,10 +361,9 @@ export class ProductIngestionClient implements PartnerApi {
     return new URL(`${this.base}/${path}?${params}`);
   }
 
-  /** The code and advice for an unexpected status; the pipeline builds the typed error. */
+  /** The advice for an unexpected status; the pipeline builds the typed error. */
   private describeStatus(res: HttpResponse, spec: PartnerCall): StatusDescription {
     const status = res.status;
-    const code = status === 408 ? 'Timeout' : errorCodeForStatus(status);
     const path = spec.url.pathname.startsWith(new URL(this.base).pathname)
       ? spec.url.pathname.slice(new URL(this.base).pathname.replace(/\/+$/, '').length)
       : spec.url.pathname;
@@ -396,6 +393,6 @@ export class ProductIngestionClient implements PartnerApi {
             ? 'The Product Ingestion API had a server error; retry later.'
             : `The Product Ingestion API answered an unexpected ${status}.`;
     }
-    return { code, subject: `${spec.method} ${path}`, advice };
+    return { subject: `${spec.method} ${path}`, advice };
   }
 }

@@ -3,7 +3,8 @@
  * configure-status normalisation, synthesized steps, job error classification, submission lists, error bodies.
  * Pure functions over parsed JSON; no I/O.
  */
-import { OperationUrlRefusedError, PartnerApiError, type PartnerErrorCode } from './errors';
+import { OperationUrlRefusedError, PartnerApiError } from './errors';
+import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, safeBody, str } from './shared';
 import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -13,19 +14,7 @@ export const SCHEMA_HOST = 'https://schema.mp.microsoft.com/schema';
 /** The documented limit: read a job's status at most once per minute. */
 export const PRODUCT_INGESTION_MIN_POLL_SECONDS = 60;
 
-const MAX_TEXT = 2_000;
 const MAX_ERRORS = 20;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Lowercase, without spaces, dashes or underscores: `Not Started`, `notStarted` and `not_started` compare equal. */
-export function normKey(v: string | undefined | null): string {
-  return (v ?? '').toLowerCase().replace(/[\s_-]+/g, '');
-}
 
 // ---- URLs ----
 
@@ -46,19 +35,7 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  */
 export function parseOperationUrl(value: string, baseUrl: string): ProductIngestionLocator {
   const base = new URL(baseUrl);
-  const text = value.trim();
-  if (text === '') throw new OperationUrlRefusedError(base.origin, 'the operation URL is empty');
-  let url: URL;
-  try {
-    url = new URL(text, `${base.origin}/`);
-  } catch {
-    throw new OperationUrlRefusedError('(not a URL)', 'the operation URL does not parse');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OperationUrlRefusedError(url.protocol);
-  if (url.origin !== base.origin) throw new OperationUrlRefusedError(url.origin);
-  if (url.username !== '' || url.password !== '') {
-    throw new OperationUrlRefusedError(url.origin, 'the operation URL carries user information');
-  }
+  const url = operationUrlOnOrigin(value, base);
   const basePath = base.pathname.replace(/\/+$/, '');
   const refuse = () =>
     new OperationUrlRefusedError(
@@ -474,34 +451,7 @@ export function liveSubmissionState(
 
 // ---- HTTP error bodies ----
 
-/** The error code for an HTTP status. */
-export function errorCodeForStatus(status: number): PartnerErrorCode {
-  switch (status) {
-    case 400:
-      return 'BadRequest';
-    case 401:
-      return 'Unauthorized';
-    case 403:
-      return 'Forbidden';
-    case 404:
-      return 'NotFound';
-    case 409:
-      return 'Conflict';
-    case 412:
-      return 'PreconditionFailed';
-    case 422:
-      return 'UnprocessableEntity';
-    case 429:
-      return 'Throttled';
-    default:
-      return status >= 500 ? 'ServerError' : 'UnexpectedResponse';
-  }
-}
-
-/** A history-safe copy of a body: text cut to 500 characters, JSON kept as is (bounded later by the workflow). */
-export function safeBody(body: unknown): unknown {
-  return typeof body === 'string' ? body.slice(0, 500) : body;
-}
+export { errorCodeForStatus, normKey, safeBody } from './shared';
 
 function unexpected(message: string, o: { statusCode: number; body: unknown; requestId?: string | undefined }) {
   return new PartnerApiError('UnexpectedResponse', message, {

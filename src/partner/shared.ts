@@ -1,0 +1,70 @@
+/**
+ * Small pure helpers both partner API adapters use: JSON shape checks, status keys, error codes for HTTP statuses,
+ * history-safe bodies and the common part of the operation URL checks. No I/O.
+ */
+import { OperationUrlRefusedError, type PartnerErrorCode } from './errors';
+
+/** Longest error or message text kept from a partner answer. */
+export const MAX_TEXT = 2_000;
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Lowercase, without spaces, dashes or underscores: `Not Started`, `notStarted` and `not_started` compare equal. */
+export function normKey(v: string | undefined | null): string {
+  return (v ?? '').toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** The error code for an HTTP status (408 is not mapped here: the call pipeline calls it `Timeout`). */
+export function errorCodeForStatus(status: number): PartnerErrorCode {
+  switch (status) {
+    case 400:
+      return 'BadRequest';
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'NotFound';
+    case 409:
+      return 'Conflict';
+    case 412:
+      return 'PreconditionFailed';
+    case 422:
+      return 'UnprocessableEntity';
+    case 429:
+      return 'Throttled';
+    default:
+      return status >= 500 ? 'ServerError' : 'UnexpectedResponse';
+  }
+}
+
+/** A history-safe copy of a body: text cut to 500 characters, JSON kept as is (bounded later by the workflow). */
+export function safeBody(body: unknown): unknown {
+  return typeof body === 'string' ? body.slice(0, 500) : body;
+}
+
+/**
+ * The checks every operation URL passes before anything else: not empty, parses (relative to the base origin),
+ * http(s), the base's origin, no user information. Each adapter then checks the path.
+ * @throws OperationUrlRefusedError
+ */
+export function operationUrlOnOrigin(value: string, base: URL): URL {
+  const text = value.trim();
+  if (text === '') throw new OperationUrlRefusedError(base.origin, 'the operation URL is empty');
+  let url: URL;
+  try {
+    url = new URL(text, `${base.origin}/`);
+  } catch {
+    throw new OperationUrlRefusedError('(not a URL)', 'the operation URL does not parse');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OperationUrlRefusedError(url.protocol);
+  if (url.origin !== base.origin) throw new OperationUrlRefusedError(url.origin);
+  if (url.username !== '' || url.password !== '') {
+    throw new OperationUrlRefusedError(url.origin, 'the operation URL carries user information');
+  }
+  return url;
+}
