@@ -3,13 +3,16 @@
  * operations, cancel. undici over one keep-alive pool, a bearer token per request from a `TokenCredential`, retries
  * with backoff and `Retry-After`, typed errors. The bearer token is sent only to the configured origin.
  */
-import type { TokenCredential } from '@azure/identity';
-import type { Dispatcher } from 'undici';
 
 import { PartnerApiError } from './errors';
-import type { HttpResponse, ResponseHook } from './http';
+import type { HttpResponse } from './http';
 import { operationIdFromUrl, parseOperation, parseRunningOperations, resolveOperationUrl } from './operation';
-import { type PartnerCall, PartnerCallPipeline, type StatusDescription } from './pipeline';
+import {
+  type PartnerCall,
+  PartnerCallPipeline,
+  type PartnerClientCallOptions,
+  type StatusDescription,
+} from './pipeline';
 import { retryAfterFromHeaders } from './retry';
 import type {
   CancelResult,
@@ -22,33 +25,12 @@ import type {
   RunningOperation,
 } from './types';
 
-export interface CloudPartnerPortalClientOptions {
+export interface CloudPartnerPortalClientOptions extends PartnerClientCallOptions {
   /** The partner API origin, e.g. `https://cloudpartner.azure.com` (a path, if any, is ignored). */
   baseUrl: string;
   apiVersion: string;
   /** Token scope, e.g. `https://cloudpartner.azure.com/.default`. */
   scope: string;
-  credential: TokenCredential;
-  /** Per-request timeout. */
-  timeoutMs: number;
-  /** Retries after the first attempt (reads; Go Live only where it is safe). */
-  maxRetries: number;
-  /** First backoff delay (default 1000 ms). */
-  retryBaseMs?: number;
-  /**
-   * Longest wait between attempts (default 30000 ms). A `Retry-After` longer than this ends the in-call retries: the
-   * error carries `retryAfterSeconds` so the workflow waits on a durable timer instead of holding an activity.
-   */
-  retryMaxMs?: number;
-  /** A dispatcher instead of the client's own keep-alive pool (undici `MockAgent` in tests). */
-  dispatcher?: Dispatcher;
-  /** Called once per attempt (telemetry counts 429 and 5xx with it); errors in the hook are ignored. */
-  onResponse?: ResponseHook;
-  /** The wait between attempts (injectable for tests); must honour the signal. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Randomness for backoff jitter, [0, 1). */
-  random?: () => number;
-  userAgent?: string;
 }
 
 /** `{ error: { code, message, details } }` from a partner error body, when it has one (also used by other modules). */
@@ -64,16 +46,7 @@ export class CloudPartnerPortalClient implements PartnerApi {
     this.origin = new URL(new URL(options.baseUrl).origin);
     this.apiVersion = options.apiVersion;
     this.pipeline = new PartnerCallPipeline({
-      credential: options.credential,
-      scope: options.scope,
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries,
-      retryBaseMs: options.retryBaseMs,
-      retryMaxMs: options.retryMaxMs,
-      dispatcher: options.dispatcher,
-      onResponse: options.onResponse,
-      sleep: options.sleep,
-      random: options.random,
+      ...options,
       userAgent: options.userAgent ?? 'marketplace-golive (cpp)',
       callName: 'The partner API call',
       detailLabel: 'The partner API says',

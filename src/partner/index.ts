@@ -9,6 +9,7 @@ import type { AppConfig } from '../config';
 import { CloudPartnerPortalClient } from './cloudPartnerPortalClient';
 import { createPartnerCredential } from './credential';
 import type { ResponseHook } from './http';
+import type { PartnerClientCallOptions } from './pipeline';
 import { ProductIngestionClient } from './productIngestionClient';
 import { minPollIntervalFor } from './productIngestionStatus';
 import type { PartnerApi, PartnerApiKind } from './types';
@@ -18,6 +19,15 @@ export { createPartnerCredential, getAccessToken, StaticTokenCredential } from '
 export * from './errors';
 export type { ResponseHook, ResponseInfo } from './http';
 export { normalizeOperationStatus, operationIdFromUrl, resolveOperationUrl } from './operation';
+export {
+  errorDetailOf,
+  type PartnerCall,
+  PartnerCallPipeline,
+  type PartnerCallPipelineOptions,
+  type PartnerClientCallOptions,
+  type RetryPolicy,
+  type StatusDescription,
+} from './pipeline';
 export { backoffDelayMs, parseRetryAfter, shouldRetryGoLive, shouldRetryRead } from './retry';
 export * from './types';
 
@@ -34,6 +44,19 @@ type ClosablePartnerApi = PartnerApi & { close(): Promise<void> };
 
 const clients = new Map<PartnerApiKind, ClosablePartnerApi>();
 
+/** The call options given in `options`, and none that were not. */
+function callOptions(
+  options: CreatePartnerApiOptions,
+): Pick<PartnerClientCallOptions, 'retryBaseMs' | 'retryMaxMs' | 'dispatcher' | 'onResponse' | 'sleep'> {
+  return {
+    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
+    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  };
+}
+
 function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerApiOptions): ClosablePartnerApi {
   if (kind === 'cpp') {
     const settings = config.partnerApi;
@@ -46,11 +69,7 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
         createPartnerCredential({ devToken: settings.devToken, federatedClientId: settings.federatedClientId }),
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
-      ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.onResponse ? { onResponse: options.onResponse } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...callOptions(options),
     });
   }
   const pi = config.productIngestion;
@@ -64,11 +83,7 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
     timeoutMs: config.partnerApi.timeoutMs,
     maxRetries: config.partnerApi.maxRetries,
     minPollIntervalSeconds: minPollIntervalFor(pi.baseUrl),
-    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
-    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...(options.onResponse ? { onResponse: options.onResponse } : {}),
-    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...callOptions(options),
   });
 }
 

@@ -44,21 +44,33 @@ export interface StatusDescription {
   advice: string;
 }
 
-export interface PartnerCallPipelineOptions {
+/** What both partner API clients take for their calls (each client adds its URLs and scope). */
+export interface PartnerClientCallOptions {
   credential: TokenCredential;
-  scope: string;
   /** Per-request timeout. */
   timeoutMs: number;
-  /** Retries after the first attempt. */
+  /** Retries after the first attempt (reads; the Go Live only where it is safe). */
   maxRetries: number;
   /** First backoff delay (default 1000 ms). */
-  retryBaseMs?: number | undefined;
-  /** Longest wait between attempts (default 30000 ms); a longer `Retry-After` ends the in-call retries. */
-  retryMaxMs?: number | undefined;
-  dispatcher?: Dispatcher | undefined;
-  onResponse?: ResponseHook | undefined;
-  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
-  random?: (() => number) | undefined;
+  retryBaseMs?: number;
+  /**
+   * Longest wait between attempts (default 30000 ms). A `Retry-After` longer than this ends the in-call retries: the
+   * error carries `retryAfterSeconds` so the workflow waits on a durable timer instead of holding an activity.
+   */
+  retryMaxMs?: number;
+  /** A dispatcher instead of the client's own keep-alive pool (undici `MockAgent` in tests). */
+  dispatcher?: Dispatcher;
+  /** Called once per attempt (telemetry counts 429 and 5xx with it); errors in the hook are ignored. */
+  onResponse?: ResponseHook;
+  /** The wait between attempts (injectable for tests); must honour the signal. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Randomness for backoff jitter, [0, 1). */
+  random?: () => number;
+  userAgent?: string;
+}
+
+export interface PartnerCallPipelineOptions extends PartnerClientCallOptions {
+  scope: string;
   userAgent: string;
   /** How messages name a call, e.g. `The partner API call` (`… was aborted before it was sent.`). */
   callName: string;

@@ -5,12 +5,15 @@
  * `$version` on every call, retries with backoff and `Retry-After`, typed errors. The bearer token is sent only to
  * the configured base URL.
  */
-import type { TokenCredential } from '@azure/identity';
-import type { Dispatcher } from 'undici';
 
 import { GoLiveOutcomeUnknownError, PartnerApiError } from './errors';
-import type { HttpResponse, ResponseHook } from './http';
-import { type PartnerCall, PartnerCallPipeline, type StatusDescription } from './pipeline';
+import type { HttpResponse } from './http';
+import {
+  type PartnerCall,
+  PartnerCallPipeline,
+  type PartnerClientCallOptions,
+  type StatusDescription,
+} from './pipeline';
 import {
   currentPreview,
   isInFlight,
@@ -42,39 +45,18 @@ import type {
 } from './types';
 import { TERMINAL_STATES } from './types';
 
-export interface ProductIngestionClientOptions {
+export interface ProductIngestionClientOptions extends PartnerClientCallOptions {
   /** The API base URL, e.g. `https://graph.microsoft.com/rp/product-ingestion` (a trailing slash is dropped). */
   baseUrl: string;
   /** The `$version` query value sent on every call, e.g. `2022-03-01-preview2`; also names the `$schema` URLs. */
   schemaVersion: string;
   /** Token scope (default `https://graph.microsoft.com/.default`). */
   scope?: string;
-  credential: TokenCredential;
-  /** Per-request timeout. */
-  timeoutMs: number;
-  /** Retries after the first attempt (reads; the configure POST only where it is safe). */
-  maxRetries: number;
-  /** First backoff delay (default 1000 ms). */
-  retryBaseMs?: number;
-  /**
-   * Longest wait between attempts (default 30000 ms). A longer `Retry-After` ends the in-call retries: the error
-   * carries `retryAfterSeconds` so the workflow waits on a durable timer.
-   */
-  retryMaxMs?: number;
   /**
    * The fewest seconds between two reads of a job's status (default 60: the API asks for at most one read per
    * minute). The workflow never polls sooner.
    */
   minPollIntervalSeconds?: number;
-  /** A dispatcher instead of the client's own keep-alive pool (undici `MockAgent` in tests). */
-  dispatcher?: Dispatcher;
-  /** Called once per attempt; errors in the hook are ignored. */
-  onResponse?: ResponseHook;
-  /** The wait between attempts (injectable for tests); must honour the signal. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Randomness for backoff jitter, [0, 1). */
-  random?: () => number;
-  userAgent?: string;
 }
 
 /**
@@ -132,16 +114,8 @@ export class ProductIngestionClient implements PartnerApi {
     this.schemaVersion = options.schemaVersion;
     this.minPollIntervalSeconds = Math.max(0, options.minPollIntervalSeconds ?? PRODUCT_INGESTION_MIN_POLL_SECONDS);
     this.pipeline = new PartnerCallPipeline({
-      credential: options.credential,
+      ...options,
       scope: options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE,
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries,
-      retryBaseMs: options.retryBaseMs,
-      retryMaxMs: options.retryMaxMs,
-      dispatcher: options.dispatcher,
-      onResponse: options.onResponse,
-      sleep: options.sleep,
-      random: options.random,
       userAgent: options.userAgent ?? 'marketplace-golive (product-ingestion)',
       callName: 'The Product Ingestion call',
       detailLabel: 'The API says',
