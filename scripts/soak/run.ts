@@ -17,7 +17,7 @@ import type { ScenarioPatch } from '../../tools/simulator';
 import { fuzzMessages, loadCorpus } from './badInput';
 import { type BadInputResult, runBadInput } from './badInputRun';
 import { Prng } from './prng';
-import { scanAll,type SecretFinding } from './secrets';
+import { scanAll, type SecretFinding } from './secrets';
 import { type Stack, startStack } from './stack';
 import {
   decodeStored,
@@ -112,8 +112,15 @@ const FAULT_KINDS: OfferKind[] = [
   'completedSpelling',
 ];
 
+/**
+ * How long a simulated go-live runs. Longer than the host's recovery after a SIGKILL (the Durable work-item
+ * visibility, 15 s here), as a real go-live (hours to days) always is: a Go Live whose answer was lost in a crash
+ * is then still running when the re-executed activity looks for it.
+ */
+const OPERATION_MS: [number, number] = [18_000, 26_000];
+
 function scenarioOf(kind: OfferKind, p: Prng): ScenarioPatch {
-  const durationMs = p.int(1500, 4000);
+  const durationMs = p.int(OPERATION_MS[0], OPERATION_MS[1]);
   switch (kind) {
     case 'throttle':
       return { durationMs, throttle: { count: 2, retryAfterSeconds: 1 } };
@@ -123,8 +130,7 @@ function scenarioOf(kind: OfferKind, p: Prng): ScenarioPatch {
       // The reset is armed for the Go Live POST itself (see armPostFault); latency opens the window to arm it.
       return { durationMs, latencyMs: POST_FAULT_LATENCY_MS, resetConnections: { phase: 'before' } };
     case 'resetAfter':
-      // Long enough that the operation is still running when the app looks for it after the lost answer.
-      return { durationMs: 15_000, latencyMs: POST_FAULT_LATENCY_MS, resetConnections: { phase: 'after' } };
+      return { durationMs, latencyMs: POST_FAULT_LATENCY_MS, resetConnections: { phase: 'after' } };
     case 'slow':
       return { durationMs, latencyMs: 1500 };
     case 'fails':
@@ -371,7 +377,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
   // Spread the remaining go-lives over the offers that can run again (not the special ones).
   const repeatable = offers.filter((o) => o.kind !== 'neverEnds' && o.kind !== 'hostile');
-  for (let left = profile.goLives - offers.length; left > 0; left--) p.pick(repeatable).runs++;
+  // Two offers always meet the cases at-least-once delivery makes likely: a second request in the same batch as the
+  // first (both see no run), and the previous run's message again while the next run goes. They need two runs.
+  const sameBatch = new Set(repeatable.slice(0, 2));
+  const late = new Set(repeatable.slice(2, 4));
+  let left = profile.goLives - offers.length;
+  for (const o of late) {
+    if (left > 0 && o.runs < 2) {
+      o.runs++;
+      left--;
+    }
+  }
+  for (; left > 0; left--) p.pick(repeatable).runs++;
 
   log(
     `soak profile ${profile.name}, seed ${seed}, ${offers.length} offers, ${profile.goLives} go-lives, data in ${dir}`,
@@ -454,6 +471,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const patch = r > 0 ? rearm(o.kind) : undefined;
         if (patch) sim.admin.setScenario(o.publisherId, o.offerId, patch);
         const requestId = newId();
+        const submissions = {
+          method: 'GET',
+          publisherId: o.publisherId,
+          offerId: o.offerId,
+          pathIncludes: 'submissions',
+        };
+        const submissionsBefore = sim.admin.requests(submissions).length;
         let runEnded = false;
         const armed =
           o.kind === 'resetBefore' || o.kind === 'resetAfter'
@@ -471,23 +495,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const waitFor = [requestId];
         // The special offers get one plain request each: their single run is what the report checks.
         const extras = o.kind !== 'hostile' && o.kind !== 'neverEnds';
-        if (extras && previous && p.chance(profile.lateRedeliveryRate)) {
-          // The previous run's message again, while this run goes: it must not be counted twice.
+        if (extras && previous && (late.has(o) || p.chance(profile.lateRedeliveryRate))) {
+          // The previous run's message again, once this run goes (it has asked the partner API for running
+          // operations): it must not be counted twice.
           const prev = sent.get(previous);
+          await waitUntil(() => sim.admin.requests(submissions).length > submissionsBefore, 30_000, 50);
           if (prev) {
             prev.copies++;
             redeliveredCopies++;
             await send(conn, bodyOf(o, previous));
           }
         }
-        if (extras && p.chance(profile.redeliveryRate)) {
+        const together = r === 0 && sameBatch.has(o);
+        if (extras && !together && p.chance(profile.redeliveryRate)) {
           req.copies++;
           redeliveredCopies++;
           await sleep(p.int(0, 1500));
           await send(conn, bodyOf(o, requestId));
         }
-        if (extras && p.chance(profile.duplicateRate)) {
-          await sleep(p.int(100, 2000));
+        if (extras && (together || p.chance(profile.duplicateRate))) {
+          if (!together) await sleep(p.int(100, 2000));
           const dupId = newId();
           sent.set(dupId, {
             requestId: dupId,
