@@ -13,7 +13,7 @@ import {
   type PartnerClientCallOptions,
   type StatusDescription,
 } from './pipeline';
-import { retryAfterFromHeaders } from './retry';
+import { goLiveAccepted, operationStatusFrom } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -80,10 +80,7 @@ export class CloudPartnerPortalClient implements PartnerApi {
       );
     }
     const operationUrl = this.operationUrl(header);
-    const accepted: GoLiveAccepted = { operationUrl: operationUrl.href, operationId: operationIdFromUrl(operationUrl) };
-    const retryAfter = retryAfterFromHeaders(res.headers);
-    if (retryAfter !== undefined) accepted.retryAfterSeconds = retryAfter;
-    return accepted;
+    return goLiveAccepted(operationUrl.href, operationIdFromUrl(operationUrl), res.headers);
   }
 
   async getOperation(
@@ -95,19 +92,7 @@ export class CloudPartnerPortalClient implements PartnerApi {
     const url = this.operationUrl(operationUrl);
     const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', target, options });
     const parsed = parseOperation(res.body, res.status, res.requestId);
-    const status: OperationStatus = {
-      operationUrl: url.href,
-      operationId: operationIdFromUrl(url),
-      rawStatus: parsed.rawStatus,
-      state: parsed.state,
-      terminal: parsed.terminal,
-      steps: parsed.steps,
-    };
-    if (parsed.progressPercentage !== undefined) status.progressPercentage = parsed.progressPercentage;
-    if (parsed.errors !== undefined) status.errors = parsed.errors;
-    const retryAfter = retryAfterFromHeaders(res.headers);
-    if (retryAfter !== undefined) status.retryAfterSeconds = retryAfter;
-    return status;
+    return operationStatusFrom(url.href, operationIdFromUrl(url), parsed, res.headers);
   }
 
   async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {

@@ -3,7 +3,7 @@
  * steps, overall progress and error details. Pure functions over parsed JSON (reference/partner-api.md 1.7, 1.10, 1.11).
  */
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
-import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, safeBody, str } from './shared';
+import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
 import type { OperationMessage, OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -171,13 +171,7 @@ export function operationErrors(op: Record<string, unknown>, steps: readonly Ope
   return errors;
 }
 
-export interface ParsedOperation {
-  rawStatus: string;
-  state: OperationState;
-  terminal: boolean;
-  steps: OperationStep[];
-  progressPercentage?: number;
-  errors?: PartnerErrorDetail[];
+export interface ParsedOperation extends ParsedStatus {
   id?: string;
 }
 

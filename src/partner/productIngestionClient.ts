@@ -32,8 +32,7 @@ import {
   submissionUrl,
   synthesizeSteps,
 } from './productIngestionStatus';
-import { retryAfterFromHeaders } from './retry';
-import { normKey, safeBody } from './shared';
+import { goLiveAccepted, normKey, operationStatusFrom, safeBody } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -184,13 +183,7 @@ export class ProductIngestionClient implements PartnerApi {
         ...(res.requestId ? { requestId: res.requestId } : {}),
       });
     }
-    const accepted: GoLiveAccepted = {
-      operationUrl: jobStatusUrl(this.base, jobId, this.schemaVersion),
-      operationId: jobId,
-    };
-    const retryAfter = retryAfterFromHeaders(res.headers);
-    if (retryAfter !== undefined) accepted.retryAfterSeconds = retryAfter;
-    return accepted;
+    return goLiveAccepted(jobStatusUrl(this.base, jobId, this.schemaVersion), jobId, res.headers);
   }
 
   /**
@@ -209,19 +202,8 @@ export class ProductIngestionClient implements PartnerApi {
       const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/status`);
       const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
       const parsed = parseJobStatus(res.body, res.status, res.requestId);
-      const status: OperationStatus = {
-        operationUrl: jobStatusUrl(this.base, parsed.jobId, this.schemaVersion),
-        operationId: parsed.jobId,
-        rawStatus: parsed.rawStatus,
-        state: parsed.state,
-        terminal: parsed.terminal,
-        steps: parsed.steps,
-      };
-      if (parsed.progressPercentage !== undefined) status.progressPercentage = parsed.progressPercentage;
-      if (parsed.errors !== undefined) status.errors = parsed.errors;
-      const retryAfter = retryAfterFromHeaders(res.headers);
-      if (retryAfter !== undefined) status.retryAfterSeconds = retryAfter;
-      return status;
+      const statusUrl = jobStatusUrl(this.base, parsed.jobId, this.schemaVersion);
+      return operationStatusFrom(statusUrl, parsed.jobId, parsed, res.headers);
     }
     const submissionId = `submission/${locator.productGuid}/${locator.submissionNumber}`;
     const submissions = await this.submissions(locator.productGuid, options);

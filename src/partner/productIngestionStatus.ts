@@ -4,7 +4,7 @@
  * Pure functions over parsed JSON; no I/O.
  */
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
-import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, safeBody, str } from './shared';
+import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
 import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -276,14 +276,8 @@ export function mapJobErrors(v: unknown): PartnerErrorDetail[] {
     .map((item) => item.detail);
 }
 
-export interface ParsedJobStatus {
+export interface ParsedJobStatus extends ParsedStatus {
   jobId: string;
-  rawStatus: string;
-  state: OperationState;
-  terminal: boolean;
-  steps: OperationStep[];
-  progressPercentage?: number;
-  errors?: PartnerErrorDetail[];
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
  * Small pure helpers both partner API adapters use: JSON shape checks, status keys, error codes for HTTP statuses,
- * history-safe bodies and the common part of the operation URL checks. No I/O.
+ * history-safe bodies, the common part of the operation URL checks, and the results built from parsed answers. No I/O.
  */
 import { OperationUrlRefusedError, type PartnerErrorCode } from './errors';
+import { retryAfterFromHeaders } from './retry';
+import type { GoLiveAccepted, OperationStatus } from './types';
 
 /** Longest error or message text kept from a partner answer. */
 export const MAX_TEXT = 2_000;
@@ -67,4 +69,42 @@ export function operationUrlOnOrigin(value: string, base: URL): URL {
     throw new OperationUrlRefusedError(url.origin, 'the operation URL carries user information');
   }
   return url;
+}
+
+/** What an adapter reads from the partner's answer about an operation. */
+export type ParsedStatus = Pick<
+  OperationStatus,
+  'rawStatus' | 'state' | 'terminal' | 'steps' | 'progressPercentage' | 'errors'
+>;
+
+type Headers = Readonly<Record<string, string | undefined>>;
+
+/** An operation status from a parsed answer, with the answer's `Retry-After` when it has one. */
+export function operationStatusFrom(
+  operationUrl: string,
+  operationId: string,
+  parsed: ParsedStatus,
+  headers: Headers,
+): OperationStatus {
+  const status: OperationStatus = {
+    operationUrl,
+    operationId,
+    rawStatus: parsed.rawStatus,
+    state: parsed.state,
+    terminal: parsed.terminal,
+    steps: parsed.steps,
+  };
+  if (parsed.progressPercentage !== undefined) status.progressPercentage = parsed.progressPercentage;
+  if (parsed.errors !== undefined) status.errors = parsed.errors;
+  const retryAfter = retryAfterFromHeaders(headers);
+  if (retryAfter !== undefined) status.retryAfterSeconds = retryAfter;
+  return status;
+}
+
+/** An accepted Go Live, with the answer's `Retry-After` when it has one. */
+export function goLiveAccepted(operationUrl: string, operationId: string, headers: Headers): GoLiveAccepted {
+  const accepted: GoLiveAccepted = { operationUrl, operationId };
+  const retryAfter = retryAfterFromHeaders(headers);
+  if (retryAfter !== undefined) accepted.retryAfterSeconds = retryAfter;
+  return accepted;
 }
