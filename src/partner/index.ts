@@ -44,11 +44,21 @@ type ClosablePartnerApi = PartnerApi & { close(): Promise<void> };
 
 const clients = new Map<PartnerApiKind, ClosablePartnerApi>();
 
-/** The call options given in `options`, and none that were not. */
+/**
+ * The call settings both clients take: the credential (the given one, else the partner credential with the kind's
+ * development token), timeout and retries from the partner API settings, and only the overrides `options` gives.
+ */
 function callOptions(
+  config: AppConfig,
+  devToken: string | undefined,
   options: CreatePartnerApiOptions,
-): Pick<PartnerClientCallOptions, 'retryBaseMs' | 'retryMaxMs' | 'dispatcher' | 'onResponse' | 'sleep'> {
+): PartnerClientCallOptions {
+  const settings = config.partnerApi;
   return {
+    credential:
+      options.credential ?? createPartnerCredential({ devToken, federatedClientId: settings.federatedClientId }),
+    timeoutMs: settings.timeoutMs,
+    maxRetries: settings.maxRetries,
     ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
     ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
@@ -64,12 +74,7 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
       baseUrl: settings.baseUrl,
       apiVersion: settings.apiVersion,
       scope: settings.scope,
-      credential:
-        options.credential ??
-        createPartnerCredential({ devToken: settings.devToken, federatedClientId: settings.federatedClientId }),
-      timeoutMs: settings.timeoutMs,
-      maxRetries: settings.maxRetries,
-      ...callOptions(options),
+      ...callOptions(config, settings.devToken, options),
     });
   }
   const pi = config.productIngestion;
@@ -77,13 +82,8 @@ function build(kind: PartnerApiKind, config: AppConfig, options: CreatePartnerAp
     baseUrl: pi.baseUrl,
     schemaVersion: pi.schemaVersion,
     scope: pi.scope,
-    credential:
-      options.credential ??
-      createPartnerCredential({ devToken: pi.devToken, federatedClientId: config.partnerApi.federatedClientId }),
-    timeoutMs: config.partnerApi.timeoutMs,
-    maxRetries: config.partnerApi.maxRetries,
     minPollIntervalSeconds: minPollIntervalFor(pi.baseUrl),
-    ...callOptions(options),
+    ...callOptions(config, pi.devToken, options),
   });
 }
 
