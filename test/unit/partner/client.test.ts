@@ -4,13 +4,23 @@ import {
   PartnerApiError,
   PartnerTransportError,
 } from '../../../src/partner/errors';
-import { API_VERSION, caught, type Harness, harness, netError, OFFER_PATH, ORIGIN, TARGET, TOKEN } from './helpers';
+import {
+  API_VERSION,
+  caught,
+  type Harness,
+  harness,
+  json,
+  netError,
+  OFFER_PATH,
+  ORIGIN,
+  TARGET,
+  TOKEN,
+} from './helpers';
 
 const OP_ID = '9d1c0a8e-0000-4f00-8000-000000000001';
 const OP_PATH = `${OFFER_PATH}/operations/${OP_ID}`;
 const OP_URL = `${ORIGIN}${OP_PATH}?api-version=${API_VERSION}`;
 const GOLIVE = `${OFFER_PATH}/golive?api-version=${API_VERSION}`;
-const json = { 'content-type': 'application/json' };
 
 const operation = (status: string) => ({
   status,

@@ -15,26 +15,49 @@ export const TOKEN = 'tok-7f3c9e1d-SECRET-b0a1';
 export const TARGET: GoLiveTarget = { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
 export const OFFER_PATH = '/api/publishers/contoso/offers/contoso-vm-offer';
 
-export interface Harness {
+/** JSON response headers for MockAgent replies. */
+export const json = { 'content-type': 'application/json' };
+
+/** A request that reached the mock: method, path with query, full URL, body (text) and lowercase headers. */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A partner client on an undici `MockAgent`, with what it reported and waited. */
+export interface MockHarness<C> {
   agent: MockAgent;
-  client: CloudPartnerPortalClient;
+  client: C;
   responses: ResponseInfo[];
   sleeps: number[];
-  /** Requests that reached the mock (method, path with query, headers). */
-  calls(): { method: string; path: string; url: string; headers: Record<string, string> }[];
+  /** Requests that reached the mock. */
+  calls(): RecordedCall[];
   close(): Promise<void>;
 }
 
-export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}): Harness {
+/** The call settings both clients get in the unit tests: the mock dispatcher, fast retries, recorded waits. */
+export interface MockCallOptions {
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  dispatcher: MockAgent;
+  onResponse: (info: ResponseInfo) => void;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** Builds a client with `build` over a fresh `MockAgent` that refuses real connections. */
+export function mockHarness<C extends { close(): Promise<void> }>(
+  build: (common: MockCallOptions) => C,
+): MockHarness<C> {
   const agent = new MockAgent({ enableCallHistory: true });
   agent.disableNetConnect();
   const responses: ResponseInfo[] = [];
   const sleeps: number[] = [];
-  const client = new CloudPartnerPortalClient({
-    baseUrl: ORIGIN,
-    apiVersion: API_VERSION,
-    scope: `${ORIGIN}/.default`,
-    credential: new StaticTokenCredential(TOKEN),
+  const client = build({
     timeoutMs: 2_000,
     maxRetries: 3,
     retryBaseMs: 5,
@@ -44,7 +67,6 @@ export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}
     sleep: async (ms) => {
       sleeps.push(ms);
     },
-    ...overrides,
   });
   return {
     agent,
@@ -56,7 +78,14 @@ export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(c.headers ?? {}))
           headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-        return { method: c.method, path: c.path, url: c.fullUrl, headers };
+        const u = new URL(c.fullUrl);
+        return {
+          method: c.method,
+          path: `${u.pathname}${u.search}`,
+          url: c.fullUrl,
+          body: typeof c.body === 'string' ? c.body : '',
+          headers,
+        };
       });
     },
     async close() {
@@ -64,6 +93,23 @@ export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}
       await agent.close();
     },
   };
+}
+
+export type Harness = MockHarness<CloudPartnerPortalClient>;
+
+/** The Cloud Partner Portal client on a `MockAgent` (origin `ORIGIN`, token `TOKEN`). */
+export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}): Harness {
+  return mockHarness(
+    (common) =>
+      new CloudPartnerPortalClient({
+        baseUrl: ORIGIN,
+        apiVersion: API_VERSION,
+        scope: `${ORIGIN}/.default`,
+        credential: new StaticTokenCredential(TOKEN),
+        ...common,
+        ...overrides,
+      }),
+  );
 }
 
 export function netError(code: string, message = `connect ${code}`): Error {

@@ -1,7 +1,5 @@
 import { inspect } from 'node:util';
 
-import { MockAgent } from 'undici';
-
 import { loadConfig } from '../../../src/config';
 import { createPartnerApi } from '../../../src/partner';
 import { StaticTokenCredential } from '../../../src/partner/credential';
@@ -11,7 +9,6 @@ import {
   PartnerApiError,
   PartnerTransportError,
 } from '../../../src/partner/errors';
-import type { ResponseInfo } from '../../../src/partner/http';
 import {
   JobAlreadyCompletedError,
   ProductIngestionClient,
@@ -20,6 +17,7 @@ import {
 } from '../../../src/partner/productIngestionClient';
 import { minPollIntervalFor } from '../../../src/partner/productIngestionStatus';
 import type { GoLiveTarget } from '../../../src/partner/types';
+import { caught, json, type MockHarness, mockHarness } from './helpers';
 
 const ORIGIN = 'https://graph.example.test';
 const BASE = `${ORIGIN}/rp/product-ingestion`;
@@ -29,7 +27,6 @@ const TOKEN = 'pi-tok-51d2-SECRET-9ae0';
 const P = '2f7c9c1e-1111-4a2b-9c3d-000000000abc';
 const JOB = '6b2d1c0e-2222-4b3c-8d4e-000000000def';
 const TARGET: GoLiveTarget = { api: 'productIngestion', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
-const json = { 'content-type': 'application/json' };
 
 const PRODUCT_PATH = `/rp/product-ingestion/product?${Q}&externalId=contoso-vm-offer`;
 const SUBMISSIONS_PATH = `/rp/product-ingestion/submission/${P}?${Q}`;
@@ -61,61 +58,21 @@ const jobStatus = (jobStatus: string, jobResult: string, errors: unknown[] = [])
   errors,
 });
 
-interface Harness {
-  agent: MockAgent;
-  client: ProductIngestionClient;
-  responses: ResponseInfo[];
-  sleeps: number[];
-  calls(): { method: string; path: string; body: string; headers: Record<string, string> }[];
-  close(): Promise<void>;
-}
+type Harness = MockHarness<ProductIngestionClient>;
 
 let h: Harness;
 
 function harness(overrides: Partial<ProductIngestionClientOptions> = {}): Harness {
-  const agent = new MockAgent({ enableCallHistory: true });
-  agent.disableNetConnect();
-  const responses: ResponseInfo[] = [];
-  const sleeps: number[] = [];
-  const client = new ProductIngestionClient({
-    baseUrl: `${BASE}/`,
-    schemaVersion: V,
-    credential: new StaticTokenCredential(TOKEN),
-    timeoutMs: 2_000,
-    maxRetries: 3,
-    retryBaseMs: 5,
-    retryMaxMs: 1_000,
-    dispatcher: agent,
-    onResponse: (info) => responses.push(info),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    ...overrides,
-  });
-  return {
-    agent,
-    client,
-    responses,
-    sleeps,
-    calls() {
-      return (agent.getCallHistory()?.calls() ?? []).map((c) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(c.headers ?? {}))
-          headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-        const u = new URL(c.fullUrl);
-        return {
-          method: c.method,
-          path: `${u.pathname}${u.search}`,
-          body: typeof c.body === 'string' ? c.body : '',
-          headers,
-        };
-      });
-    },
-    async close() {
-      await client.close();
-      await agent.close();
-    },
-  };
+  return mockHarness(
+    (common) =>
+      new ProductIngestionClient({
+        baseUrl: `${BASE}/`,
+        schemaVersion: V,
+        credential: new StaticTokenCredential(TOKEN),
+        ...common,
+        ...overrides,
+      }),
+  );
 }
 
 afterEach(async () => {
@@ -127,15 +84,6 @@ const pool = () => h.agent.get(ORIGIN);
 function mockLookup(submissions: object = readySubmissions) {
   pool().intercept({ path: PRODUCT_PATH, method: 'GET' }).reply(200, products, { headers: json });
   pool().intercept({ path: SUBMISSIONS_PATH, method: 'GET' }).reply(200, submissions, { headers: json });
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 function expectNoToken(e: unknown) {

@@ -15,6 +15,7 @@ import {
 import { jobFailureDisposition } from '../../../src/partner/productIngestionStatus';
 import type { GoLiveTarget, OperationStatus } from '../../../src/partner/types';
 import { productGuidFor, type RunningSimulator, startSimulator } from '../../../tools/simulator';
+import { caught } from './helpers';
 
 const V = '2022-03-01-preview2';
 const TARGET: GoLiveTarget = { api: 'productIngestion', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
@@ -46,15 +47,6 @@ async function untilTerminal(c: ProductIngestionClient, target: GoLiveTarget, ur
     await sleep(50);
   }
   throw new Error('the job did not end');
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

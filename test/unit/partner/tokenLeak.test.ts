@@ -9,7 +9,7 @@ import { StaticTokenCredential } from '../../../src/partner/credential';
 import type { ResponseInfo } from '../../../src/partner/http';
 import { type RunningSimulator, startSimulator } from '../../../tools/simulator';
 import { freePort } from '../../support/ports';
-import { API_VERSION, caught, errorTexts, harness, netError, OFFER_PATH, ORIGIN, TARGET, TOKEN } from './helpers';
+import { API_VERSION, caught, errorTexts, harness, json, netError, OFFER_PATH, ORIGIN, TARGET, TOKEN } from './helpers';
 
 const logged: string[] = [];
 const restore: (() => void)[] = [];
@@ -52,7 +52,6 @@ it('MockAgent failure paths: no token in errors, logs or telemetry', async () =>
   const opPath = `${OFFER_PATH}/operations/op-1?api-version=${API_VERSION}`;
   const golive = `${OFFER_PATH}/golive?api-version=${API_VERSION}`;
   const body = (code: string) => ({ error: { code, message: `${code} for Bearer ${TOKEN}` } });
-  const json = { 'content-type': 'application/json' };
 
   const h = harness({ maxRetries: 1, timeoutMs: 50, onResponse: (i) => infos.push(i) });
   try {
