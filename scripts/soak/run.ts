@@ -413,7 +413,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const newId = (): string => `soak-${seed.toString(16)}-${++nextId}`;
   const bodyOf = (o: Offer, requestId: string): string =>
     JSON.stringify({ publisherId: o.publisherId, offerId: o.offerId, requestId, requestedBy: 'soak' });
-  const settleMs = profile.deadlineMinutes * 60_000 + 120_000;
+  const settleMs = profile.deadlineMinutes * 60_000 + 60_000;
 
   // ---- chaos: host kills and an Azurite restart at points of progress ----
   let completed = 0;

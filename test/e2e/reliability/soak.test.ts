@@ -11,7 +11,7 @@
 import { freshSeed } from '../../../scripts/soak/prng';
 import { formatReport, PROFILES, runSoak, type SoakReport } from '../../../scripts/soak/run';
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const seed = process.env['SOAK_SEED'] ? Number(process.env['SOAK_SEED']) : freshSeed();
 let report: SoakReport;
