@@ -15,6 +15,18 @@ export const TOKEN = 'tok-7f3c9e1d-SECRET-b0a1';
 export const TARGET: GoLiveTarget = { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
 export const OFFER_PATH = '/api/publishers/contoso/offers/contoso-vm-offer';
 
+/** How a running Product Ingestion configure job reads (status, progress and the synthesized steps). */
+export const RUNNING_JOB = {
+  rawStatus: 'running',
+  state: 'running',
+  terminal: false,
+  progressPercentage: 50,
+  steps: [
+    { id: 'submit', stepName: 'Submit', status: 'complete', progressPercentage: 100 },
+    { id: 'live', stepName: 'Publish to live', status: 'inProgress', progressPercentage: 0 },
+  ],
+};
+
 /** JSON response headers for MockAgent replies. */
 export const json = { 'content-type': 'application/json' };
 

@@ -17,7 +17,7 @@ import {
 } from '../../../src/partner/productIngestionClient';
 import { minPollIntervalFor } from '../../../src/partner/productIngestionStatus';
 import type { GoLiveTarget } from '../../../src/partner/types';
-import { caught, json, type MockHarness, mockHarness } from './helpers';
+import { caught, json, type MockHarness, mockHarness, RUNNING_JOB } from './helpers';
 
 const ORIGIN = 'https://graph.example.test';
 const BASE = `${ORIGIN}/rp/product-ingestion`;
@@ -275,14 +275,7 @@ describe('getOperation', () => {
     expect(status).toEqual({
       operationUrl: JOB_URL,
       operationId: JOB,
-      rawStatus: 'running',
-      state: 'running',
-      terminal: false,
-      progressPercentage: 50,
-      steps: [
-        { id: 'submit', stepName: 'Submit', status: 'complete', progressPercentage: 100 },
-        { id: 'live', stepName: 'Publish to live', status: 'inProgress', progressPercentage: 0 },
-      ],
+      ...RUNNING_JOB,
     });
   });
 

@@ -19,6 +19,7 @@ import {
   submissionUrl,
   synthesizeSteps,
 } from '../../../src/partner/productIngestionStatus';
+import { RUNNING_JOB } from './helpers';
 
 const BASE = 'https://graph.example.test/rp/product-ingestion';
 const P = '2f7c9c1e-1111-4a2b-9c3d-000000000abc';
@@ -77,14 +78,7 @@ describe('parseJobStatus', () => {
     );
     expect(parsed).toEqual({
       jobId: JOB,
-      rawStatus: 'running',
-      state: 'running',
-      terminal: false,
-      progressPercentage: 50,
-      steps: [
-        { id: 'submit', stepName: 'Submit', status: 'complete', progressPercentage: 100 },
-        { id: 'live', stepName: 'Publish to live', status: 'inProgress', progressPercentage: 0 },
-      ],
+      ...RUNNING_JOB,
     });
   });
 
