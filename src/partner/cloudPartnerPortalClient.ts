@@ -50,7 +50,6 @@ export class CloudPartnerPortalClient implements PartnerApi {
       userAgent: options.userAgent ?? 'marketplace-golive (cpp)',
       callName: 'The partner API call',
       detailLabel: 'The partner API says',
-      timeTransportFailures: true,
       describeStatus: (res, call, detail) => this.describeStatus(res, call, detail),
     });
   }

@@ -76,8 +76,6 @@ export interface PartnerCallPipelineOptions extends PartnerClientCallOptions {
   callName: string;
   /** How messages introduce the partner's own error detail, e.g. `The partner API says`. */
   detailLabel: string;
-  /** Whether a transport failure reports the time it took (otherwise 0). */
-  timeTransportFailures: boolean;
   /** The error body as kept on the error (before the token is removed from it). */
   errorBody?: (body: unknown) => unknown;
   /** The subject and advice for an unexpected status. */
@@ -99,7 +97,6 @@ export class PartnerCallPipeline {
   private readonly random: () => number;
   private readonly callName: string;
   private readonly detailLabel: string;
-  private readonly timeTransportFailures: boolean;
   private readonly errorBody: (body: unknown) => unknown;
   private readonly describeStatus: PartnerCallPipelineOptions['describeStatus'];
 
@@ -114,7 +111,6 @@ export class PartnerCallPipeline {
     this.random = options.random ?? Math.random;
     this.callName = options.callName;
     this.detailLabel = options.detailLabel;
-    this.timeTransportFailures = options.timeTransportFailures;
     this.errorBody = options.errorBody ?? ((body) => body);
     this.describeStatus = options.describeStatus;
     this.http = new PartnerHttp({
@@ -160,7 +156,7 @@ export class PartnerCallPipeline {
         });
       } catch (e) {
         const error = e instanceof PartnerTransportError ? e : this.unexpected(e);
-        const durationMs = this.timeTransportFailures ? performance.now() - sentAt : 0;
+        const durationMs = performance.now() - sentAt;
         this.report(spec, attempt, undefined, error.code, undefined, durationMs);
         const retry = spec.retry === 'goLive' ? shouldRetryGoLive(error) : shouldRetryRead(error);
         if (retry && attempt <= this.maxRetries) {

@@ -119,7 +119,6 @@ export class ProductIngestionClient implements PartnerApi {
       callName: 'The Product Ingestion call',
       detailLabel: 'The API says',
       // A transport failure is reported with no duration (as this client always has).
-      timeTransportFailures: false,
       errorBody: safeBody,
       describeStatus: (res, call) => this.describeStatus(res, call),
     });

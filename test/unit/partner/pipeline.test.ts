@@ -135,7 +135,7 @@ describe.each(cases)('$name client through the call pipeline', (c) => {
   });
 });
 
-it('Product Ingestion reports a transport failure with no duration (as before the pipeline was shared)', async () => {
+it('Product Ingestion reports how long a failed transport attempt took, as the CPP client does', async () => {
   const pi = piHarness({ maxRetries: 0 });
   h = pi;
   pi.agent
@@ -147,9 +147,10 @@ it('Product Ingestion reports a transport failure with no duration (as before th
     {
       method: 'GET',
       path: `/rp/product-ingestion/configure/${JOB}/status`,
-      durationMs: 0,
+      durationMs: expect.any(Number),
       attempt: 1,
       errorCode: 'NetworkError',
     },
   ]);
+  expect(pi.responses[0]!.durationMs).toBeGreaterThan(0);
 });
