@@ -36,6 +36,10 @@ import {
  * Deterministic: every time comes from `currentUtcDateTime`, every setting from the input, all I/O from
  * activities; logs only when not replaying. `continueAsNew` every `pollsPerHistory` reads keeps history bounded.
  *
+ * Membership: the run alone decides which requests it accounts for. A join is taken only when it is addressed to
+ * this run (`runId`, when given), its id is not one an earlier run of the offer accounted for (`previousRuns`), and
+ * the run has not yet decided to complete; the completion event lists exactly the requests taken.
+ *
  * External events: a `waitForExternalEvent` task that lost a `Task.any` stays open in the SDK and takes the next
  * event of its name (the SDK hands an event to the newest open waiter, and buffers it only when none is open).
  * So every waiter this generation created is kept and scanned after each step: no joined request or cancel is
@@ -62,6 +66,10 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const joinWaiters: Task[] = [];
   const cancelWaiters: Task[] = [];
   const taken = new Set<Task>();
+  /** Request ids earlier runs of the offer accounted for: a join of one of them is a late redelivery. */
+  const earlierRunIds = new Set(input.previousRuns.flatMap((run) => run.requestIds));
+  /** Set once the run has built its completion: membership is final, later joins are not taken. */
+  let membershipClosed = false;
   let cancelRequested = false;
   let pollsThisGeneration = 0;
 
@@ -102,8 +110,16 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     for (const waiter of joinWaiters) {
       if (waiter.isCompleted && !taken.has(waiter)) {
         taken.add(waiter);
-        if (isValidJoin(waiter.result) && mergeRequest(requests, waiter.result)) {
-          log(`request ${waiter.result.requestId} joined the run`);
+        if (!isValidJoin(waiter.result)) continue;
+        const join = waiter.result;
+        if (join.runId !== undefined && join.runId !== runId) {
+          log(`request ${join.requestId} was raised to run ${join.runId}, not this one; not taken`);
+        } else if (earlierRunIds.has(join.requestId)) {
+          log(`request ${join.requestId} was accounted for by an earlier run; not taken`);
+        } else if (membershipClosed) {
+          log(`request ${join.requestId} arrived after the run decided to complete; not taken`);
+        } else if (mergeRequest(requests, join)) {
+          log(`request ${join.requestId} joined the run`);
           changed = true;
         }
       }
@@ -334,6 +350,9 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 
   function* complete(outcome: RunOutcome, error: RunError | undefined): Generator<Task, RunOutput, unknown> {
     collectEvents();
+    // From here the request list is final: it is what the completion event, the output and the status say. A join
+    // that arrives later is not taken; the starter sees the run end without it and starts the next run.
+    membershipClosed = true;
     progress.state = outcome;
     progress.nextCheckAt = undefined;
     publishStatus();

@@ -1,17 +1,18 @@
 import { REQUEST_ID_PATTERN, REQUESTED_BY_MAX } from './request';
-import type { RunRequest } from './types';
+import type { RunJoin, RunRequest } from './types';
 
 /** Most requests a run records (custom status is limited to 16 KB); later joins are acknowledged, not listed. */
 export const MAX_RUN_REQUESTS = 100;
 
 /** Whether an event payload is a joined request (`requestJoined` data comes from our own starter, but is checked). */
-export function isValidJoin(value: unknown): value is RunRequest {
+export function isValidJoin(value: unknown): value is RunJoin {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
     typeof v.requestId === 'string' &&
     REQUEST_ID_PATTERN.test(v.requestId) &&
     typeof v.receivedAt === 'string' &&
+    (v.runId === undefined || typeof v.runId === 'string') &&
     (v.requestedBy === undefined || (typeof v.requestedBy === 'string' && v.requestedBy.length <= REQUESTED_BY_MAX))
   );
 }

@@ -18,7 +18,10 @@ export const ACTIVITY = {
 
 /** External events a run listens to. */
 export const RUN_EVENT = {
-  /** A second request for the same offer while the run is active: `{ requestId, requestedBy?, receivedAt }`. */
+  /**
+   * A second request for the same offer while the run is active: `{ requestId, requestedBy?, receivedAt, runId? }`.
+   * `runId` names the run the starter saw; any other run of the offer ignores the event.
+   */
   requestJoined: 'requestJoined',
   /** Cancel the run: `{ requestedBy?, reason? }`. */
   cancel: 'cancel',
@@ -51,6 +54,11 @@ export interface RunRequest {
   requestId: string;
   requestedBy?: string;
   receivedAt: string;
+}
+
+/** The `requestJoined` event data: the request, addressed to the run the starter saw. */
+export interface RunJoin extends RunRequest {
+  runId?: string;
 }
 
 /** Compact operation step, as the run reports it. */

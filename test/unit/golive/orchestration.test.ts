@@ -429,3 +429,80 @@ describe('goLiveOrchestration', () => {
     expect(calls('publishCompletion')).toHaveLength(3);
   });
 });
+
+describe('goLiveOrchestration membership (each request id in exactly one run)', () => {
+  const RUN_ID = '11111111-2222-5333-8444-555555555555';
+  const published = (calls: (name: string) => { input: unknown }[]) =>
+    calls('publishCompletion').map((c) => (c.input as { output: RunOutput }).output);
+
+  it('a join that reaches the run after it decided to complete is not taken: status, output and event agree', async () => {
+    // The starter raised req-late while the last read ran; the event lands in the same batch as the read's result,
+    // after it, so the run has already built its completion when an open waiter takes the event.
+    let read = 0;
+    const { result, output, calls } = await run(
+      runInput(),
+      activities({
+        readOperation: (_input, call) => {
+          read += 1;
+          if (read === 2) {
+            call.raise('requestJoined', { requestId: 'req-late', receivedAt: call.at.toISOString(), runId: RUN_ID });
+            return status('succeeded');
+          }
+          return status('running');
+        },
+      }),
+    );
+    const events = published(calls);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.requestIds).toEqual(['req-1']);
+    expect(output.requestIds).toEqual(['req-1']);
+    expect(output.requests.map((r) => r.requestId)).toEqual(['req-1']);
+    // Nothing outside the completion event may claim the request (the starter reads the status to confirm a join).
+    for (const s of result.customStatuses) expect((s as RunCustomStatus).requestIds).not.toContain('req-late');
+  });
+
+  it('ignores a join addressed to another run of the offer (a stale event raised to the previous run)', async () => {
+    const { output, calls } = await run(
+      runInput(),
+      activities({ readOperation: reads(status('running'), status('succeeded')) }),
+      [
+        {
+          name: 'requestJoined',
+          data: { requestId: 'req-stale', receivedAt: at(10).toISOString(), runId: 'previous-run' },
+          at: at(10),
+        },
+        {
+          name: 'requestJoined',
+          data: { requestId: 'req-2', receivedAt: at(20).toISOString(), runId: RUN_ID },
+          at: at(20),
+        },
+      ],
+    );
+    expect(output.requestIds).toEqual(['req-1', 'req-2']);
+    expect(published(calls)[0]!.requestIds).toEqual(['req-1', 'req-2']);
+  });
+
+  it('never takes a request id a previous run of the offer already accounted for', async () => {
+    const input = runInput();
+    input.previousRuns = [
+      {
+        runId: 'previous-run',
+        runNumber: 0,
+        outcome: 'succeeded',
+        requestIds: ['req-0', 'req-0b'],
+        startedAt: START.toISOString(),
+        completedAt: START.toISOString(),
+        pollCount: 1,
+      },
+    ];
+    const { output } = await run(input, activities({ readOperation: reads(status('running'), status('succeeded')) }), [
+      { name: 'requestJoined', data: { requestId: 'req-0', receivedAt: at(10).toISOString() }, at: at(10) },
+      {
+        name: 'requestJoined',
+        data: { requestId: 'req-0b', receivedAt: at(15).toISOString(), runId: RUN_ID },
+        at: at(15),
+      },
+    ]);
+    expect(output.requestIds).toEqual(['req-1']);
+  });
+});

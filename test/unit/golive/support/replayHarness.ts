@@ -43,7 +43,18 @@ const EVENT = {
 
 const ID_CONSUMING = new Set([0, 1, 2, 3, 5, 7, 8, 9]);
 
-export type ActivityFn = (input: unknown, call: { name: string; at: Date; generation: number }) => unknown;
+export interface ActivityCallContext {
+  name: string;
+  at: Date;
+  generation: number;
+  /**
+   * Raises an external event that lands in the same batch as this activity's completion, right after it (an event
+   * the starter raised while the activity ran): the SDK sees the completion first, then the event.
+   */
+  raise(eventName: string, data: unknown): void;
+}
+
+export type ActivityFn = (input: unknown, call: ActivityCallContext) => unknown;
 
 export interface ScheduledEvent {
   name: string;
@@ -162,6 +173,7 @@ export async function runOrchestration(
     // Schedule what is new this episode.
     const newEvents: Record<string, unknown>[] = [];
     const completions: Record<string, unknown>[] = [];
+    const raisedWithCompletions: Record<string, unknown>[] = [];
     let id = 0;
     let continueAsNew: Action | undefined;
     for (const action of actions) {
@@ -200,6 +212,16 @@ export async function runOrchestration(
             name,
             at: stamp(),
             generation,
+            raise: (eventName, data) => {
+              raisedWithCompletions.push({
+                EventType: EVENT.EventRaised,
+                EventId: -1,
+                IsPlayed: false,
+                Timestamp: stamp(),
+                Name: eventName,
+                Input: JSON.stringify(data),
+              });
+            },
           });
           completions.push({
             EventType: EVENT.TaskCompleted,
@@ -266,7 +288,7 @@ export async function runOrchestration(
     }
 
     // The next episode's incoming events.
-    let incoming: Record<string, unknown>[] = completions;
+    let incoming: Record<string, unknown>[] = [...completions, ...raisedWithCompletions];
     if (incoming.length === 0) {
       const nextTimer = [...openTimers.entries()].sort((a, b) => a[1].fireAt.getTime() - b[1].fireAt.getTime())[0];
       const nextEvent = pendingEvents[0];
