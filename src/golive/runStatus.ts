@@ -34,7 +34,15 @@ export function isActive(status: InstanceStatus): boolean {
   return ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus);
 }
 
+/** Previous runs a run always carries (newest first). */
 export const MAX_PREVIOUS_RUNS = 10;
+/**
+ * Older runs are carried as well while they ended within this window: a message of theirs can still come back
+ * (visibility timeout 30 s x maxDequeueCount 5, a function timeout of 10 min, host restarts), and a redelivery must
+ * find its id. Bounded by `MAX_REMEMBERED_RUNS` all the same.
+ */
+export const REDELIVERY_WINDOW_MS = 30 * 60_000;
+export const MAX_REMEMBERED_RUNS = 30;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,13 +70,20 @@ function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** Every request id the instance's current run has recorded (input, custom status, output). */
+/**
+ * Every request id the instance's current run has recorded. A finished run's output is the record (it is what the
+ * completion event lists); while the run is active, its input and custom status.
+ */
 export function recordedRequestIds(status: InstanceStatus): Set<string> {
   const ids = new Set<string>();
+  const output = asRunOutput(status.output);
+  if (output) {
+    for (const id of stringList(output.requestIds)) ids.add(id);
+    return ids;
+  }
   const input = asRunInput(status.input);
   for (const r of input?.requests ?? []) if (typeof r.requestId === 'string') ids.add(r.requestId);
   for (const id of stringList(asCustomStatus(status.customStatus)?.requestIds)) ids.add(id);
-  for (const id of stringList(asRunOutput(status.output)?.requestIds)) ids.add(id);
   return ids;
 }
 
@@ -85,8 +100,22 @@ export function requestSeen(status: InstanceStatus, requestId: string): boolean 
   return previous.some((run) => stringList(run.requestIds).includes(requestId));
 }
 
+/**
+ * The runs to carry (newest first): the `MAX_PREVIOUS_RUNS` newest, and older ones that ended within the
+ * redelivery window, at most `MAX_REMEMBERED_RUNS` in all.
+ */
+export function keptRuns(runs: RunSummary[], now: Date): RunSummary[] {
+  const since = now.getTime() - REDELIVERY_WINDOW_MS;
+  return runs
+    .filter((run, i) => i < MAX_PREVIOUS_RUNS || Date.parse(run.completedAt) >= since)
+    .slice(0, MAX_REMEMBERED_RUNS);
+}
+
 /** The finished run's summary plus the runs it carried: the previous runs list of the next run (newest first). */
-export function previousRunsAfter(status: InstanceStatus): { previousRuns: RunSummary[]; lastRunNumber: number } {
+export function previousRunsAfter(
+  status: InstanceStatus,
+  now: Date = new Date(),
+): { previousRuns: RunSummary[]; lastRunNumber: number } {
   const output = asRunOutput(status.output);
   const input = asRunInput(status.input);
   if (output) {
@@ -105,7 +134,7 @@ export function previousRunsAfter(status: InstanceStatus): { previousRuns: RunSu
       if (output.error.statusCode !== undefined) summary.error.statusCode = output.error.statusCode;
     }
     return {
-      previousRuns: [summary, ...(output.previousRuns ?? [])].slice(0, MAX_PREVIOUS_RUNS),
+      previousRuns: keptRuns([summary, ...(output.previousRuns ?? [])], now),
       lastRunNumber: output.runNumber,
     };
   }
@@ -126,7 +155,7 @@ export function previousRunsAfter(status: InstanceStatus): { previousRuns: RunSu
     };
     if (input?.progress?.operationId !== undefined) summary.operationId = input.progress.operationId;
     return {
-      previousRuns: [summary, ...(input.previousRuns ?? [])].slice(0, MAX_PREVIOUS_RUNS),
+      previousRuns: keptRuns([summary, ...(input.previousRuns ?? [])], now),
       lastRunNumber: input.runNumber,
     };
   }

@@ -13,6 +13,7 @@ import {
   ORCHESTRATOR_NAME,
   RUN_EVENT,
   type RunInput,
+  type RunJoin,
   type RunRequest,
   type RunSettings,
   type RunTarget,
@@ -21,14 +22,21 @@ import {
 /**
  * Starts the offer's run or joins the running one. Safe under at-least-once delivery:
  *
- * - active run (Pending/Running/ContinuedAsNew/Suspended): the request is raised to it as `requestJoined`, never
- *   started; the call returns once the run shows the request id (a request the run has already recorded is a
- *   redelivery: nothing to do). If the run ends without taking it, the request starts the next run; if the run
- *   neither shows nor ends within the confirmation budget, `JoinNotConfirmedError` is thrown so the queue
- *   delivers the message again (joins are idempotent by request id).
- * - finished run that lists the request id (itself or in the runs it carries): a redelivery; nothing to do.
+ * - a request id the current run or one of the runs it carries has recorded (a finished run: its output, which is
+ *   what its completion event lists) is a redelivery: nothing to do, whether that run is active or not.
+ * - active run (Pending/Running/ContinuedAsNew/Suspended): the request is raised to it as `requestJoined`,
+ *   addressed to that run's id, never started. The run decides whether it takes it (see `orchestration.ts`); the
+ *   call returns once the run shows the request id. If that run ends (or another run of the offer replaced it)
+ *   without taking it, the request starts or joins the next run; if the run neither shows it nor ends within the
+ *   confirmation budget, `JoinNotConfirmedError` is thrown so the queue delivers the message again.
  * - otherwise: a new run with the offer's instance id. host.json `overridableExistingInstanceStates:
- *   NonRunningStates` lets only one of two racing starts through; the loser re-reads and joins.
+ *   NonRunningStates` lets only one of two racing starts through; the loser re-reads and joins. The start counts
+ *   only when the backend then shows this run (or a run that records the request): a start another start
+ *   overwrote joins the run that won.
+ *
+ * Within one process, requests for the same offer are handled one at a time (the queue trigger hands a batch of up
+ * to 16 messages to concurrent invocations): the backend's "start unless running" is a read then a write, so two
+ * concurrent starts could otherwise both pass.
  */
 
 /** The Durable client calls the starter needs (an adapter over `DurableClient`). */
@@ -82,7 +90,26 @@ export class StartConflictError extends Error {
 
 const MAX_ROUNDS = 3;
 
+/** Per-offer queue of this process's start-or-join calls (instance id -> the last call's settling). */
+const offerTurns = new Map<string, Promise<unknown>>();
+
 export async function startOrJoin(request: GoLiveRequest, options: StarterOptions): Promise<StartOutcome> {
+  const instanceId = runInstanceId(request);
+  const previous = offerTurns.get(instanceId) ?? Promise.resolve();
+  const turn = previous.then(
+    () => startOrJoinNow(request, options),
+    () => startOrJoinNow(request, options),
+  );
+  const settled = turn.catch(() => undefined);
+  offerTurns.set(instanceId, settled);
+  try {
+    return await turn;
+  } finally {
+    if (offerTurns.get(instanceId) === settled) offerTurns.delete(instanceId);
+  }
+}
+
+async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): Promise<StartOutcome> {
   const { client } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -95,24 +122,26 @@ export async function startOrJoin(request: GoLiveRequest, options: StarterOption
     const status = await client.getStatus(instanceId);
     if (status && isActive(status)) {
       const runId = runIdOf(status);
-      if (recordedRequestIds(status).has(request.requestId)) {
-        log(`request ${request.requestId} is already recorded on the running go-live ${instanceId}`);
+      if (requestSeen(status, request.requestId)) {
+        log(`request ${request.requestId} is already recorded on go-live ${instanceId} (this or an earlier run)`);
         return { kind: 'duplicate', instanceId, ...(runId ? { runId } : {}) };
       }
-      const join: RunRequest = { requestId: request.requestId, receivedAt };
+      const join: RunJoin = { requestId: request.requestId, receivedAt };
       if (request.requestedBy !== undefined) join.requestedBy = request.requestedBy;
+      if (runId !== undefined) join.runId = runId;
       await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, join);
       log(`request ${request.requestId} raised to the running go-live ${instanceId}`);
       const confirmed = await confirmJoin(
         client,
         instanceId,
+        runId,
         request.requestId,
         options.joinConfirmMs ?? 30_000,
         sleep,
       );
       if (confirmed === 'recorded') return { kind: 'joined', instanceId, ...(runId ? { runId } : {}) };
       if (confirmed === 'pending') throw new JoinNotConfirmedError(instanceId, request.requestId);
-      log(`the go-live ${instanceId} ended before recording request ${request.requestId}; starting the next run`);
+      log(`the go-live ${instanceId} run ended without taking request ${request.requestId}; trying the next run`);
       continue;
     }
     if (status && requestSeen(status, request.requestId)) {
@@ -124,15 +153,23 @@ export async function startOrJoin(request: GoLiveRequest, options: StarterOption
     const input = newRunInput(request, instanceId, status, options.settings, now(), receivedAt);
     try {
       await client.startNew(ORCHESTRATOR_NAME, { instanceId, input });
-      log(`go-live ${instanceId} run ${input.runId} started for request ${request.requestId}`);
-      return { kind: 'started', instanceId, runId: input.runId };
     } catch (e) {
       // Another start may have won the race: re-read, and join it on the next round.
       lastStartError = e;
       const after = await client.getStatus(instanceId);
       if (!after || !isActive(after)) throw e;
       log(`go-live ${instanceId} was started concurrently; joining it`);
+      continue;
     }
+    // The backend's start is a read then a write: a concurrent start may have written its run over ours.
+    const shown = await client.getStatus(instanceId);
+    if (shown && runIdOf(shown) !== input.runId && !requestSeen(shown, request.requestId)) {
+      lastStartError = new Error(`run ${input.runId} was replaced by a concurrent start`);
+      log(`go-live ${instanceId} run ${input.runId} was replaced by a concurrent start; joining the run shown`);
+      continue;
+    }
+    log(`go-live ${instanceId} run ${input.runId} started for request ${request.requestId}`);
+    return { kind: 'started', instanceId, runId: input.runId };
   }
   throw new StartConflictError(instanceId, { cause: lastStartError });
 }
@@ -146,7 +183,7 @@ export function newRunInput(
   receivedAt: string,
 ): RunInput {
   const { previousRuns, lastRunNumber } = finished
-    ? previousRunsAfter(finished)
+    ? previousRunsAfter(finished, now)
     : { previousRuns: [], lastRunNumber: 0 };
   const runNumber = lastRunNumber + 1;
   const target: RunTarget = { api: request.api, publisherId: request.publisherId, offerId: request.offerId };
@@ -165,10 +202,14 @@ export function newRunInput(
   };
 }
 
-/** Waits until the run shows the request (`recorded`), ends without it (`ended`), or the budget runs out. */
+/**
+ * Waits until the run shows the request (`recorded`), ends or is replaced by another run of the offer without it
+ * (`ended`), or the budget runs out.
+ */
 async function confirmJoin(
   client: RunClient,
   instanceId: string,
+  runId: string | undefined,
   requestId: string,
   budgetMs: number,
   sleep: (ms: number) => Promise<void>,
@@ -178,9 +219,8 @@ async function confirmJoin(
   for (;;) {
     const status = await client.getStatus(instanceId);
     if (!status) return 'ended';
-    const ids = recordedRequestIds(status);
-    if (ids.has(requestId)) return 'recorded';
-    if (!isActive(status)) return 'ended';
+    if (recordedRequestIds(status).has(requestId)) return 'recorded';
+    if (!isActive(status) || runIdOf(status) !== runId) return 'ended';
     // A run that is full records no more ids; the join is acknowledged all the same.
     if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'recorded';
     if (waited >= budgetMs) return 'pending';

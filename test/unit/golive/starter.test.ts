@@ -122,7 +122,10 @@ describe('startOrJoin', () => {
     expect(outcome).toEqual({ kind: 'joined', instanceId: ID, runId: 'run-a' });
     expect(client.started).toHaveLength(0);
     expect(client.raised).toEqual([
-      { eventName: 'requestJoined', data: { requestId: 'req-2', requestedBy: 'ops', receivedAt: NOW.toISOString() } },
+      {
+        eventName: 'requestJoined',
+        data: { requestId: 'req-2', requestedBy: 'ops', receivedAt: NOW.toISOString(), runId: 'run-a' },
+      },
     ]);
   });
 
@@ -248,5 +251,115 @@ describe('startOrJoin', () => {
       throw new Error('ECONNREFUSED');
     };
     await expect(startOrJoin(request('req-1'), opts(client))).rejects.toThrow('ECONNREFUSED');
+  });
+});
+
+describe('startOrJoin: each request id accounted for by exactly one run', () => {
+  const previousRun = (requestIds: string[], completedAt = '2026-01-01T09:59:00.000Z') => ({
+    runId: 'run-prev',
+    runNumber: 1,
+    outcome: 'succeeded' as const,
+    requestIds,
+    startedAt: '2026-01-01T09:50:00.000Z',
+    completedAt,
+    pollCount: 3,
+  });
+
+  it('a late redelivery of the previous run’s request while the next run goes is a duplicate, never joined', async () => {
+    const client = new FakeClient();
+    client.status = runningStatus(['req-2']);
+    (client.status.input as RunInput).previousRuns = [previousRun(['req-1'])];
+    expect(await startOrJoin(request('req-1'), opts(client))).toMatchObject({ kind: 'duplicate' });
+    expect(client.raised).toHaveLength(0);
+    expect(client.started).toHaveLength(0);
+  });
+
+  it('addresses the join to the run it saw, and joins the next run when that one ended and another began', async () => {
+    const client = new FakeClient();
+    client.status = runningStatus(['req-1']);
+    let raises = 0;
+    client.onRaise = (data) => {
+      raises += 1;
+      if (raises === 1) {
+        // run-a completed without the join and another request started run-b before the run took it.
+        const next = runningStatus(['req-other']);
+        (next.input as RunInput).runId = 'run-b';
+        next.customStatus = { runId: 'run-b', requestIds: ['req-other'] };
+        (next.input as RunInput).previousRuns = [{ ...previousRun(['req-1']), runId: 'run-a' }];
+        client.status = next;
+      } else {
+        client.record(data.requestId);
+      }
+    };
+    const outcome = await startOrJoin(request('req-2'), opts(client, { joinConfirmMs: 1000 }));
+    expect(outcome).toEqual({ kind: 'joined', instanceId: ID, runId: 'run-b' });
+    expect(client.raised.map((r) => (r.data as { runId?: string }).runId)).toEqual(['run-a', 'run-b']);
+    expect(client.started).toHaveLength(0);
+  });
+
+  it('a finished run whose output lacks the request has not accounted for it, whatever its last custom status says', async () => {
+    const client = new FakeClient();
+    client.status = completedStatus(['req-1']);
+    client.status.customStatus = { runId: 'run-a', requestIds: ['req-1', 'req-2'] };
+    const outcome = await startOrJoin(request('req-2'), opts(client));
+    expect(outcome.kind).toBe('started');
+    expect(client.started[0]!.input.requests.map((r) => r.requestId)).toEqual(['req-2']);
+  });
+
+  it('two copies handled at once by one process never both start (start is not atomic in the backend)', async () => {
+    const client = new FakeClient();
+    // A backend whose existence check and write are separate storage calls (as the Azure Storage provider's).
+    const plainStart = client.startNew.bind(client);
+    client.startNew = async (name, options) => {
+      if (client.status && !['Completed', 'Failed', 'Terminated'].includes(client.status.runtimeStatus)) {
+        throw new Error('An instance with ID golive:contoso:app already exists (409)');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return plainStart(name, options);
+    };
+    const outcomes = await Promise.all([
+      startOrJoin(request('req-1'), opts(client)),
+      startOrJoin(request('req-1'), opts(client)),
+      startOrJoin(request('req-2'), opts(client)),
+    ]);
+    expect(client.started).toHaveLength(1);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['duplicate', 'joined', 'started']);
+  });
+
+  it('does not report a start another start overwrote: it joins the run the backend shows', async () => {
+    const client = new FakeClient();
+    const plainStart = client.startNew.bind(client);
+    client.startNew = async (name, options) => {
+      const id = await plainStart(name, options);
+      // A concurrent start (another process) wrote its run over ours.
+      client.status = runningStatus(['req-other']);
+      return id;
+    };
+    const outcome = await startOrJoin(request('req-1'), opts(client));
+    expect(outcome).toMatchObject({ kind: 'joined', runId: 'run-a' });
+    expect(client.raised).toHaveLength(1);
+  });
+
+  it('keeps every previous run completed within the redelivery window, beyond the ten newest', async () => {
+    const recent = Array.from({ length: 14 }, (_, i) => ({
+      ...previousRun([`recent-${i}`], new Date(NOW.getTime() - (i + 1) * 60_000).toISOString()),
+      runId: `r${i}`,
+      runNumber: 20 - i,
+    }));
+    const old = Array.from({ length: 5 }, (_, i) => ({
+      ...previousRun([`old-${i}`], '2025-12-01T00:00:00.000Z'),
+      runId: `o${i}`,
+      runNumber: 5 - i,
+    }));
+    const client = new FakeClient();
+    client.status = completedStatus(['req-1'], [...recent, ...old]);
+    (client.status.output as RunOutput).completedAt = new Date(NOW.getTime() - 1000).toISOString();
+    (client.status.output as RunOutput).runNumber = 21;
+    await startOrJoin(request('req-9'), opts(client));
+    const kept = client.started[0]!.input.previousRuns.map((r) => r.runId);
+    expect(kept).toEqual(['run-a', ...recent.map((r) => r.runId)]);
+    // and a redelivery of a request of the oldest recent run is still recognized
+    client.status = { ...runningStatus(['req-9']), input: client.started[0]!.input };
+    expect(await startOrJoin(request('recent-13'), opts(client))).toMatchObject({ kind: 'duplicate' });
   });
 });
