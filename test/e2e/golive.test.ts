@@ -79,6 +79,8 @@ beforeAll(async () => {
   sim.admin.addOffer('e2e', 'cancel-offer', { neverEnds: true });
   sim.admin.addOffer('e2e', 'deadline-offer', { neverEnds: true });
   sim.admin.addOffer('e2e', 'failing-offer', { outcome: 'failed', durationMs: 2_000 });
+  sim.admin.addOffer('e2e', 'late-offer', { durationMs: 4_000 });
+  sim.admin.addOffer('e2e', 'batch-offer', { durationMs: 4_000 });
   host = await startHost({
     appDir: APP_DIR,
     port: 0,
@@ -226,6 +228,43 @@ describe('go-live workflow end to end', () => {
     expect(event.type).toBe('golive.succeeded');
     expect(event.data.requestIds).toEqual(['dup-1', 'dup-2']);
     expect(goLivePosts('e2e', 'dup-offer')).toHaveLength(1);
+  });
+
+  it('a late redelivery of the previous run’s request while the next run goes is accounted for once', async () => {
+    const cs = azurite.connectionString;
+    const completions = async () =>
+      (await events()).filter(
+        (e): e is CloudEvent<CompletionData> =>
+          e.type !== 'golive.rejected' && e.source === '/publishers/e2e/offers/late-offer',
+      );
+    await enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'late-offer', requestId: 'late-1' });
+    await waitFor(async () => (await completions()).length === 1, { timeoutMs: 90_000, what: 'the first run' });
+    await enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'late-offer', requestId: 'late-2' });
+    await waitFor(async () => goLivePosts('e2e', 'late-offer').length === 2, {
+      timeoutMs: 30_000,
+      what: 'the second run’s Go Live call',
+    });
+    // the first run's message again, while the second run goes
+    await enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'late-offer', requestId: 'late-1' });
+    const all = await waitFor(async () => ((await completions()).length === 2 ? completions() : undefined), {
+      timeoutMs: 90_000,
+      what: 'the second run',
+    });
+    expect(all.map((e) => e.data.requestIds)).toEqual([['late-1'], ['late-2']]);
+    expect(goLivePosts('e2e', 'late-offer')).toHaveLength(2);
+  });
+
+  it('requests for an offer in one batch (two ids, and two copies of one) make one run and one Go Live call', async () => {
+    const cs = azurite.connectionString;
+    await Promise.all([
+      enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'batch-offer', requestId: 'batch-1' }),
+      enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'batch-offer', requestId: 'batch-2' }),
+      enqueue(cs, REQUESTS, { publisherId: 'e2e', offerId: 'batch-offer', requestId: 'batch-1' }),
+    ]);
+    const event = await completionFor('e2e', 'batch-offer', 'golive.succeeded for e2e/batch-offer');
+    expect(event.type).toBe('golive.succeeded');
+    expect([...event.data.requestIds].sort()).toEqual(['batch-1', 'batch-2']);
+    expect(goLivePosts('e2e', 'batch-offer')).toHaveLength(1);
   });
 
   it('POST route answers 202 with the status URL; GET shows progress and the list shows the run', async () => {
