@@ -895,26 +895,36 @@ export class DurableEngine {
     const fn = this.fn(name, 'orchestrationTrigger');
     if (!fn) throw new UnknownOrchestratorError(name);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
-    const existing = await this.store.getInstance(id);
-    if (existing && this.settings.overridableStates !== 'AnyState' && !isTerminal(existing.runtimeStatus)) {
-      throw new InstanceExistsError(id, existing.runtimeStatus);
+    const existing = await this.store.getInstanceEntry(id);
+    if (existing && this.settings.overridableStates !== 'AnyState' && !isTerminal(existing.state.runtimeStatus)) {
+      throw new InstanceExistsError(id, existing.state.runtimeStatus);
     }
-    if (existing) await this.store.deleteHistory(id);
     const now = new Date();
     const executionId = randomUUID().replace(/-/g, '');
     this.cache.delete(id);
-    await this.store.putInstance({
-      instanceId: id,
-      name: fn.name,
-      version: version ?? '',
-      executionId,
-      runtimeStatus: 'Pending',
-      input,
-      output: undefined,
-      customStatus: undefined,
-      createdTime: now,
-      lastUpdatedTime: now,
-    });
+    // Conditional on the row read above, as the Azure Storage provider does: of two racing starts one wins and the
+    // other sees the instance as existing, so the winner's run (and what it was started for) is never overwritten.
+    const claimed = await this.store.claimInstance(
+      {
+        instanceId: id,
+        name: fn.name,
+        version: version ?? '',
+        executionId,
+        runtimeStatus: 'Pending',
+        input,
+        output: undefined,
+        customStatus: undefined,
+        createdTime: now,
+        lastUpdatedTime: now,
+      },
+      existing?.etag,
+    );
+    if (!claimed) {
+      const current = await this.store.getInstance(id);
+      throw new InstanceExistsError(id, current?.runtimeStatus ?? 'Pending');
+    }
+    // Only the previous executions' history goes; the new execution's rows are never touched.
+    if (existing) await this.store.deleteHistoryExcept(id, executionId);
     const msg: ControlMessage = {
       kind: 'start',
       id: randomUUID(),

@@ -203,11 +203,34 @@ export class TaskHubStore {
   // ---- instances ------------------------------------------------------------------------------------------
 
   async getInstance(instanceId: string): Promise<InstanceState | undefined> {
+    return (await this.getInstanceEntry(instanceId))?.state;
+  }
+
+  /** The instance row with its ETag, for a conditional replace (`claimInstance`). */
+  async getInstanceEntry(instanceId: string): Promise<{ state: InstanceState; etag: string } | undefined> {
     try {
       const row = await this.instances.getEntity<Record<string, unknown>>(instanceId, '');
-      return await this.toInstance(row);
+      return { state: await this.toInstance(row), etag: row.etag };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Writes a new execution's row only if the row is still what the caller read: absent (`etag` undefined) or
+   * unchanged since (`etag`). Two starts of one instance id racing each other: exactly one wins. Returns false for
+   * the loser.
+   */
+  async claimInstance(state: InstanceState, etag: string | undefined): Promise<boolean> {
+    const row = await this.instanceRow(state);
+    try {
+      if (etag === undefined) await this.instances.createEntity(row);
+      else await this.instances.updateEntity(row, 'Replace', { etag });
+      return true;
+    } catch (e) {
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
       throw e;
     }
   }
@@ -240,6 +263,10 @@ export class TaskHubStore {
   }
 
   async putInstance(state: InstanceState): Promise<void> {
+    await this.instances.upsertEntity(await this.instanceRow(state), 'Replace');
+  }
+
+  private async instanceRow(state: InstanceState): Promise<TableEntity> {
     const row: TableEntity = {
       partitionKey: state.instanceId,
       rowKey: '',
@@ -257,7 +284,7 @@ export class TaskHubStore {
     await this.inlineOrBlob(prefix, 'Input', state.input, row);
     await this.inlineOrBlob(prefix, 'Output', state.output, row);
     await this.inlineOrBlob(prefix, 'CustomStatus', state.customStatus, row);
-    await this.instances.upsertEntity(row, 'Replace');
+    return row;
   }
 
   async listInstances(filter: ListFilter): Promise<{ items: InstanceState[]; continuationToken?: string }> {
@@ -335,6 +362,18 @@ export class TaskHubStore {
     for (let i = 0; i < actions.length; i += 100) {
       await this.history.submitTransaction(actions.slice(i, i + 100));
     }
+  }
+
+  /** Deletes the history of every execution of the instance but `keepExecutionId`. */
+  async deleteHistoryExcept(instanceId: string, keepExecutionId: string): Promise<void> {
+    const keys: TransactionAction[] = [];
+    const filter = odata`PartitionKey eq ${instanceId}`;
+    for await (const r of this.history.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+      if (!(r.rowKey ?? '').startsWith(`${keepExecutionId}:`)) {
+        keys.push(['delete', { partitionKey: instanceId, rowKey: r.rowKey ?? '' }]);
+      }
+    }
+    for (let i = 0; i < keys.length; i += 100) await this.history.submitTransaction(keys.slice(i, i + 100));
   }
 
   async deleteHistory(instanceId: string, executionId?: string): Promise<void> {

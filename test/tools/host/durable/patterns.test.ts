@@ -238,6 +238,27 @@ test('singleton start: a running instance id conflicts (409); a finished one can
   expect((await startOrchestration(base, 'NoSuchOrchestrator')).status).toBe(400);
 });
 
+test('singleton start: of concurrent starts of one instance id exactly one wins, new or finished', async () => {
+  for (const previous of ['none', 'finished'] as const) {
+    const id = `race-${previous}-${Date.now()}`;
+    if (previous === 'finished') {
+      expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+      await waitForStatus(base, id, ['Completed']);
+    }
+    const starts = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => startOrchestration(base, 'WaitForever', { attempt: i }, id)),
+    );
+    const statuses = starts.map((r) => r.status).sort();
+    expect(statuses).toEqual([202, 409, 409, 409, 409, 409]);
+    const winner = starts.findIndex((r) => r.status === 202);
+    const running = await waitForStatus(base, id, ['Running']);
+    // The instance runs the winner's input: no later start overwrote it.
+    expect(running.input).toEqual({ attempt: winner });
+    await http('POST', `${statusUrl(base, id)}/terminate?reason=x`);
+    await waitForStatus(base, id, ['Terminated']);
+  }
+});
+
 test('custom status and status codes: 202 + Location while running, 200 when done, 404 unknown', async () => {
   const id = `custom-${Date.now()}`;
   await startOrchestration(base, 'CustomStatus', { hello: 'input' }, id);
