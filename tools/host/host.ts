@@ -308,10 +308,12 @@ export class FunctionsHost {
         );
       }
     }
-    await this.#queues.start();
-    await this.#timers.start();
+    // Extensions first (as the real host starts its extension listeners before the triggers fire): a queue or
+    // timer function that uses the durable client must find the Durable extension ready on its first message.
     const ctx = this.#context();
     for (const ext of this.extensions) await ext.start(ctx);
+    await this.#queues.start();
+    await this.#timers.start();
   }
 
   #context(): HostContext {
