@@ -7,49 +7,26 @@
  * One host for the file (the app reads its settings once per process). The deadline scenario is started first
  * and checked last, so its one-minute deadline overlaps the other scenarios.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-
-import type { CloudEvent, CompletionData, RejectedData } from '../../src/events/completionEvent';
+import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
 import type { RunView } from '../../src/golive/runStatus';
-import { createDurableExtension } from '../../tools/host/durable';
-import { type FunctionsHost, startHost } from '../../tools/host/host';
-import { startSimulator } from '../../tools/simulator';
 import type { RunningSimulator } from '../../tools/simulator/types';
-import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { enqueue, peekAll, type RunningAzurite } from '../support/azurite';
 import { waitFor } from '../support/wait';
+import { type AnyEvent, type GoLiveStack, startGoLiveStack } from './support/goLiveStack';
 
 jest.setTimeout(180_000);
 
-const APP_DIR = path.resolve(__dirname, '../..');
-const EVENTS = 'golive-events';
 const REJECTED = 'golive-rejected';
 const REQUESTS = 'golive-requests';
 
+let stack: GoLiveStack;
 let azurite: RunningAzurite;
 let sim: RunningSimulator;
-let host: FunctionsHost;
 let base: string;
 
-type AnyEvent = CloudEvent<CompletionData> | CloudEvent<RejectedData>;
-
-async function events(): Promise<AnyEvent[]> {
-  const all: AnyEvent[] = [];
-  for (const text of await peekAll(azurite.connectionString, EVENTS)) all.push(JSON.parse(text) as AnyEvent);
-  return all;
-}
-
-/** Peeks only see 32 messages; each scenario uses its own offer, so filter by source. */
-async function completionFor(publisherId: string, offerId: string, what: string): Promise<CloudEvent<CompletionData>> {
-  return waitFor(
-    async () =>
-      (await events()).find(
-        (e): e is CloudEvent<CompletionData> =>
-          e.type !== 'golive.rejected' && e.source === `/publishers/${publisherId}/offers/${offerId}`,
-      ),
-    { timeoutMs: 90_000, intervalMs: 250, what },
-  );
-}
+const events = (): Promise<AnyEvent[]> => stack.events();
+const completionFor = (publisherId: string, offerId: string, what: string): Promise<CloudEvent<CompletionData>> =>
+  stack.completionFor(publisherId, offerId, what);
 
 async function api(
   method: string,
@@ -68,41 +45,21 @@ const goLivePosts = (publisherId: string, offerId: string) =>
   sim.admin.requests({ method: 'POST', publisherId, offerId, pathIncludes: '/golive' });
 
 beforeAll(async () => {
-  if (!existsSync(path.join(APP_DIR, 'dist/src/index.js'))) {
-    throw new Error('Build the app first: npm run build (npm test and npm run test:e2e do).');
-  }
-  azurite = await startAzurite({ inMemory: true });
-  sim = await startSimulator({ defaults: { durationMs: 3_000 } });
-  sim.admin.addOffer('e2e', 'ok-offer');
-  sim.admin.addOffer('e2e', 'dup-offer', { durationMs: 6_000 });
-  sim.admin.addOffer('e2e', 'http-offer', { durationMs: 6_000 });
-  sim.admin.addOffer('e2e', 'cancel-offer', { neverEnds: true });
-  sim.admin.addOffer('e2e', 'deadline-offer', { neverEnds: true });
-  sim.admin.addOffer('e2e', 'failing-offer', { outcome: 'failed', durationMs: 2_000 });
-  sim.admin.addOffer('e2e', 'late-offer', { durationMs: 4_000 });
-  sim.admin.addOffer('e2e', 'batch-offer', { durationMs: 4_000 });
-  host = await startHost({
-    appDir: APP_DIR,
-    port: 0,
-    extensions: [createDurableExtension({ hubName: 'golivee2e' })],
-    env: {
-      AzureWebJobsStorage: azurite.connectionString,
-      PARTNER_API_BASE_URL: sim.url,
-      PARTNER_API_TOKEN: 'local-dev-token',
-      PARTNER_API_MAX_RETRIES: '1',
-      PARTNER_API_TIMEOUT_SECONDS: '10',
-      GOLIVE_POLL_INTERVAL_SECONDS: '1',
-      GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
-      GOLIVE_DEADLINE_MINUTES: '1',
-      GOLIVE_POLLS_PER_HISTORY: '4',
-      GOLIVE_SCHEDULED_OFFERS: '',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-    },
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
-    logLevel: 'warning',
-    logSink: () => undefined,
+  stack = await startGoLiveStack({
+    hubName: 'golivee2e',
+    offers: [
+      ['e2e', 'ok-offer'],
+      ['e2e', 'dup-offer', { durationMs: 6_000 }],
+      ['e2e', 'http-offer', { durationMs: 6_000 }],
+      ['e2e', 'cancel-offer', { neverEnds: true }],
+      ['e2e', 'deadline-offer', { neverEnds: true }],
+      ['e2e', 'failing-offer', { outcome: 'failed', durationMs: 2_000 }],
+      ['e2e', 'late-offer', { durationMs: 4_000 }],
+      ['e2e', 'batch-offer', { durationMs: 4_000 }],
+    ],
+    env: { GOLIVE_DEADLINE_MINUTES: '1', GOLIVE_POLLS_PER_HISTORY: '4' },
   });
-  base = host.baseUrl;
+  ({ azurite, sim, base } = stack);
   // The deadline scenario runs the whole minute in the background; the last test checks it.
   await enqueue(azurite.connectionString, REQUESTS, {
     publisherId: 'e2e',
@@ -112,9 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await host?.stop();
-  await sim?.close();
-  await azurite?.close();
+  await stack?.close();
 });
 
 describe('go-live workflow end to end', () => {

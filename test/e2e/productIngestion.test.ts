@@ -4,40 +4,25 @@
  * the API with `api: 'productIngestion'` (the default stays `cpp`); results are read from `golive-events`, the
  * status route and the simulator's request log.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
 import { StaticTokenCredential } from '../../src/partner/credential';
 import { ProductIngestionClient } from '../../src/partner/productIngestionClient';
-import { createDurableExtension } from '../../tools/host/durable';
-import { type FunctionsHost, startHost } from '../../tools/host/host';
-import { productGuidFor, type RunningSimulator, startSimulator } from '../../tools/simulator';
-import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { productGuidFor, type RunningSimulator } from '../../tools/simulator';
+import { enqueue, type RunningAzurite } from '../support/azurite';
 import { waitFor } from '../support/wait';
+import { type GoLiveStack, startGoLiveStack } from './support/goLiveStack';
 
 jest.setTimeout(180_000);
 
-const APP_DIR = path.resolve(__dirname, '../..');
 const PUB = 'e2epi';
 const V = '2022-03-01-preview2';
 
+let stack: GoLiveStack;
 let azurite: RunningAzurite;
 let sim: RunningSimulator;
-let host: FunctionsHost;
 let base: string;
 
-async function completionFor(offerId: string): Promise<CloudEvent<CompletionData>> {
-  return waitFor(
-    async () => {
-      const texts = await peekAll(azurite.connectionString, 'golive-events');
-      return texts
-        .map((t) => JSON.parse(t) as CloudEvent<CompletionData>)
-        .find((e) => e.type !== 'golive.rejected' && e.source === `/publishers/${PUB}/offers/${offerId}`);
-    },
-    { timeoutMs: 90_000, intervalMs: 250, what: `the completion event of ${PUB}/${offerId}` },
-  );
-}
+const completionFor = (offerId: string): Promise<CloudEvent<CompletionData>> => stack.completionFor(PUB, offerId);
 
 /** Requests the app sent about an offer (the Product Ingestion side records the offer it resolved to). */
 const requestsFor = (offerId: string) => sim.admin.requests({ offerId });
@@ -45,45 +30,26 @@ const configurePosts = (offerId: string) =>
   requestsFor(offerId).filter((r) => r.method === 'POST' && r.path === '/rp/product-ingestion/configure');
 
 beforeAll(async () => {
-  if (!existsSync(path.join(APP_DIR, 'dist/src/index.js'))) {
-    throw new Error('Build the app first: npm run build (npm test and npm run test:e2e do).');
-  }
-  azurite = await startAzurite({ inMemory: true });
-  sim = await startSimulator({ defaults: { durationMs: 3_000 } });
-  sim.admin.addOffer(PUB, 'pi-ok-offer');
-  sim.admin.addOffer(PUB, 'pi-failing-offer', { outcome: 'failed', durationMs: 2_000 });
-  sim.admin.addOffer(PUB, 'pi-attach-offer', { durationMs: 4_000 });
-  sim.admin.addOffer(PUB, 'pi-http-offer');
-  host = await startHost({
-    appDir: APP_DIR,
-    port: 0,
-    extensions: [createDurableExtension({ hubName: 'goliveprodingest' })],
-    env: {
-      AzureWebJobsStorage: azurite.connectionString,
-      PARTNER_API_BASE_URL: sim.url,
-      PARTNER_API_TOKEN: 'local-dev-token',
-      PARTNER_API_MAX_RETRIES: '1',
-      PARTNER_API_TIMEOUT_SECONDS: '10',
-      PRODUCT_INGESTION_BASE_URL: `${sim.url}/rp/product-ingestion`,
+  stack = await startGoLiveStack({
+    hubName: 'goliveprodingest',
+    offers: [
+      [PUB, 'pi-ok-offer'],
+      [PUB, 'pi-failing-offer', { outcome: 'failed', durationMs: 2_000 }],
+      [PUB, 'pi-attach-offer', { durationMs: 4_000 }],
+      [PUB, 'pi-http-offer'],
+    ],
+    env: (simulatorUrl) => ({
+      PRODUCT_INGESTION_BASE_URL: `${simulatorUrl}/rp/product-ingestion`,
       PRODUCT_INGESTION_TOKEN: 'local-dev-token',
       PRODUCT_INGESTION_SCHEMA_VERSION: V,
-      GOLIVE_POLL_INTERVAL_SECONDS: '1',
-      GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
       GOLIVE_DEADLINE_MINUTES: '2',
-      GOLIVE_SCHEDULED_OFFERS: '',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-    },
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
-    logLevel: 'warning',
-    logSink: () => undefined,
+    }),
   });
-  base = host.baseUrl;
+  ({ azurite, sim, base } = stack);
 });
 
 afterAll(async () => {
-  await host?.stop();
-  await sim?.close();
-  await azurite?.close();
+  await stack?.close();
 });
 
 describe('go-live through the Product Ingestion API, end to end', () => {
