@@ -1,11 +1,13 @@
 import { isRunInstanceId } from './runIdentity';
 import {
   ORCHESTRATOR_NAME,
+  RUN_STATES,
   type RunCustomStatus,
   type RunError,
   type RunInput,
   type RunOutput,
   type RunRequest,
+  type RunState,
   type RunStep,
   type RunSummary,
 } from './types';
@@ -262,19 +264,8 @@ export function isRunStatus(status: InstanceStatus): boolean {
 }
 
 /** `state` filter values of `GET /api/golive`: a run state, or `running` (any active run), `pending`, `terminated`. */
-export const STATE_FILTERS = [
-  'running',
-  'pending',
-  'submitting',
-  'polling',
-  'canceling',
-  'succeeded',
-  'failed',
-  'canceled',
-  'timedOut',
-  'terminated',
-] as const;
-export type StateFilter = (typeof STATE_FILTERS)[number];
+export type StateFilter = 'running' | 'pending' | RunState | 'terminated';
+export const STATE_FILTERS: readonly StateFilter[] = ['running', 'pending', ...RUN_STATES, 'terminated'];
 
 export function matchesState(view: RunView, filter: StateFilter): boolean {
   return filter === 'running' ? view.active : view.state === filter;
