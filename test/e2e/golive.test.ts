@@ -50,7 +50,8 @@ beforeAll(async () => {
     offers: [
       ['e2e', 'ok-offer'],
       ['e2e', 'dup-offer', { durationMs: 6_000 }],
-      ['e2e', 'http-offer', { durationMs: 6_000 }],
+      // Long enough to still be running when the list is read after the first poll.
+      ['e2e', 'http-offer', { durationMs: 15_000 }],
       ['e2e', 'cancel-offer', { neverEnds: true }],
       ['e2e', 'deadline-offer', { neverEnds: true }],
       ['e2e', 'failing-offer', { outcome: 'failed', durationMs: 2_000 }],
