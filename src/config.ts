@@ -2,10 +2,10 @@ import { z } from 'zod';
 
 /**
  * Every setting the app reads, validated once, typed, with defaults that serve production.
- * Documented in README.md ("Settings"), set in local.settings.sample.json and in infra/app/api.bicep.
+ * Documented in docs/settings.md, set in local.settings.sample.json and in infra/app/api.bicep.
  *
  * `AzureWebJobsStorage` and the `AZURE_*` identity settings are read by the Functions host and by
- * `@azure/identity` themselves; they are listed here so the README, the sample and infra stay complete.
+ * `@azure/identity` themselves; they are listed here so the settings page, the sample and infra stay complete.
  */
 
 /** Settings whose values must never appear in a log line, an error message or an event. */
@@ -146,7 +146,7 @@ function crossSettingProblems(raw: Record<string, string>): { setting: string; r
 
 export type SettingName = keyof Settings;
 
-/** The names of every setting `loadConfig` reads (the parity tests compare this with the README, the sample and infra). */
+/** The names of every setting `loadConfig` reads (the parity tests compare this with docs/settings.md, the sample and infra). */
 export const SETTING_NAMES = Object.keys(schema.shape) as SettingName[];
 
 export interface PartnerApiConfig {

@@ -1,7 +1,7 @@
 /**
  * The Cloud Partner Portal API (`/api/publishers/{publisherId}/offers/{offerId}...`, api-version 2017-10-31) as
  * reference/partner-api.md section 1 describes it. Choices where the reference is silent are marked [UNCONFIRMED]
- * here and in the README's simulator section.
+ * here and in tools/simulator/README.md.
  */
 import type { ApiContext, ApiModule, Routed } from './api';
 import {

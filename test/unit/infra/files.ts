@@ -1,6 +1,6 @@
 /**
  * The files the infra tests read, and small readers for them: azure.yaml (a YAML subset), markdown tables and
- * code blocks of README.md, .funcignore patterns, KQL names, and the app's telemetry vocabulary.
+ * code blocks of the docs, .funcignore patterns, KQL names, and the app's telemetry vocabulary.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -78,14 +78,6 @@ function scalar(value: string): Yaml {
   if (value === 'null' || value === '~') return null;
   if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
   return value;
-}
-
-/** The markdown text between `<!-- section:NAME -->` and `<!-- /section:NAME -->`. */
-export function readmeSection(readme: string, name: string): string {
-  const start = readme.indexOf(`<!-- section:${name} -->`);
-  const end = readme.indexOf(`<!-- /section:${name} -->`);
-  if (start === -1 || end === -1 || end < start) throw new Error(`README.md has no section ${name}`);
-  return readme.slice(start, end);
 }
 
 /** The markdown text from a heading line to the next heading of the same or a higher level. */

@@ -17,10 +17,14 @@ import {
   markdownTables,
   memberPath,
   readJson,
-  readmeSection,
   readText,
   telemetryVocabulary,
 } from './files';
+
+/** The deploy and operate pages. */
+function deployDocs(): string {
+  return `${readText('docs/deploy.md')}\n${readText('docs/operate.md')}`;
+}
 
 const vocabulary = telemetryVocabulary();
 const alerts = bicep('infra/app/alerts.bicep');
@@ -60,14 +64,14 @@ function alertRules(overrides: Record<string, Value> = {}): AlertRule[] {
   });
 }
 
-const readmeQueries = codeBlocks(readmeSection(readText('README.md'), 'deploy'), 'kusto');
+const docsQueries = codeBlocks(deployDocs(), 'kusto');
 
-/** Every KQL text the project ships: alert queries, workbook queries, README queries. */
+/** Every KQL text the project ships: alert queries, workbook queries, docs queries. */
 function allQueries(): { source: string; query: string }[] {
   return [
     ...alertRules().map((r) => ({ source: `alert ${r.name}`, query: r.query })),
     ...workbookQueries.map((q) => ({ source: `workbook ${q.name}`, query: q.query })),
-    ...readmeQueries.map((q, k) => ({ source: `README query ${k + 1}`, query: q })),
+    ...docsQueries.map((q, k) => ({ source: `docs query ${k + 1}`, query: q })),
   ];
 }
 
@@ -81,13 +85,13 @@ describe('telemetry vocabulary', () => {
   });
 });
 
-describe('KQL (alerts, workbook, README)', () => {
+describe('KQL (alerts, workbook, docs)', () => {
   const queries = allQueries();
 
   it('there are queries from each place', () => {
     expect(queries.filter((q) => q.source.startsWith('alert')).length).toBe(4);
     expect(queries.filter((q) => q.source.startsWith('workbook')).length).toBeGreaterThanOrEqual(6);
-    expect(queries.filter((q) => q.source.startsWith('README')).length).toBeGreaterThanOrEqual(5);
+    expect(queries.filter((q) => q.source.startsWith('docs')).length).toBeGreaterThanOrEqual(5);
   });
 
   it('uses only event and metric names the app sends, each in its own table', () => {
@@ -255,8 +259,8 @@ describe('host.json telemetry', () => {
   });
 });
 
-describe('README deploy section', () => {
-  const section = readmeSection(readText('README.md'), 'deploy');
+describe('deploy and operate docs', () => {
+  const section = deployDocs();
 
   it('says how to deploy, set parameters, grant the partner API access and rotate credentials', () => {
     for (const text of [
