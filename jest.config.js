@@ -1,4 +1,8 @@
-/** Jest runs TypeScript through ts-jest (transpile only; `npm run build` type-checks). */
+/**
+ * Jest runs TypeScript through ts-jest with its diagnostics off (transpile only): the type-check is a separate step,
+ * `npm test` runs `tsc -p tsconfig.test.json --noEmit` (src, tools, scripts and test) before jest, and fails on a
+ * type error there. `npx jest` alone does not type-check.
+ */
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

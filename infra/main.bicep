@@ -28,8 +28,12 @@ param principalId string = ''
 @description('Principal type of principalId.')
 param principalType string = 'User'
 
-@description('Node.js major version of the Function App. The one place it is set: package.json engines and @types/node match it.')
-param nodeVersion string = '20'
+@allowed([
+  '22'
+  '24'
+])
+@description('Node.js major version of the Function App: 22 (package.json engines and @types/node match it) or 24. azd: NODE_VERSION.')
+param nodeVersion string = '22'
 
 @description('Maximum instances of the Flex Consumption app.')
 @minValue(1)

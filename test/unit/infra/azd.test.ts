@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-import { evaluate, objectAt, property, references, text } from './bicep';
+import { decorator, evaluate, objectAt, property, references, text } from './bicep';
 import {
   allBicepFiles,
   exists,
@@ -166,13 +166,21 @@ describe('main.parameters.json', () => {
 describe('Node.js version', () => {
   const pkg = readJson('package.json') as { engines: { node: string }; devDependencies: Record<string, string> };
 
-  it('is one main.bicep parameter that matches package.json engines and @types/node', () => {
-    const nodeVersion = evaluate(main.param('nodeVersion').defaultValue!, {});
-    expect(pkg.engines.node).toMatch(
-      new RegExp(`^>=${text(nodeVersion)}\\.\\d+\\.\\d+ <${Number(text(nodeVersion)) + 1}$`),
-    );
-    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^?${text(nodeVersion)}\\.`));
+  it('is one main.bicep parameter (22, or 24) that matches package.json engines, @types/node and CI', () => {
+    const nodeVersion = text(evaluate(main.param('nodeVersion').defaultValue!, {}));
+    expect(nodeVersion).toBe('22');
+    expect(decorator(main.param('nodeVersion'), 'allowed')!.map((e) => evaluate(e, {}))).toEqual([['22', '24']]);
+    expect(pkg.engines.node).toMatch(new RegExp(`^>=${nodeVersion}(\\.\\d+){0,2}$`));
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^?${nodeVersion}\\.`));
+    expect(readText('.ci/node.sh')).toMatch(new RegExp(`^CI_NODE_VERSION=${nodeVersion}\\.\\d+\\.\\d+$`, 'm'));
     expect(memberPath(property(objectAt(main.module('api').value, 'params')!, 'nodeVersion'))).toBe('nodeVersion');
+  });
+
+  it('azd users can choose it (NODE_VERSION), and the README names the versions', () => {
+    const parameters = readJson('infra/main.parameters.json') as { parameters: Record<string, { value: string }> };
+    expect(parameters.parameters['nodeVersion']?.value).toBe('${NODE_VERSION=22}');
+    expect(readText('README.md')).toMatch(/Node\.js 22 or 24/);
+    expect(readText('docs/deploy.md')).toMatch(/NODE_VERSION/);
   });
 
   it('the Function App runtime takes it from that parameter, and no file names another version', () => {
