@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-import { decorator, evaluate, objectAt, property, references, text } from './bicep';
+import { decorator, evaluate, objectAt, property, text } from './bicep';
 import {
   allBicepFiles,
   exists,
@@ -63,75 +63,14 @@ describe('Bicep modules', () => {
     for (const m of main.modules()) expect([m.name, memberPath(property(m.value, 'scope'))]).toEqual([m.name, 'rg']);
   });
 
-  it('every local module path exists, gets every required param, and only params it declares', () => {
-    for (const [path, file] of files) {
-      for (const m of file.modules().filter((x) => !x.path.startsWith('br'))) {
-        const target = join(dirname(join(ROOT, path)), m.path);
-        const targetPath = relative(ROOT, target);
-        expect([path, m.path, files.has(targetPath)]).toEqual([path, m.path, true]);
-        const callee = files.get(targetPath)!;
-        const passed = objectAt(m.value, 'params')?.properties.map((p) => p.key) ?? [];
-        const declared = callee.params().map((p) => p.name);
-        expect([m.name, passed.filter((p) => !declared.includes(p))]).toEqual([m.name, []]);
-        const required = callee.params().filter((p) => p.defaultValue === undefined && !p.type.endsWith('?'));
-        expect([m.name, required.map((p) => p.name).filter((p) => !passed.includes(p))]).toEqual([m.name, []]);
-      }
-    }
-  });
-
-  it('every output read from a local module is one the module declares', () => {
-    for (const [path, file] of files) {
-      const local = new Map(
-        file
-          .modules()
-          .filter((x) => !x.path.startsWith('br'))
-          .map((m) => [m.name, files.get(relative(ROOT, join(dirname(join(ROOT, path)), m.path)))!]),
-      );
-      const source = file.source;
-      for (const [name, callee] of local) {
-        const outputs = callee.outputs().map((o) => o.name);
-        for (const match of source.matchAll(new RegExp(`\\b${name}!?\\.outputs\\.([A-Za-z0-9_]+)`, 'g'))) {
-          expect([path, name, match[1]]).toEqual([path, name, outputs.includes(match[1]!) ? match[1] : '(missing)']);
-        }
-      }
-    }
-  });
+  // Local module paths, the parameters each local module gets, the outputs read from it, and every symbol a file
+  // uses are the Bicep compiler's checks now (npm run infra:check; test/unit/infra/infraCheck.test.ts).
 
   it('pins every registry module to an exact Azure Verified Modules version', () => {
     const registry = [...files.values()].flatMap((f) => f.modules()).filter((m) => m.path.startsWith('br'));
     expect(registry.length).toBeGreaterThanOrEqual(7);
     for (const m of registry)
       expect(m.path).toMatch(/^br\/public:avm\/res\/[a-z-]+\/[a-z-]+(\/[a-z-]+)?:\d+\.\d+\.\d+$/);
-  });
-
-  it('every symbol a file uses is declared in it (or is a Bicep function or a loop variable)', () => {
-    for (const [path, file] of files) {
-      const declared = new Set<string>(
-        file.declarations
-          .flatMap((d) => ('name' in d ? [d.name] : []))
-          .concat(['resourceGroup', 'subscription', 'tenant']),
-      );
-      for (const d of file.declarations) {
-        if (!('value' in d) && !('defaultValue' in d)) continue;
-        const expr = 'value' in d ? d.value : d.defaultValue!;
-        const loopVariables = new Set<string>();
-        JSON.stringify(expr, (key, value: unknown) => {
-          if ((key === 'item' || key === 'index') && typeof value === 'string') loopVariables.add(value);
-          if (key === 'params' && Array.isArray(value))
-            value.forEach((v) => typeof v === 'string' && loopVariables.add(v));
-          return value;
-        });
-        const calls = new Set<string>();
-        JSON.stringify(expr, (key, value: unknown) => {
-          if (key === 'callee' && typeof value === 'object' && value && (value as { kind?: string }).kind === 'ident') {
-            calls.add((value as { name: string }).name);
-          }
-          return value;
-        });
-        const unknown = [...references(expr)].filter((n) => !declared.has(n) && !loopVariables.has(n) && !calls.has(n));
-        expect([path, 'name' in d ? d.name : d.kind, unknown]).toEqual([path, 'name' in d ? d.name : d.kind, []]);
-      }
-    }
   });
 });
 

@@ -4,6 +4,11 @@
  * unary/binary/ternary operators, `for` and `if` bodies), and an evaluator for expressions whose value is known
  * before deployment (literals, parameter defaults, variables, a few functions). Values known only at deployment
  * (module outputs, resource properties) evaluate to `Unknown`; parameters can be given symbolic `Ref` values.
+ *
+ * It is no validator: the Bicep CLI compiles infra/ (`npm run infra:check`) and reports syntax, symbols, types,
+ * API versions, resource properties and local module parameters and outputs. This reader serves the checks the
+ * compiler cannot make offline: settings parity with src/config.ts, the parameters given to the public registry's
+ * modules (avm.test.ts), main.parameters.json against the parameters, and the design rules in the other tests.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
