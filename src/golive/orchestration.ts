@@ -11,10 +11,12 @@ import {
   type CancelOperationResult,
   type FindRunningOperationInput,
   type FindRunningOperationResult,
+  MAX_RUN_CHECKS,
   type PublishCompletionInput,
   type ReadOperationInput,
   type ReadOperationResult,
   RUN_EVENT,
+  type RunCheck,
   type RunCustomStatus,
   type RunError,
   type RunInput,
@@ -59,8 +61,13 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const { settings, target, runId } = input;
   const deadline = new Date(input.deadlineAt);
   const progress: RunProgress = input.progress
-    ? { ...input.progress, steps: [...input.progress.steps], warnings: [...input.progress.warnings] }
-    : { state: 'submitting', steps: [], pollCount: 0, readErrors: 0, warnings: [], generation: 0 };
+    ? {
+        ...input.progress,
+        steps: [...input.progress.steps],
+        warnings: [...input.progress.warnings],
+        checks: [...(input.progress.checks ?? [])],
+      }
+    : { state: 'submitting', steps: [], pollCount: 0, readErrors: 0, warnings: [], generation: 0, checks: [] };
   const requests: RunRequest[] = [...input.requests];
 
   const joinWaiters: Task[] = [];
@@ -74,8 +81,19 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   let pollsThisGeneration = 0;
 
   const now = (): Date => df.currentUtcDateTime;
-  const log = (message: string): void => {
-    if (!df.isReplaying) context.log(`[golive ${target.publisherId}/${target.offerId} run ${runId}] ${message}`);
+  /** One line per change a person cares about, never on replay; `debug` for the run's inner workings. */
+  const log = (message: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void => {
+    if (df.isReplaying) return;
+    const line = `[golive ${target.publisherId}/${target.offerId} run ${runId}] ${message}`;
+    if (level === 'debug') context.debug(line);
+    else if (level === 'warn') context.warn(line);
+    else if (level === 'error') context.error(line);
+    else context.log(line);
+  };
+  const recordCheck = (check: RunCheck): void => {
+    const checks = (progress.checks ??= []);
+    checks.push(check);
+    if (checks.length > MAX_RUN_CHECKS) checks.splice(0, checks.length - MAX_RUN_CHECKS);
   };
   const warn = (warning: string): void => {
     if (!progress.warnings.includes(warning)) {
@@ -101,6 +119,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     if (progress.progressPercentage !== undefined) status.progressPercentage = progress.progressPercentage;
     if (progress.lastCheckedAt !== undefined) status.lastCheckedAt = progress.lastCheckedAt;
     if (progress.nextCheckAt !== undefined) status.nextCheckAt = progress.nextCheckAt;
+    if (progress.checks?.length) status.checks = progress.checks;
     df.setCustomStatus(status);
   };
 
@@ -113,13 +132,16 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         if (!isValidJoin(waiter.result)) continue;
         const join = waiter.result;
         if (join.runId !== undefined && join.runId !== runId) {
-          log(`request ${join.requestId} was raised to run ${join.runId}, not this one; not taken`);
+          log(`request ${join.requestId} was raised to run ${join.runId}, not this one; not taken`, 'debug');
         } else if (earlierRunIds.has(join.requestId)) {
-          log(`request ${join.requestId} was accounted for by an earlier run; not taken`);
+          log(`request ${join.requestId} was accounted for by an earlier run; not taken`, 'debug');
         } else if (membershipClosed) {
-          log(`request ${join.requestId} arrived after the run decided to complete; not taken`);
+          log(`request ${join.requestId} arrived after the run decided to complete; not taken`, 'debug');
         } else if (mergeRequest(requests, join)) {
-          log(`request ${join.requestId} joined the run`);
+          log(
+            `request ${join.requestId}${join.requestedBy ? ` (${join.requestedBy})` : ''} joined the run ` +
+              `(${requests.length} requests)`,
+          );
           changed = true;
         }
       }
@@ -127,7 +149,10 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     for (const waiter of cancelWaiters) {
       if (waiter.isCompleted && !taken.has(waiter)) {
         taken.add(waiter);
-        if (!cancelRequested) log('cancel requested');
+        if (!cancelRequested) {
+          const by = (waiter.result as { requestedBy?: unknown } | undefined)?.requestedBy;
+          log(`cancel requested${typeof by === 'string' ? ` by ${by}` : ''}`);
+        }
         cancelRequested = true;
       }
     }
@@ -198,7 +223,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           log(`attached to running operation ${result.operationId}`);
           return undefined;
         case 'rejected':
-          log(`Go Live rejected: ${result.error.code} ${result.error.message}`);
+          log(`Go Live rejected: ${describeError(result.error)}`, 'error');
           return { outcome: 'failed', error: result.error };
         case 'outcomeUnknown': {
           lastError = result.error;
@@ -270,6 +295,16 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       progress.pollCount += 1;
       pollsThisGeneration += 1;
       progress.lastCheckedAt = now().toISOString();
+      const before = { status: progress.operationStatus, progress: progress.progressPercentage, steps: progress.steps };
+      if (read.kind === 'status') {
+        recordCheck({
+          at: progress.lastCheckedAt,
+          status: read.rawStatus,
+          ...(read.progressPercentage !== undefined ? { progress: read.progressPercentage } : {}),
+        });
+      } else {
+        recordCheck({ at: progress.lastCheckedAt, status: 'error', error: read.error.code });
+      }
       let delay: number;
       if (read.kind !== 'permanent' && read.minPollIntervalSeconds !== undefined) {
         progress.pollFloorSeconds = read.minPollIntervalSeconds;
@@ -279,6 +314,12 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         progress.operationStatus = read.rawStatus;
         progress.steps = read.steps;
         if (read.progressPercentage !== undefined) progress.progressPercentage = read.progressPercentage;
+        const change = describeChange(before, {
+          status: progress.operationStatus,
+          progress: progress.progressPercentage,
+          steps: progress.steps,
+        });
+        if (change) log(`check ${progress.pollCount}: ${change}`);
         if (read.state === 'unknown') warn(`unknown operation status "${read.rawStatus}" (treated as running)`);
         const outcome = outcomeOfOperation(read.state);
         if (outcome === 'failed' && target.api === 'productIngestion' && resubmitAfterJobFailure(read.errors)) {
@@ -287,7 +328,6 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           continue;
         }
         if (outcome !== undefined) {
-          log(`operation ended ${read.rawStatus}`);
           const error = operationError(outcome, read.rawStatus, read.errors);
           return error ? { outcome, error } : { outcome };
         }
@@ -301,6 +341,8 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       } else if (read.kind === 'transient') {
         progress.readErrors += 1;
         warn(`transient error reading the operation: ${read.error.code}`);
+        if (progress.readErrors === 1)
+          log(`reading the operation failed, will retry: ${describeError(read.error)}`, 'warn');
         delay = nextPollDelaySeconds({
           retryAfterSeconds: read.retryAfterSeconds,
           consecutiveErrors: progress.readErrors,
@@ -309,7 +351,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           minIntervalSeconds: progress.pollFloorSeconds,
         });
       } else {
-        log(`reading the operation failed: ${read.error.code}`);
+        log(`reading the operation failed: ${describeError(read.error)}`, 'error');
         return { outcome: 'failed', error: read.error };
       }
       progress.nextCheckAt = nextCheckTime(now(), delay, deadline).toISOString();
@@ -322,7 +364,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           requests,
           progress: { ...progress, generation: progress.generation + 1 },
         };
-        log(`continuing as new after ${pollsThisGeneration} polls (generation ${progress.generation + 1})`);
+        log(`continuing as new after ${pollsThisGeneration} polls (generation ${progress.generation + 1})`, 'debug');
         df.continueAsNew(next);
         return { continued: true };
       }
@@ -377,6 +419,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     if (progress.operationStatus !== undefined) output.operationStatus = progress.operationStatus;
     if (progress.progressPercentage !== undefined) output.progressPercentage = progress.progressPercentage;
     if (error !== undefined) output.error = error;
+    if (progress.checks?.length) output.checks = progress.checks;
 
     const publishInput: PublishCompletionInput = { output };
     for (let attempt = 1; ; attempt++) {
@@ -385,11 +428,16 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         break;
       } catch (e) {
         if (attempt >= MAX_PUBLISH_ATTEMPTS) throw e;
-        log(`publishing the completion event failed (attempt ${attempt}); retrying`);
+        log(`publishing the completion event failed (attempt ${attempt}); retrying`, 'warn');
         yield df.createTimer(new Date(now().getTime() + 5_000 * 2 ** (attempt - 1)));
       }
     }
-    log(`run ended ${outcome}`);
+    const reason = error ? `: ${describeError(error)}` : '';
+    const took = `after ${output.pollCount} checks, ${output.durationSeconds} s`;
+    log(
+      `run ended ${outcome} ${took}${reason}`,
+      outcome === 'failed' ? 'error' : outcome === 'succeeded' ? 'info' : 'warn',
+    );
     return output;
   }
 
@@ -409,7 +457,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     const code = disposition === 'inProgress' ? JOB_ERROR.inProgress : JOB_ERROR.notLatest;
     progress.resubmits = resubmits + 1;
     warn(`Product Ingestion job ${progress.operationId ?? ''} failed with ${code}; submitting the Go Live again`);
-    log(`job ${progress.operationId ?? ''} failed with ${code}; submitting again (${progress.resubmits})`);
+    log(`job ${progress.operationId ?? ''} failed with ${code}; submitting again (${progress.resubmits})`, 'warn');
     progress.operationId = undefined;
     progress.operationUrl = undefined;
     progress.attached = undefined;
@@ -439,7 +487,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 
   // ---- the run ----
   if (progress.generation === 0 && progress.pollCount === 0 && progress.operationUrl === undefined) {
-    log(`run started for requests ${requests.map((r) => r.requestId).join(', ')}`);
+    log(`accepted: run ${input.runNumber} for requests ${requests.map((r) => r.requestId).join(', ')}`);
   }
   publishStatus();
   let end: PhaseEnd;
@@ -455,4 +503,32 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 function activityFailure(e: unknown): RunError {
   const message = e instanceof Error ? e.message : String(e);
   return { code: 'ActivityFailed', message: message.length > 1000 ? `${message.slice(0, 1000)}…` : message };
+}
+
+/** `code: message (HTTP n)`: the partner's reason as a log line gives it. */
+function describeError(error: RunError): string {
+  const status = error.statusCode !== undefined ? ` (HTTP ${error.statusCode})` : '';
+  return `${error.code}: ${error.message}${status}`;
+}
+
+type Observed = {
+  status?: string;
+  progress?: number;
+  steps: readonly { name: string; status: string; progress?: number }[];
+};
+
+/** What changed between two reads of the operation, in words; empty when nothing did. */
+export function describeChange(before: Observed, after: Observed): string {
+  const parts: string[] = [];
+  const pct = (p: number | undefined): string => (p === undefined ? '' : ` ${p}%`);
+  if (before.status !== after.status || before.progress !== after.progress) {
+    parts.push(`operation ${after.status ?? 'unknown'}${pct(after.progress)}`);
+  }
+  for (const step of after.steps) {
+    const old = before.steps.find((s) => s.name === step.name);
+    if (!old || old.status !== step.status || old.progress !== step.progress) {
+      parts.push(`step "${step.name}" ${step.status}${pct(step.progress)}`);
+    }
+  }
+  return parts.join('; ');
 }

@@ -1,7 +1,9 @@
+import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../events/completionEvent';
 import { isRunInstanceId } from './runIdentity';
 import {
   ORCHESTRATOR_NAME,
   RUN_STATES,
+  type RunCheck,
   type RunCustomStatus,
   type RunError,
   type RunInput,
@@ -196,6 +198,10 @@ export interface RunView {
   createdTime: string | null;
   lastUpdatedTime: string | null;
   previousRuns: RunSummary[];
+  /** The newest operation reads, oldest first (at most `MAX_RUN_CHECKS`). */
+  checks: RunCheck[];
+  /** The completion event the run published (as it stands on `golive-events`); null while active. */
+  completionEvent: CloudEvent<CompletionData> | null;
 }
 
 export function runView(status: InstanceStatus): RunView | undefined {
@@ -244,6 +250,8 @@ export function runView(status: InstanceStatus): RunView | undefined {
     createdTime: toIso(status.createdTime) ?? null,
     lastUpdatedTime: toIso(status.lastUpdatedTime) ?? null,
     previousRuns: output?.previousRuns ?? input?.previousRuns ?? [],
+    checks: output?.checks ?? custom?.checks ?? input?.progress?.checks ?? [],
+    completionEvent: output ? completionEventOf(output) : null,
   };
   if (target.productId !== undefined) view.productId = target.productId;
   return view;
@@ -275,4 +283,12 @@ function toIso(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+function completionEventOf(output: RunOutput): CloudEvent<CompletionData> | null {
+  try {
+    return buildCompletionEvent(output);
+  } catch {
+    return null;
+  }
 }

@@ -75,6 +75,20 @@ export interface RunError {
   body?: unknown;
 }
 
+/** One read of the partner operation, as the run's checks list keeps it (the newest `MAX_RUN_CHECKS`). */
+export interface RunCheck {
+  /** When the run read the operation. */
+  at: string;
+  /** The partner API's status string, or `error` when the read failed. */
+  status: string;
+  progress?: number;
+  /** The error code of a failed read. */
+  error?: string;
+}
+
+/** Checks a run keeps (custom status is limited to 16 KB). */
+export const MAX_RUN_CHECKS = 20;
+
 /** A finished run, as later runs of the same offer carry it (bounded list, newest first). */
 export interface RunSummary {
   runId: string;
@@ -119,6 +133,8 @@ export interface RunProgress {
   resubmits?: number;
   warnings: string[];
   generation: number;
+  /** The newest operation reads (at most `MAX_RUN_CHECKS`). */
+  checks?: RunCheck[];
 }
 
 export interface RunInput {
@@ -153,6 +169,8 @@ export interface RunCustomStatus {
   startedAt: string;
   deadlineAt: string;
   warnings: string[];
+  /** The newest operation reads (at most `MAX_RUN_CHECKS`). */
+  checks?: RunCheck[];
 }
 
 /** Request ids shown in the custom status (the newest; the output lists them all). */
@@ -178,6 +196,8 @@ export interface RunOutput {
   warnings: string[];
   eventId: string;
   previousRuns: RunSummary[];
+  /** The newest operation reads (at most `MAX_RUN_CHECKS`). */
+  checks?: RunCheck[];
 }
 
 // ---- activity inputs and results ----

@@ -52,6 +52,8 @@ export interface HostOptions {
   queueMessageLeaseMs?: number;
   /** Hint in the port-in-use error (default names `Host.LocalHttpPort` and `--port`). */
   portHint?: string;
+  /** Require this key on `function`/`admin` HTTP routes, as Azure does (default: none, as Core Tools). */
+  functionKey?: string;
 }
 
 /** A function and how it is driven, for start-up listings. */
@@ -104,6 +106,7 @@ export class FunctionsHost {
       routePrefix: this.hostJson.routePrefix,
       logger: this.logger,
       invoke: (fn, data, opts) => this.invoke(fn, data, opts),
+      ...(options.functionKey ? { functionKey: options.functionKey } : {}),
       portHint:
         options.portHint ??
         'Stop whatever is using it, or choose another port with --port <n> (or "Host": { "LocalHttpPort": <n> } in local.settings.json).',

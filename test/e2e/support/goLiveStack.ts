@@ -27,6 +27,8 @@ export interface GoLiveStackOptions {
   offers?: [publisherId: string, offerId: string, scenario?: Partial<OfferScenario>][];
   /** Settings over the stack's defaults (a function of the simulator's URL where one depends on it). */
   env?: Record<string, string> | ((simulatorUrl: string) => Record<string, string>);
+  /** Require this function key on the app's routes, as Azure does (default: none, as Core Tools). */
+  functionKey?: string;
 }
 
 export interface GoLiveStack {
@@ -69,6 +71,7 @@ export async function startGoLiveStack(options: GoLiveStackOptions): Promise<GoL
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
     logLevel: 'warning',
     logSink: () => undefined,
+    ...(options.functionKey ? { functionKey: options.functionKey } : {}),
   });
 
   const events = async (): Promise<AnyEvent[]> =>

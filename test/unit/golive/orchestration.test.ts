@@ -144,8 +144,46 @@ describe('goLiveOrchestration', () => {
       runInput(),
       activities({ readOperation: reads(status('running'), status('succeeded')) }),
     );
-    expect(result.logs.filter((l) => l.includes('run started'))).toHaveLength(1);
+    expect(result.logs.filter((l) => l.includes('accepted: run 1'))).toHaveLength(1);
     expect(result.logs.filter((l) => l.includes('run ended succeeded'))).toHaveLength(1);
+  });
+
+  it('logs one line per change a person cares about: accepted, each step change, the outcome', async () => {
+    const { result } = await run(
+      runInput(),
+      activities({ readOperation: reads(status('running'), status('running'), status('succeeded')) }),
+    );
+    const lines = result.leveledLogs.filter((l) => l.level !== 'debug').map((l) => l.line);
+    expect(lines.filter((l) => l.includes('check '))).toEqual([
+      expect.stringContaining('check 1: operation running 50%; step "Live" inProgress 50%'),
+      expect.stringContaining('check 3: operation complete 100%; step "Live" complete 100%'),
+    ]);
+    expect(lines.some((l) => l.includes('check 2:'))).toBe(false);
+    expect(lines.at(-1)).toMatch(/run ended succeeded after 3 checks/);
+  });
+
+  it('logs a failed run at error level with the partner reason', async () => {
+    const failed = status('failed', {
+      errors: [{ code: 'CertificationFailed', message: 'The offer failed certification' }],
+    });
+    const { result } = await run(runInput(), activities({ readOperation: reads(status('running'), failed) }));
+    const end = result.leveledLogs.find((l) => l.line.includes('run ended failed'));
+    expect(end?.level).toBe('error');
+    expect(end?.line).toContain('CertificationFailed');
+  });
+
+  it('keeps the newest operation reads as checks in the custom status and the output', async () => {
+    const answers = Array.from({ length: 24 }, () => status('running'));
+    const { result, output } = await run(
+      runInput({ pollsPerHistory: 7 }),
+      activities({ readOperation: reads(...answers, status('succeeded')) }),
+    );
+    expect(output.checks).toHaveLength(20);
+    expect(output.checks?.at(-1)).toMatchObject({ status: 'complete', progress: 100 });
+    expect(output.checks?.[0]).toMatchObject({ status: 'running', progress: 50 });
+    const statuses = result.customStatuses as RunCustomStatus[];
+    expect(statuses.some((s) => (s.checks?.length ?? 0) === 20)).toBe(true);
+    expect(result.generations).toBeGreaterThan(1);
   });
 
   it('ends failed with the partner error (code, message, status, body) when Go Live is rejected', async () => {

@@ -3,7 +3,8 @@
  * of them (the Durable webhooks), and a few of the host's own endpoints. Requests become the worker's RpcHttpData
  * (`{http:{method,url,headers,params,body}}`); the function's http output becomes the response. HTTP streaming is
  * off, as in the app (`app.setup({ enableHttpStream: false })`). Like Core Tools, no function keys are required
- * locally whatever the `authLevel`.
+ * locally whatever the `authLevel`, unless a `functionKey` is given (as `func start --enableAuth`): then a route
+ * with `authLevel` `function` or `admin` answers 401 without that key in `?code=` or `x-functions-key`, as in Azure.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   invoke: HttpInvoke;
   /** A hint for the port-in-use error (which setting or flag moves the port). */
   portHint?: string;
+  /** When set, `function`/`admin` routes require this key (`?code=` or `x-functions-key`). */
+  functionKey?: string;
 }
 
 export function isHttpFunction(fn: HostFunction): boolean {
@@ -187,12 +190,25 @@ export class HttpServer {
         const params = matchRoute(r.route, segments);
         // A route whose method list excludes the request's method does not match: the host answers 404.
         if (params && (r.methods.length === 0 || r.methods.includes(method))) {
+          if (!this.#authorized(r.fn, req, url)) {
+            res.writeHead(401, { 'content-length': 0 });
+            res.end();
+            return;
+          }
           return this.#invoke(r.fn, req, res, url, params);
         }
       }
     }
     res.writeHead(404);
     res.end();
+  }
+
+  #authorized(fn: HostFunction, req: IncomingMessage, url: URL): boolean {
+    const required = this.options.functionKey;
+    const level = typeof fn.trigger.authLevel === 'string' ? fn.trigger.authLevel.toLowerCase() : 'function';
+    if (!required || level === 'anonymous') return true;
+    const given = req.headers['x-functions-key'] ?? url.searchParams.get('code');
+    return given === required;
   }
 
   async #invoke(

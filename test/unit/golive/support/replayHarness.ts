@@ -88,6 +88,8 @@ export interface HarnessResult {
   continueAsNewInputs: unknown[];
   historyLengths: number[];
   logs: string[];
+  /** The same lines with their level (`information`, `warning`, `error`, `debug`, ...). */
+  leveledLogs: { level: string; line: string }[];
   endedAt: Date;
 }
 
@@ -119,6 +121,7 @@ export async function runOrchestration(
     continueAsNewInputs: [],
     historyLengths: [],
     logs: [],
+    leveledLogs: [],
     endedAt: clock,
   };
 
@@ -144,8 +147,9 @@ export async function runOrchestration(
   newGeneration();
 
   for (let episode = 0; episode < (options.maxEpisodes ?? 2000); episode++) {
-    const context = new DummyOrchestrationContext('goLiveOrchestrator', `inv-${episode}`, (_level, ...args) => {
+    const context = new DummyOrchestrationContext('goLiveOrchestrator', `inv-${episode}`, (level, ...args) => {
       result.logs.push(args.map(String).join(' '));
+      result.leveledLogs.push({ level: String(level), line: args.map(String).join(' ') });
     });
     const trigger = {
       history,

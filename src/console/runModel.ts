@@ -1,0 +1,227 @@
+/**
+ * How the console and the `golive` command read a run from the HTTP API's JSON (`GET /api/golive/...`): the one
+ * place that knows the answer's field names. Everything is checked; a field that is missing or has another type
+ * reads as absent, so the views keep working when the run's shape grows. Runs in the browser and in Node: no imports.
+ */
+
+export interface RunStepView {
+  name: string;
+  status: string;
+  /** 0-100 when the partner API gives one. */
+  progress: number | null;
+  done: boolean;
+}
+
+export interface RunCheckView {
+  at: string;
+  status: string;
+  progress: number | null;
+  error: string | null;
+}
+
+export interface RunRequestView {
+  requestId: string;
+  requestedBy: string | null;
+  receivedAt: string | null;
+}
+
+export interface RunErrorView {
+  code: string;
+  message: string;
+  statusCode: number | null;
+  /** The partner API's error body, as it came. */
+  body: unknown;
+}
+
+export interface PreviousRunView {
+  runId: string;
+  runNumber: number | null;
+  outcome: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  pollCount: number | null;
+  requestIds: string[];
+  error: RunErrorView | null;
+}
+
+export interface RunModel {
+  /** `publisherId/offerId`. */
+  key: string;
+  publisherId: string;
+  offerId: string;
+  api: string;
+  productId: string | null;
+  runId: string;
+  runNumber: number | null;
+  /** pending, submitting, polling, canceling, succeeded, failed, canceled, timedOut, terminated (or a newer one). */
+  state: string;
+  active: boolean;
+  operationId: string | null;
+  operationStatus: string | null;
+  steps: RunStepView[];
+  /** The first step not done (else the last step). */
+  currentStep: RunStepView | null;
+  /** 0-100: the operation's percentage, else the current step's, else the share of steps done. */
+  progress: number | null;
+  pollCount: number;
+  lastCheckedAt: string | null;
+  nextCheckAt: string | null;
+  startedAt: string | null;
+  deadlineAt: string | null;
+  completedAt: string | null;
+  durationSeconds: number | null;
+  requests: RunRequestView[];
+  requestCount: number;
+  error: RunErrorView | null;
+  warnings: string[];
+  checks: RunCheckView[];
+  /** The CloudEvent the run published on `golive-events` (null while it runs). */
+  completionEvent: Record<string, unknown> | null;
+  previousRuns: PreviousRunView[];
+}
+
+export const ACTIVE_STATES = ['pending', 'submitting', 'polling', 'canceling'] as const;
+/** The `state` filter values of `GET /api/golive`. */
+export const STATE_FILTERS = [
+  'running',
+  'pending',
+  'submitting',
+  'polling',
+  'canceling',
+  'succeeded',
+  'failed',
+  'canceled',
+  'timedOut',
+  'terminated',
+] as const;
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+}
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function pct(v: unknown): number | null {
+  const n = num(v);
+  return n === null ? null : Math.max(0, Math.min(100, n));
+}
+
+const DONE = /^(complete|completed|succeeded|done|skipped)$/i;
+
+function readStep(v: unknown): RunStepView | undefined {
+  const o = obj(v);
+  const name = str(o?.name) ?? str(o?.stepName);
+  if (!o || name === null) return undefined;
+  const status = str(o.status) ?? 'unknown';
+  return { name, status, progress: pct(o.progress ?? o.progressPercentage), done: DONE.test(status) };
+}
+
+function readError(v: unknown): RunErrorView | null {
+  const o = obj(v);
+  if (!o) return null;
+  return {
+    code: str(o.code) ?? 'Error',
+    message: str(o.message) ?? '',
+    statusCode: num(o.statusCode),
+    body: o.body ?? null,
+  };
+}
+
+/** Reads one run of `GET /api/golive/{publisherId}/{offerId}` (or an entry of `GET /api/golive`). */
+export function readRun(json: unknown): RunModel | undefined {
+  const o = obj(json);
+  const publisherId = str(o?.publisherId);
+  const offerId = str(o?.offerId);
+  if (!o || publisherId === null || offerId === null) return undefined;
+  const steps = list(o.steps)
+    .map(readStep)
+    .filter((s): s is RunStepView => s !== undefined);
+  const currentStep = steps.find((s) => !s.done) ?? steps.at(-1) ?? null;
+  const state = str(o.state) ?? 'unknown';
+  const active = typeof o.active === 'boolean' ? o.active : (ACTIVE_STATES as readonly string[]).includes(state);
+  const requestIds = list(o.requestIds).filter((x): x is string => typeof x === 'string');
+  const requests: RunRequestView[] = list(o.requests)
+    .map(obj)
+    .filter((r): r is Json => r !== undefined && typeof r.requestId === 'string')
+    .map((r) => ({ requestId: r.requestId as string, requestedBy: str(r.requestedBy), receivedAt: str(r.receivedAt) }));
+  for (const id of requestIds) {
+    if (!requests.some((r) => r.requestId === id))
+      requests.push({ requestId: id, requestedBy: null, receivedAt: null });
+  }
+  let progress = pct(o.progressPercentage) ?? currentStep?.progress ?? null;
+  if (progress === null && steps.length > 0)
+    progress = Math.round((100 * steps.filter((s) => s.done).length) / steps.length);
+  if (state === 'succeeded') progress = 100;
+  return {
+    key: `${publisherId}/${offerId}`,
+    publisherId,
+    offerId,
+    api: str(o.api) ?? 'unknown',
+    productId: str(o.productId),
+    runId: str(o.runId) ?? '',
+    runNumber: num(o.runNumber),
+    state,
+    active,
+    operationId: str(o.operationId),
+    operationStatus: str(o.operationStatus),
+    steps,
+    currentStep,
+    progress,
+    pollCount: num(o.pollCount) ?? 0,
+    lastCheckedAt: str(o.lastCheckedAt),
+    nextCheckAt: active ? str(o.nextCheckAt) : null,
+    startedAt: str(o.startedAt) ?? str(o.createdTime),
+    deadlineAt: str(o.deadlineAt),
+    completedAt: str(o.completedAt),
+    durationSeconds: num(o.durationSeconds),
+    requests,
+    requestCount: Math.max(requests.length, requestIds.length),
+    error: readError(o.error),
+    warnings: list(o.warnings).filter((x): x is string => typeof x === 'string'),
+    checks: list(o.checks)
+      .map(obj)
+      .filter((c): c is Json => c !== undefined && typeof c.at === 'string')
+      .map((c) => ({
+        at: c.at as string,
+        status: str(c.status) ?? 'unknown',
+        progress: pct(c.progress),
+        error: str(c.error),
+      })),
+    completionEvent: obj(o.completionEvent) ?? null,
+    previousRuns: list(o.previousRuns)
+      .map(obj)
+      .filter((r): r is Json => r !== undefined && typeof r.runId === 'string')
+      .map((r) => ({
+        runId: r.runId as string,
+        runNumber: num(r.runNumber),
+        outcome: str(r.outcome) ?? 'unknown',
+        startedAt: str(r.startedAt),
+        completedAt: str(r.completedAt),
+        pollCount: num(r.pollCount),
+        requestIds: list(r.requestIds).filter((x): x is string => typeof x === 'string'),
+        error: readError(r.error),
+      })),
+  };
+}
+
+/** Reads `GET /api/golive`: its runs, newest start first. */
+export function readRunList(json: unknown): RunModel[] {
+  const runs = list(obj(json)?.runs)
+    .map(readRun)
+    .filter((r): r is RunModel => r !== undefined);
+  return runs.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+}
+
+/** The API's error answer `{ error: { code, message } }`, if the JSON is one. */
+export function readApiError(json: unknown): { code: string; message: string } | undefined {
+  const e = obj(obj(json)?.error);
+  return e ? { code: str(e.code) ?? 'Error', message: str(e.message) ?? '' } : undefined;
+}
