@@ -38,7 +38,19 @@ export interface CompletionData {
   steps: RunStep[];
   error: RunError | null;
   warnings: string[];
+  /** Present when the run's requests fill more than one event: which page of `requestIds` this event lists. */
+  requestPage?: RequestPage;
 }
+
+/** One page of a run's request ids (`total` ids over `pages` events, each event a page). */
+export interface RequestPage {
+  page: number;
+  pages: number;
+  total: number;
+}
+
+/** Request ids one completion event lists (100 ids of at most 128 characters keep a message well under 64 KB). */
+export const REQUEST_IDS_PER_EVENT = 100;
 
 export interface RejectedData {
   outcome: 'rejected';
@@ -91,6 +103,24 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     subject: output.runId,
     data,
   };
+}
+
+/**
+ * The run's completion events: one, or one per `REQUEST_IDS_PER_EVENT` request ids when the run recorded more, so
+ * every request id is in exactly one event. The first page has the run's stable event id, page N (N > 1) that id
+ * with `-requests-N`; every page carries the same outcome and says which page it is (`requestPage`).
+ */
+export function buildCompletionEvents(output: RunOutput): CloudEvent<CompletionData>[] {
+  const ids = output.requestIds;
+  const pages = Math.max(1, Math.ceil(ids.length / REQUEST_IDS_PER_EVENT));
+  if (pages === 1) return [buildCompletionEvent(output)];
+  return Array.from({ length: pages }, (_, i) => {
+    const slice = ids.slice(i * REQUEST_IDS_PER_EVENT, (i + 1) * REQUEST_IDS_PER_EVENT);
+    const event = buildCompletionEvent({ ...output, requestIds: slice });
+    if (i > 0) event.id = `${output.eventId}-requests-${i + 1}`;
+    event.data.requestPage = { page: i + 1, pages, total: ids.length };
+    return event;
+  });
 }
 
 export function buildRejectedEvent(record: RejectedRecord, parsed: unknown): CloudEvent<RejectedData> {

@@ -1,15 +1,22 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import { publishCompletion } from '../golive/activities';
+import { publishCompletionEvents } from '../golive/activities';
 import { ACTIVITY, type PublishCompletionInput } from '../golive/types';
 import { activityDeps, eventsQueueOutput } from './shared';
 
-/** Activity: the run's one completion event onto `golive-events` (queue output binding) plus its metrics. */
+/**
+ * Activity: the run's completion event onto `golive-events` (queue output binding; one message per page of request
+ * ids when the run recorded more than fit one event) plus its metrics.
+ */
 export function publishCompletionHandler(input: PublishCompletionInput, context: InvocationContext) {
-  const event = publishCompletion(input, activityDeps());
-  context.extraOutputs.set(eventsQueueOutput, JSON.stringify(event));
-  return { eventId: event.id, type: event.type };
+  const events = publishCompletionEvents(input, activityDeps());
+  const texts = events.map((e) => JSON.stringify(e));
+  context.extraOutputs.set(eventsQueueOutput, texts.length === 1 ? texts[0] : texts);
+  const first = events[0];
+  return events.length === 1
+    ? { eventId: first?.id, type: first?.type }
+    : { eventId: first?.id, type: first?.type, pages: events.length };
 }
 
 df.app.activity(ACTIVITY.publishCompletion, {

@@ -1,4 +1,4 @@
-import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../events/completionEvent';
+import { buildCompletionEvents, type CloudEvent, type CompletionData } from '../events/completionEvent';
 import type { Dimensions, GoLiveTelemetry } from '../events/telemetry';
 import { isPartnerApiError } from '../partner/errors';
 import type { GoLiveTarget, PartnerApi, PartnerApiKind, RunningOperation } from '../partner/types';
@@ -178,14 +178,25 @@ export async function cancelOperation(input: CancelOperationInput, deps: Activit
   }
 }
 
-/** Builds the run's completion event (the registration writes it to `golive-events`) and sends the metrics. */
-export function publishCompletion(input: PublishCompletionInput, deps: ActivityDeps): CloudEvent<CompletionData> {
+/**
+ * Builds the run's completion events (one, or one per page of request ids; the registration writes them to
+ * `golive-events`) and sends the metrics once.
+ */
+export function publishCompletionEvents(
+  input: PublishCompletionInput,
+  deps: ActivityDeps,
+): CloudEvent<CompletionData>[] {
   const { output } = input;
-  const event = buildCompletionEvent(output);
+  const events = buildCompletionEvents(output);
   const d = dims(output, { state: output.outcome, outcome: output.outcome });
   if (output.operationId !== undefined) d.operationId = output.operationId;
   deps.telemetry.completed(d, output.durationSeconds, output.pollCount, output.error?.code);
-  return event;
+  return events;
+}
+
+/** The run's first (usually only) completion event; see `publishCompletionEvents`. */
+export function publishCompletion(input: PublishCompletionInput, deps: ActivityDeps): CloudEvent<CompletionData> {
+  return publishCompletionEvents(input, deps)[0] as CloudEvent<CompletionData>;
 }
 
 /** The partner API client of the run's API, or the error that it cannot be had (e.g. an API this build lacks). */

@@ -1,6 +1,12 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
 import { JOB_ERROR, jobFailureDisposition } from '../partner/productIngestionStatus';
+import {
+  afterCancelRead,
+  cancelConfirmDelaySeconds,
+  cancelRefused,
+  MAX_CANCEL_CONFIRM_READS,
+} from './cancelConfirmation';
 import { operationError, outcomeOfOperation } from './outcome';
 import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
 import { isValidJoin, mergeRequest } from './requests';
@@ -384,10 +390,42 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       result = { kind: 'error', error: activityFailure(e) };
     }
     if (result.kind === 'error') {
-      warn('the partner API did not confirm the cancel; the operation may still run');
-      return { outcome: 'canceled', error: result.error };
+      warn('the partner API did not accept the cancel; the operation may still run');
+      return { outcome: 'canceled', error: cancelRefused(result.error, progress.operationId) };
     }
-    return { outcome: 'canceled' };
+    // The run ends once the partner API shows the operation terminal (bounded reads), so it reports what it says.
+    const readInput: ReadOperationInput = {
+      runId,
+      target,
+      operationUrl: progress.operationUrl,
+      previousState: 'canceling',
+    };
+    for (let reads = 1; ; reads++) {
+      const delay = cancelConfirmDelaySeconds(settings.pollIntervalSeconds, progress.pollFloorSeconds);
+      const fireAt = reads === 1 && result.completed ? now() : nextCheckTime(now(), delay, deadline);
+      if (fireAt.getTime() > now().getTime()) yield df.createTimer(fireAt);
+      let read: ReadOperationResult;
+      try {
+        read = yield* activity<ReadOperationResult>(ACTIVITY.readOperation, readInput);
+      } catch (e) {
+        read = { kind: 'transient', error: activityFailure(e) };
+      }
+      progress.pollCount += 1;
+      progress.lastCheckedAt = now().toISOString();
+      if (read.kind === 'status') {
+        progress.operationStatus = read.rawStatus;
+        progress.steps = read.steps;
+        if (read.progressPercentage !== undefined) progress.progressPercentage = read.progressPercentage;
+      }
+      const atDeadline = now().getTime() >= deadline.getTime();
+      const decision = afterCancelRead(read, atDeadline ? MAX_CANCEL_CONFIRM_READS : reads, MAX_CANCEL_CONFIRM_READS);
+      if (decision.kind === 'end') {
+        if (decision.warning) warn(decision.warning);
+        log(`cancel ${decision.outcome === 'canceled' && !decision.error ? 'confirmed' : `ended ${decision.outcome}`}`);
+        return decision.error ? { outcome: decision.outcome, error: decision.error } : { outcome: decision.outcome };
+      }
+      publishStatus();
+    }
   }
 
   function* complete(outcome: RunOutcome, error: RunError | undefined): Generator<Task, RunOutput, unknown> {

@@ -1,8 +1,12 @@
 import { REQUEST_ID_PATTERN, REQUESTED_BY_MAX } from './request';
 import type { RunJoin, RunRequest } from './types';
 
-/** Most requests a run records (custom status is limited to 16 KB); later joins are acknowledged, not listed. */
-export const MAX_RUN_REQUESTS = 100;
+/**
+ * Most requests a run records. The custom status shows only the newest (it is limited to 16 KB); the output lists
+ * them all and the completion event pages them (`REQUEST_IDS_PER_EVENT`). A join beyond this is not taken: the
+ * starter leaves its message on the queue, so it joins or starts a later run.
+ */
+export const MAX_RUN_REQUESTS = 1_000;
 
 /** Whether an event payload is a joined request (`requestJoined` data comes from our own starter, but is checked). */
 export function isValidJoin(value: unknown): value is RunJoin {

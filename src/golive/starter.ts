@@ -135,9 +135,10 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
         client,
         instanceId,
         runId,
-        request.requestId,
+        { join, generation: generationOf(status) },
         options.joinConfirmMs ?? 30_000,
         sleep,
+        log,
       );
       if (confirmed === 'recorded') return { kind: 'joined', instanceId, ...(runId ? { runId } : {}) };
       if (confirmed === 'pending') throw new JoinNotConfirmedError(instanceId, request.requestId);
@@ -202,18 +203,38 @@ export function newRunInput(
   };
 }
 
+/** The generation (`continueAsNew` count) of the run an instance status shows; 0 when it does not say. */
+export function generationOf(status: InstanceStatus): number {
+  const input = status.input as { progress?: { generation?: unknown } } | undefined;
+  const generation = typeof input === 'object' && input !== null ? input.progress?.generation : undefined;
+  return typeof generation === 'number' && Number.isInteger(generation) ? generation : 0;
+}
+
+/**
+ * Whether a join raised while the run was in generation `raisedAt` must be raised again: the run has continued as
+ * new since and does not show the request. An event that reached the episode calling `continueAsNew` after the
+ * orchestrator's last step is dropped with that generation; raising it again carries it into the next one (a copy
+ * the run already took is ignored by request id).
+ */
+export function joinNeedsResend(raisedAt: number, status: InstanceStatus, requestId: string): boolean {
+  return isActive(status) && generationOf(status) > raisedAt && !recordedRequestIds(status).has(requestId);
+}
+
 /**
  * Waits until the run shows the request (`recorded`), ends or is replaced by another run of the offer without it
- * (`ended`), or the budget runs out.
+ * (`ended`), or the budget runs out. A join the run may have dropped at `continueAsNew` is raised again.
  */
 async function confirmJoin(
   client: RunClient,
   instanceId: string,
   runId: string | undefined,
-  requestId: string,
+  raised: { join: RunJoin; generation: number },
   budgetMs: number,
   sleep: (ms: number) => Promise<void>,
+  log: (message: string) => void,
 ): Promise<'recorded' | 'ended' | 'pending'> {
+  const { requestId } = raised.join;
+  let raisedAt = raised.generation;
   let waited = 0;
   let delay = 100;
   for (;;) {
@@ -221,8 +242,15 @@ async function confirmJoin(
     if (!status) return 'ended';
     if (recordedRequestIds(status).has(requestId)) return 'recorded';
     if (!isActive(status) || runIdOf(status) !== runId) return 'ended';
-    // A run that is full records no more ids; the join is acknowledged all the same.
-    if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'recorded';
+    if (joinNeedsResend(raisedAt, status, requestId)) {
+      raisedAt = generationOf(status);
+      await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, raised.join);
+      log(
+        `request ${requestId} raised again to go-live ${instanceId}: the run continued as new (generation ${raisedAt})`,
+      );
+    }
+    // A run that is full records no more ids: the message stays on the queue for a later run.
+    if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'pending';
     if (waited >= budgetMs) return 'pending';
     await sleep(delay);
     waited += delay;

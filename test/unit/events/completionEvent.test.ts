@@ -1,4 +1,9 @@
-import { buildCompletionEvent, buildRejectedEvent } from '../../../src/events/completionEvent';
+import {
+  buildCompletionEvent,
+  buildCompletionEvents,
+  buildRejectedEvent,
+  REQUEST_IDS_PER_EVENT,
+} from '../../../src/events/completionEvent';
 import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
 import { rejectedRecord } from '../../../src/golive/request';
 import type { RunOutput } from '../../../src/golive/types';
@@ -117,5 +122,38 @@ describe('buildRejectedEvent', () => {
     expect(buildRejectedEvent(rejectedRecord('x', 'r', 'm3', now), polluted).source).toBe('/golive/requests');
     const bad = buildRejectedEvent(rejectedRecord('x', 'r', 'm4', now), { publisherId: 'A/B', offerId: 'x' });
     expect(bad.data.publisherId).toBeNull();
+  });
+});
+
+describe('buildCompletionEvents (request ids paged)', () => {
+  it('is the one event, without a page, while the ids fit one event', () => {
+    expect(buildCompletionEvents(output)).toEqual([buildCompletionEvent(output)]);
+    expect(buildCompletionEvents(output)[0]?.data.requestPage).toBeUndefined();
+  });
+
+  it('lists every request id of a run with 250 requests in exactly one of 3 events, the first with the stable id', () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `req-${i + 1}`);
+    const events = buildCompletionEvents({ ...output, requestIds: ids });
+    expect(events.map((e) => e.id)).toEqual([
+      output.eventId,
+      `${output.eventId}-requests-2`,
+      `${output.eventId}-requests-3`,
+    ]);
+    expect(events.map((e) => e.data.requestIds.length)).toEqual([REQUEST_IDS_PER_EVENT, REQUEST_IDS_PER_EVENT, 50]);
+    expect(events.flatMap((e) => e.data.requestIds)).toEqual(ids);
+    expect(events.map((e) => e.data.requestPage)).toEqual([
+      { page: 1, pages: 3, total: 250 },
+      { page: 2, pages: 3, total: 250 },
+      { page: 3, pages: 3, total: 250 },
+    ]);
+    for (const e of events) {
+      expect(e.type).toBe('golive.failed');
+      expect(e.data.runId).toBe(output.runId);
+    }
+    // A queue message is at most 64 KB and base64 adds a third: a page of the longest ids stays under it.
+    const longest = Array.from({ length: 250 }, (_, i) => `${'r'.repeat(120)}-${String(i).padStart(6, '0')}`);
+    for (const e of buildCompletionEvents({ ...output, requestIds: longest })) {
+      expect(Buffer.from(JSON.stringify(e)).toString('base64').length).toBeLessThan(64 * 1024);
+    }
   });
 });

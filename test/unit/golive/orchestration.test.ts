@@ -302,15 +302,19 @@ describe('goLiveOrchestration', () => {
     expect(calls('publishCompletion')).toHaveLength(1);
   });
 
-  it('cancels the partner operation on a cancel event raced with the timer and ends canceled', async () => {
-    const { result, output, calls } = await run(runInput(), activities({ readOperation: reads(status('running')) }), [
-      { name: 'cancel', data: { requestedBy: 'ops' }, at: at(150) },
-    ]);
+  it('cancels the partner operation on a cancel event raced with the timer and ends canceled once it says so', async () => {
+    const { result, output, calls } = await run(
+      runInput(),
+      activities({ readOperation: reads(status('running'), status('running'), status('canceled')) }),
+      [{ name: 'cancel', data: { requestedBy: 'ops' }, at: at(150) }],
+    );
     expect(output.outcome).toBe('canceled');
+    expect(output.operationStatus).toBe('canceled');
     expect(calls('cancelOperation')).toHaveLength(1);
     expect(calls('cancelOperation')[0]!.input).toMatchObject({ operationUrl: accepted.operationUrl });
     expect(calls('cancelOperation')[0]!.at).toEqual(at(150));
-    expect(calls('readOperation')).toHaveLength(2);
+    // two polls, then one read at once after the cancel (its answer says it is done)
+    expect(calls('readOperation')).toHaveLength(3);
     expect(output.completedAt).toBe(at(150).toISOString());
     expect(result.timers.some((t) => t.canceled)).toBe(true);
     expect(output.error).toBeUndefined();
@@ -326,7 +330,8 @@ describe('goLiveOrchestration', () => {
       [{ name: 'cancel', data: {}, at: at(30) }],
     );
     expect(output.outcome).toBe('canceled');
-    expect(output.error).toMatchObject({ code: 'ServerError', statusCode: 500 });
+    expect(output.error).toMatchObject({ code: 'CancelRefused', statusCode: 500 });
+    expect(output.error?.message).toContain('ServerError boom');
   });
 
   it('records joined requests (raced with the timer) without another submit', async () => {
@@ -382,14 +387,15 @@ describe('goLiveOrchestration', () => {
   });
 
   it('records a request that joined before the first wait (buffered by the SDK) and takes a cancel sent during the submit', async () => {
-    const { output, calls } = await run(runInput(), activities({ readOperation: reads(status('running')) }), [
+    const { output, calls } = await run(runInput(), activities({ readOperation: reads(status('canceled')) }), [
       { name: 'requestJoined', data: { requestId: 'early', receivedAt: START.toISOString() }, at: START },
       { name: 'cancel', data: {}, at: START },
     ]);
     expect(output.requestIds).toEqual(['req-1', 'early']);
     expect(output.outcome).toBe('canceled');
     expect(calls('cancelOperation')).toHaveLength(1);
-    expect(calls('readOperation')).toHaveLength(0);
+    // no poll: only the read that confirms the cancel
+    expect(calls('readOperation')).toHaveLength(1);
   });
 
   it('honours Retry-After from the Go Live answer and from operation reads', async () => {

@@ -1,0 +1,411 @@
+/**
+ * The product's own benchmark (`npm run bench -- golive`): the built app in the local Functions host (child
+ * process, Durable backend on Azurite in memory) against the partner API simulator, as the soak runs it
+ * (scripts/soak/stack.ts). Prints one table with each figure beside its goal; figures are printed, never asserted.
+ *
+ * 1. Throughput and latency: 500 offers enqueued at once, operations that end at once, poll interval 2 s.
+ * 2. Detection delay: 100 offers, operations of 20-60 s, poll interval 2 s; partner API calls per go-live beside a
+ *    fixed 30 s poller on the same timelines.
+ * 3. History per run: a 5-day operation at production settings (5-minute interval, GOLIVE_POLLS_PER_HISTORY 100),
+ *    replayed through durable-functions' own engine on a virtual clock.
+ * 4. Host RSS with 1,000 runs waiting on their timers (operations that never end, production poll interval).
+ *
+ * `npm test` wall time is printed by .ci/run. Host settings: the project's host.json as it is.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+import { QueueClient } from '@azure/storage-queue';
+
+import { goLiveOrchestration } from '../../src/golive/orchestration';
+import type { ReadOperationResult, RunInput, SubmitGoLiveResult } from '../../src/golive/types';
+import { runOrchestration } from '../../test/unit/golive/support/replayHarness';
+import type { ScenarioPatch } from '../../tools/simulator';
+import { Prng } from '../soak/prng';
+import { type Stack, startStack } from '../soak/stack';
+import { decodeStored, queue } from '../soak/storage';
+import { type FigureRow, fixedPollerCalls, formatTable, p50p95, seconds } from './golive/figures';
+
+export const description = 'the product: go-lives/min, latencies, detection delay, API calls, history, host RSS';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Offer {
+  publisherId: string;
+  offerId: string;
+  durationMs: number;
+  enqueuedAt?: number;
+  eventAt?: number;
+  eventType?: string;
+}
+
+const key = (publisherId: string, offerId: string): string => `${publisherId}/${offerId}`;
+
+/** Receives and deletes completion events as they come, stamping each offer with the time it was seen. */
+class EventWatch {
+  #stop = false;
+  #loops: Promise<void>[] = [];
+  seen = 0;
+  constructor(
+    private readonly q: QueueClient,
+    private readonly offers: Map<string, Offer>,
+  ) {}
+  start(receivers = 4): void {
+    this.#loops = Array.from({ length: receivers }, () => this.#loop());
+  }
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await Promise.all(this.#loops);
+  }
+  async #loop(): Promise<void> {
+    while (!this.#stop) {
+      let items;
+      try {
+        await this.q.createIfNotExists();
+        items = (await this.q.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems;
+      } catch {
+        await sleep(200);
+        continue;
+      }
+      if (items.length === 0) {
+        await sleep(50);
+        continue;
+      }
+      const now = Date.now();
+      for (const m of items) {
+        try {
+          const e = JSON.parse(decodeStored(m.messageText)) as {
+            type: string;
+            data: { publisherId: string; offerId: string };
+          };
+          const o = this.offers.get(key(e.data.publisherId, e.data.offerId));
+          if (o && o.eventAt === undefined) {
+            o.eventAt = now;
+            o.eventType = e.type;
+            this.seen++;
+          }
+        } catch {
+          // not ours
+        }
+      }
+      await Promise.all(items.map((m) => this.q.deleteMessage(m.messageId, m.popReceipt).catch(() => undefined)));
+    }
+  }
+}
+
+async function enqueueAll(stack: Stack, offers: Offer[]): Promise<void> {
+  const q = queue(stack.connectionString, 'golive-requests');
+  await q.createIfNotExists();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < offers.length) {
+        const o = offers[next++] as Offer;
+        const body = JSON.stringify({
+          publisherId: o.publisherId,
+          offerId: o.offerId,
+          requestId: `bench-${o.offerId}`,
+        });
+        o.enqueuedAt = Date.now();
+        await q.sendMessage(Buffer.from(body, 'utf8').toString('base64'));
+      }
+    }),
+  );
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await sleep(250);
+  }
+  return true;
+}
+
+/** Go Live POST time (first accepted POST) and partner API calls per offer, from the simulator's request log. */
+function partnerLog(stack: Stack, offers: Offer[]): { postAt: Map<string, number>; calls: Map<string, number> } {
+  const postAt = new Map<string, number>();
+  const calls = new Map<string, number>();
+  for (const r of stack.simulator.admin.requests({ origin: 'primary' })) {
+    if (r.publisherId === undefined || r.offerId === undefined) continue;
+    const k = key(r.publisherId, r.offerId);
+    calls.set(k, (calls.get(k) ?? 0) + 1);
+    if (r.method === 'POST' && r.path.endsWith('/golive') && r.status === 202 && !postAt.has(k)) {
+      postAt.set(k, Date.parse(r.time));
+    }
+  }
+  for (const o of offers) calls.set(key(o.publisherId, o.offerId), calls.get(key(o.publisherId, o.offerId)) ?? 0);
+  return { postAt, calls };
+}
+
+function offersOf(prefix: string, count: number, duration: (i: number) => number): Offer[] {
+  return Array.from({ length: count }, (_, i) => ({
+    publisherId: `${prefix}-pub-${i % 10}`,
+    offerId: `${prefix}-offer-${i}`,
+    durationMs: duration(i),
+  }));
+}
+
+async function withStack<T>(
+  settings: Record<string, string>,
+  offers: Offer[],
+  scenario: (o: Offer) => ScenarioPatch,
+  body: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const stack = await startStack({ settings, hostJson: {} });
+  try {
+    for (const o of offers) stack.simulator.admin.addOffer(o.publisherId, o.offerId, scenario(o));
+    return await body(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+const BENCH_SETTINGS = (interval: number): Record<string, string> => ({
+  GOLIVE_POLL_INTERVAL_SECONDS: String(interval),
+  GOLIVE_POLL_MAX_INTERVAL_SECONDS: String(Math.max(interval, 60)),
+  GOLIVE_DEADLINE_MINUTES: '30',
+  GOLIVE_POLLS_PER_HISTORY: '100',
+  PARTNER_API_MAX_RETRIES: '4',
+});
+
+interface BurstFigures {
+  perMinute: number;
+  toPost: ReturnType<typeof p50p95>;
+  toEvent: ReturnType<typeof p50p95>;
+  callsPerGoLive: number;
+  fixedCallsPerGoLive: number;
+  completed: number;
+}
+
+async function burst(print: (l: string) => void, count: number, intervalSeconds: number): Promise<BurstFigures> {
+  const offers = offersOf('burst', count, () => 0);
+  const byKey = new Map(offers.map((o) => [key(o.publisherId, o.offerId), o]));
+  return withStack(
+    BENCH_SETTINGS(intervalSeconds),
+    offers,
+    () => ({ durationMs: 0 }),
+    async (stack) => {
+      const watch = new EventWatch(queue(stack.connectionString, 'golive-events'), byKey);
+      watch.start();
+      const t0 = Date.now();
+      await enqueueAll(stack, offers);
+      print(`burst: ${count} enqueued in ${seconds(Date.now() - t0)}`);
+      const all = await waitFor(() => watch.seen >= count, 15 * 60_000);
+      await watch.stop();
+      if (!all) print(`burst: only ${watch.seen} of ${count} completion events within 15 minutes`);
+      const done = offers.filter((o) => o.eventAt !== undefined);
+      const last = Math.max(...done.map((o) => o.eventAt as number));
+      const { postAt, calls } = partnerLog(stack, offers);
+      const toPost = offers.flatMap((o) => {
+        const p = postAt.get(key(o.publisherId, o.offerId));
+        return p !== undefined && o.enqueuedAt !== undefined ? [p - o.enqueuedAt] : [];
+      });
+      const toEvent = done.map((o) => (o.eventAt as number) - (o.enqueuedAt as number));
+      const totalCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+      const outcomes = new Map<string, number>();
+      for (const o of done) outcomes.set(o.eventType ?? '?', (outcomes.get(o.eventType ?? '?') ?? 0) + 1);
+      print(
+        `burst: outcomes ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; last event after ${seconds(last - t0)}`,
+      );
+      return {
+        perMinute: (done.length / ((last - t0) / 1000)) * 60,
+        toPost: p50p95(toPost),
+        toEvent: p50p95(toEvent),
+        callsPerGoLive: totalCalls / Math.max(1, done.length),
+        fixedCallsPerGoLive: fixedPollerCalls(0, 30),
+        completed: done.length,
+      };
+    },
+  );
+}
+
+interface DetectionFigures {
+  delay: ReturnType<typeof p50p95>;
+  callsPerGoLive: number;
+  fixedCallsPerGoLive: number;
+}
+
+async function detection(
+  print: (l: string) => void,
+  count: number,
+  intervalSeconds: number,
+): Promise<DetectionFigures> {
+  const p = new Prng(16);
+  const offers = offersOf('detect', count, () => p.int(20_000, 60_000));
+  const byKey = new Map(offers.map((o) => [key(o.publisherId, o.offerId), o]));
+  return withStack(
+    BENCH_SETTINGS(intervalSeconds),
+    offers,
+    (o) => ({ durationMs: o.durationMs }),
+    async (stack) => {
+      const watch = new EventWatch(queue(stack.connectionString, 'golive-events'), byKey);
+      watch.start();
+      await enqueueAll(stack, offers);
+      const all = await waitFor(() => watch.seen >= count, 6 * 60_000);
+      await watch.stop();
+      if (!all) print(`detection: only ${watch.seen} of ${count} completion events within 6 minutes`);
+      const { postAt, calls } = partnerLog(stack, offers);
+      const delays: number[] = [];
+      let fixed = 0;
+      for (const o of offers) {
+        const post = postAt.get(key(o.publisherId, o.offerId));
+        if (post === undefined || o.eventAt === undefined) continue;
+        delays.push(o.eventAt - (post + o.durationMs));
+        fixed += fixedPollerCalls(o.durationMs, 30);
+      }
+      const ours = offers.reduce((a, o) => a + (calls.get(key(o.publisherId, o.offerId)) ?? 0), 0);
+      return {
+        delay: p50p95(delays),
+        callsPerGoLive: ours / Math.max(1, delays.length),
+        fixedCallsPerGoLive: fixed / Math.max(1, delays.length),
+      };
+    },
+  );
+}
+
+/** A 5-day operation at production settings, replayed on a virtual clock: generations and their history sizes. */
+async function history(): Promise<{ generations: number; largest: number; polls: number; outcome: string }> {
+  const start = new Date('2026-01-01T00:00:00.000Z');
+  const endsAt = start.getTime() + 5 * 24 * 3600_000;
+  const input: RunInput = {
+    runId: '16161616-1616-5616-8616-161616161616',
+    runNumber: 1,
+    target: { api: 'cpp', publisherId: 'bench', offerId: 'five-days' },
+    requests: [{ requestId: 'bench-five-days', receivedAt: start.toISOString() }],
+    startedAt: start.toISOString(),
+    deadlineAt: new Date(start.getTime() + 7 * 24 * 3600_000).toISOString(),
+    settings: {
+      pollIntervalSeconds: 300,
+      pollMaxIntervalSeconds: 3600,
+      deadlineMinutes: 7 * 24 * 60,
+      pollsPerHistory: 100,
+      maxSubmitAttempts: 4,
+    },
+    previousRuns: [],
+  };
+  const accepted: SubmitGoLiveResult = { kind: 'accepted', operationId: 'op', operationUrl: 'https://x/op' };
+  const result = await runOrchestration(goLiveOrchestration, input, {
+    start,
+    maxEpisodes: 20_000,
+    activities: {
+      submitGoLive: () => accepted,
+      readOperation: (_i, call): ReadOperationResult => {
+        const done = call.at.getTime() >= endsAt;
+        return {
+          kind: 'status',
+          operationId: 'op',
+          rawStatus: done ? 'complete' : 'running',
+          state: done ? 'succeeded' : 'running',
+          terminal: done,
+          steps: [],
+        };
+      },
+      publishCompletion: () => ({ eventId: 'x' }),
+    },
+  });
+  const output = result.output as { outcome?: string; pollCount?: number } | undefined;
+  return {
+    generations: result.generations,
+    largest: Math.max(...result.historyLengths),
+    polls: output?.pollCount ?? 0,
+    outcome: output?.outcome ?? result.error ?? 'none',
+  };
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb ? Number(kb) / 1024 : NaN;
+}
+
+async function waitingRuns(
+  print: (l: string) => void,
+  count: number,
+): Promise<{ rss: number; idleRss: number; started: number }> {
+  const offers = offersOf('wait', count, () => 0);
+  return withStack(
+    { ...BENCH_SETTINGS(300), GOLIVE_POLL_MAX_INTERVAL_SECONDS: '3600', GOLIVE_DEADLINE_MINUTES: '10080' },
+    offers,
+    () => ({ neverEnds: true }),
+    async (stack) => {
+      await sleep(3000);
+      const idleRss = rssMiB(stack.host.pid);
+      const t0 = Date.now();
+      await enqueueAll(stack, offers);
+      const posts = (): number =>
+        stack.simulator.admin.requests({ method: 'POST', pathIncludes: '/golive' }).filter((r) => r.status === 202)
+          .length;
+      await waitFor(() => posts() >= count, 10 * 60_000);
+      print(`waiting runs: ${posts()} Go Lives accepted in ${seconds(Date.now() - t0)}; settling 20 s`);
+      await sleep(20_000);
+      return { rss: rssMiB(stack.host.pid), idleRss, started: posts() };
+    },
+  );
+}
+
+export async function run(print: (line: string) => void): Promise<void> {
+  const interval = 2;
+  const b = await burst(print, 500, interval);
+  print(`burst done: ${b.completed} go-lives`);
+  const d = await detection(print, 100, interval);
+  print('detection done');
+  const h = await history();
+  print(`history done: ${h.generations} generations, ${h.polls} polls, ${h.outcome}`);
+  const w = await waitingRuns(print, 1000);
+  const rows: FigureRow[] = [
+    {
+      figure: 'go-lives completed per minute (500 at once)',
+      value: b.perMinute.toFixed(0),
+      goal: '>= 1,000/min',
+      met: b.perMinute >= 1000,
+    },
+    {
+      figure: 'enqueue -> Go Live POST p50 / p95',
+      value: `${seconds(b.toPost.p50)} / ${seconds(b.toPost.p95)}`,
+      goal: 'p95 <= 20 s',
+      met: b.toPost.p95 <= 20_000,
+    },
+    {
+      figure: 'enqueue -> completion event p50 / p95',
+      value: `${seconds(b.toEvent.p50)} / ${seconds(b.toEvent.p95)}`,
+      goal: 'p95 <= 30 s',
+      met: b.toEvent.p95 <= 30_000,
+    },
+    {
+      figure: `detection delay p50 / p95 (100 ops 20-60 s, interval ${interval} s)`,
+      value: `${seconds(d.delay.p50)} / ${seconds(d.delay.p95)}`,
+      goal: `p95 <= ${interval + 2} s`,
+      met: d.delay.p95 <= (interval + 2) * 1000,
+    },
+    {
+      figure: 'partner API calls per go-live (20-60 s ops) vs fixed 30 s poller',
+      value: `${d.callsPerGoLive.toFixed(1)} vs ${d.fixedCallsPerGoLive.toFixed(1)} = ${(d.callsPerGoLive / d.fixedCallsPerGoLive).toFixed(2)}x`,
+      goal: 'printed as a ratio',
+    },
+    {
+      figure: 'partner API calls per go-live (ops that end at once) vs fixed 30 s poller',
+      value: `${b.callsPerGoLive.toFixed(1)} vs ${b.fixedCallsPerGoLive.toFixed(1)} = ${(b.callsPerGoLive / b.fixedCallsPerGoLive).toFixed(2)}x`,
+      goal: 'printed as a ratio',
+    },
+    {
+      figure: 'history events, 5-day op (300 s interval, 100 polls/history)',
+      value: `largest generation ${h.largest} (${h.generations} generations, ${h.polls} polls)`,
+      goal: 'bounded',
+      met: h.outcome === 'succeeded' && h.generations > 1,
+    },
+    {
+      figure: `host RSS, ${w.started} runs waiting on timers`,
+      value: `${w.rss.toFixed(0)} MiB (idle ${w.idleRss.toFixed(0)} MiB)`,
+      goal: '<= 300 MiB',
+      met: w.rss <= 300,
+    },
+    { figure: '`npm test` wall time', value: 'printed by .ci/run', goal: '<= 5 min on 2 cores' },
+  ];
+  print('');
+  for (const line of formatTable(rows)) print(line);
+  print('');
+  print(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
+}
