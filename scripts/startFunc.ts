@@ -2,9 +2,11 @@
  * `npm run start:func [-- <func start options>]`: the app on the real Functions host, Azure Functions Core Tools.
  *
  * After `npm run build`: creates local.settings.json from local.settings.sample.json when it is missing, checks that
- * Core Tools (`func`) is installed (if not: how to install it, exit 1, nothing started), starts Azurite on its
- * default ports (in memory) when `AzureWebJobsStorage` is `UseDevelopmentStorage=true`, and the partner API simulator
- * on 7080 when `PARTNER_API_BASE_URL` points there, then runs `func start` until it exits or Ctrl-C.
+ * Core Tools (`func`) is installed (if not: how to install it, exit 1, nothing started), starts Azurite (in memory)
+ * when `AzureWebJobsStorage` is Azurite on this machine (`UseDevelopmentStorage=true`: ports 10000-10002, or an
+ * Azurite connection string with 127.0.0.1/localhost endpoints: their ports), and the partner API simulator when
+ * `PARTNER_API_BASE_URL` is a localhost URL (7080 in the sample), then runs `func start` until it exits or Ctrl-C.
+ * Where something already listens on those ports, it is used as it is.
  *
  * The real host keeps Durable state in the task hub host.json names (`golive`); the local host of `npm start` uses
  * its own (`golivelocal`, tools/host/settings.ts), so the two never read each other's runs on one Azurite.
@@ -19,16 +21,19 @@ import { startAzurite } from '../tools/host/azurite';
 import { HostError, PortInUseError } from '../tools/host/errors';
 import {
   DEFAULT_AZURITE_PORTS,
+  DEV_ACCOUNT,
   isDevelopmentStorage,
   LOCAL_SETTINGS_FILE,
+  parseConnectionString,
   readLocalSettings,
   SAMPLE_SETTINGS_FILE,
+  type StoragePorts,
 } from '../tools/host/settings';
 import { startSimulator } from '../tools/simulator';
 
 export const CORE_TOOLS_INSTALL_URL =
   'https://learn.microsoft.com/azure/azure-functions/functions-run-local#install-the-azure-functions-core-tools';
-const SIMULATOR_PORT = 7080;
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 
 export class StartFuncError extends Error {
   override readonly name = 'StartFuncError';
@@ -87,14 +92,35 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): { appDi
   return { appDir, funcArgs };
 }
 
-function isLocalSimulatorUrl(value: string | undefined): boolean {
-  if (!value) return false;
+function localPort(url: string | undefined): number | undefined {
+  if (!url) return undefined;
   try {
-    const url = new URL(value);
-    return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && Number(url.port || 80) === SIMULATOR_PORT;
+    const u = new URL(url);
+    if (!LOCAL_HOSTS.includes(u.hostname) || u.protocol !== 'http:') return undefined;
+    return Number(u.port || 80);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * The Azurite ports a storage connection names on this machine: the defaults for `UseDevelopmentStorage=true`, the
+ * endpoints' ports for the development account with blob, queue and table endpoints on localhost; else undefined.
+ */
+export function localAzuritePorts(connection: string | undefined): StoragePorts | undefined {
+  if (connection === undefined) return undefined;
+  if (isDevelopmentStorage(connection)) return { ...DEFAULT_AZURITE_PORTS };
+  const parts = parseConnectionString(connection);
+  if (parts['accountname'] !== DEV_ACCOUNT) return undefined;
+  const blob = localPort(parts['blobendpoint']);
+  const queue = localPort(parts['queueendpoint']);
+  const table = localPort(parts['tableendpoint']);
+  return blob && queue && table ? { blob, queue, table } : undefined;
+}
+
+/** The port of a partner API URL on this machine (the simulator serves it), else undefined. */
+export function localSimulatorPort(baseUrl: string | undefined): number | undefined {
+  return localPort(baseUrl);
 }
 
 function print(line = ''): void {
@@ -118,24 +144,28 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const storage = setting('AzureWebJobsStorage');
-    if (storage !== undefined && isDevelopmentStorage(storage)) {
+    const azuritePorts = localAzuritePorts(setting('AzureWebJobsStorage'));
+    if (azuritePorts) {
       try {
-        const azurite = await startAzurite({ inMemory: true, ports: { ...DEFAULT_AZURITE_PORTS } });
+        const azurite = await startAzurite({ inMemory: true, ports: azuritePorts });
         stops.push(() => azurite.close());
         print(`Azurite: blob ${azurite.blobUrl}  queue ${azurite.queueUrl}  table ${azurite.tableUrl} (in memory)`);
       } catch (err) {
-        if (err instanceof PortInUseError) {
-          print(`Azurite: port ${err.port} is in use; using the Azurite (or other program) that listens there.`);
-        } else {
-          throw err;
-        }
+        if (!(err instanceof PortInUseError)) throw err;
+        print(`Azurite: port ${err.port} is in use; using the Azurite that listens there.`);
       }
     }
-    if (isLocalSimulatorUrl(setting('PARTNER_API_BASE_URL'))) {
-      const simulator = await startSimulator({ port: SIMULATOR_PORT });
-      stops.push(() => simulator.close());
-      print(`Partner API simulator: ${simulator.url}`);
+    const simulatorPort = localSimulatorPort(setting('PARTNER_API_BASE_URL'));
+    if (simulatorPort !== undefined) {
+      try {
+        const simulator = await startSimulator({ port: simulatorPort });
+        stops.push(() => simulator.close());
+        print(`Partner API simulator: ${simulator.url}`);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'PortInUse' && code !== 'EADDRINUSE') throw err;
+        print(`Partner API simulator: port ${simulatorPort} is in use; using what listens there.`);
+      }
     }
   } catch (err) {
     await stopAll();

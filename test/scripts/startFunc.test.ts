@@ -4,10 +4,21 @@
  * (the real one is not installable on CI): it records what it was given and checks the ports it would use.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { CORE_TOOLS_INSTALL_URL, main } from '../../scripts/startFunc';
+import { CORE_TOOLS_INSTALL_URL, localAzuritePorts, localSimulatorPort, main } from '../../scripts/startFunc';
+import { azuriteConnectionString } from '../../tools/host/settings';
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 jest.setTimeout(60_000);
 
@@ -79,14 +90,47 @@ test('keeps an existing local.settings.json', async () => {
   expect(stdout).not.toMatch(/Azurite:|simulator:/);
 });
 
+test('Azurite and the simulator are started only for settings that point at this machine', () => {
+  expect(localAzuritePorts('UseDevelopmentStorage=true')).toEqual({ blob: 10000, queue: 10001, table: 10002 });
+  expect(localAzuritePorts(azuriteConnectionString({ blob: 1, queue: 2, table: 3 }))).toEqual({
+    blob: 1,
+    queue: 2,
+    table: 3,
+  });
+  expect(
+    localAzuritePorts(
+      'DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=eA==;EndpointSuffix=core.windows.net',
+    ),
+  ).toBeUndefined();
+  expect(localAzuritePorts(undefined)).toBeUndefined();
+  expect(localSimulatorPort('http://localhost:7080')).toBe(7080);
+  expect(localSimulatorPort('https://cloudpartner.azure.com')).toBeUndefined();
+  expect(localSimulatorPort('')).toBeUndefined();
+});
+
 test('runs func start in the app folder with the options given, while Azurite and the simulator listen', async () => {
+  // Free ports rather than 10000-10002 and 7080, which `npm start` tests may hold at the same time.
+  const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
+  const simulatorPort = await freePort();
+  writeFileSync(
+    path.join(app, 'local.settings.sample.json'),
+    JSON.stringify({
+      IsEncrypted: false,
+      Values: {
+        ...SAMPLE.Values,
+        AzureWebJobsStorage: azuriteConnectionString(ports),
+        PARTNER_API_BASE_URL: `http://127.0.0.1:${simulatorPort}`,
+      },
+    }),
+  );
   const record = path.join(dir, 'func.txt');
   const probe = path.join(dir, 'probe.js');
   const probeSource = [
     "const net = require('node:net');",
     'const open = (port) => new Promise((ok) => { const s = net.connect(port, "127.0.0.1");',
     ' s.on("connect", () => { s.end(); ok(true); }); s.on("error", () => ok(false)); });',
-    'Promise.all([10000, 10001, 10002, 7080].map(open)).then((r) => console.log(r.join(",")));',
+    `Promise.all([${ports.blob}, ${ports.queue}, ${ports.table}, ${simulatorPort}].map(open))` +
+      '.then((r) => console.log(r.join(",")));',
   ].join('\n');
   writeFileSync(probe, probeSource);
   fakeFunc(
