@@ -219,6 +219,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GOLIVE_POLLS_PER_HISTORY: '5',
       GOLIVE_SCHEDULE: '0 0 0 1 1 *',
       GOLIVE_SCHEDULED_OFFERS: '',
+      // The soak reads the task hub's tables and queues by this name (the local host's default is HUB_NAME + 'local').
+      LOCAL_HOST_TASK_HUB: HUB_NAME,
       ...options.settings,
     };
     const env: NodeJS.ProcessEnv = {

@@ -150,3 +150,20 @@ export function parseConnectionString(value: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * App setting that names the local host's Durable task hub. The Functions host never reads it: it takes
+ * host.json `extensions.durableTask.hubName` (`golive`).
+ */
+export const LOCAL_TASK_HUB_SETTING = 'LOCAL_HOST_TASK_HUB';
+
+/**
+ * The local host's task hub: `LOCAL_HOST_TASK_HUB` when set, else host.json's hub name with `local` appended
+ * (`golivelocal`). Never host.json's name itself by default, so a real host (`func start`, or an app in Azure
+ * pointed at the same Azurite or storage account) and the local host never read each other's instances, history,
+ * control queues or leases, which are all named after the hub.
+ */
+export function localTaskHubName(hostJsonHubName: string, env: Env): string {
+  const configured = env[LOCAL_TASK_HUB_SETTING]?.trim();
+  return configured ? configured : `${hostJsonHubName}local`;
+}

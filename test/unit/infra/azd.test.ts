@@ -186,3 +186,35 @@ describe('.funcignore', () => {
     expect(pkg.scripts['build']).toMatch(/^tsc\b/);
   });
 });
+
+describe('dependencies', () => {
+  const pkg = readJson('package.json') as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const walk = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+    );
+  /** Package names the app loads: `from 'pkg'` imports and `require('pkg')` / createRequire(...)('pkg') calls. */
+  const appPackages = new Set(
+    walk('src')
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/(?:from |require\(|\)\()'([^.'][^']*)'/g)])
+      .map((m) => m[1]!)
+      .filter((name) => !name.startsWith('node:'))
+      .map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!)),
+  );
+
+  it('the app loads only runtime dependencies, and every runtime dependency is one it loads', () => {
+    expect(appPackages.size).toBeGreaterThan(4);
+    expect([...appPackages].filter((p) => !(p in pkg.dependencies))).toEqual([]);
+    expect(Object.keys(pkg.dependencies).filter((p) => !appPackages.has(p))).toEqual([]);
+  });
+
+  it('tools and scripts packages stay development dependencies (the deployed app never loads them)', () => {
+    for (const name of ['@azure/storage-queue', '@azure/data-tables', '@azure/storage-blob', 'azurite']) {
+      expect([name, name in pkg.devDependencies, name in pkg.dependencies]).toEqual([name, true, false]);
+    }
+  });
+});

@@ -7,6 +7,7 @@
  */
 import type { BindingMetadata, HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../extension';
 import { realProcessEnv } from '../nodeModule';
+import { localTaskHubName } from '../settings';
 import { DurableEngine, type EngineSettings, parseTimeSpanMs } from './engine';
 import { type ClientUrls, DurableHttpApi, WEBHOOK_PREFIX } from './http';
 import { TaskHubStore } from './store';
@@ -17,7 +18,7 @@ export { TaskHubStore } from './store';
 export { DurableError, EventType, type HistoryEvent, type InstanceState, type RuntimeStatus } from './types';
 
 export interface DurableExtensionOptions {
-  /** Overrides host.json `extensions.durableTask.hubName`. */
+  /** The task hub name; default: `LOCAL_HOST_TASK_HUB`, else host.json's hub name + `local` (settings.ts). */
   hubName?: string;
   /** Overrides the engine settings read from host.json (tests use short timer limits). */
   settings?: Partial<EngineSettings>;
@@ -140,7 +141,9 @@ export function createDurableExtension(options: DurableExtensionOptions = {}): D
         .map((f) => f.name);
       if (entities.length > 0) throw new DurableEntitiesNotSupportedError(entities);
       ctx = c;
-      settings = { ...settingsFromHostJson(c.hostJson, options.hubName), ...options.settings };
+      // Never the real host's hub by default (localTaskHubName): the two never share tables, queues or leases.
+      const hubName = options.hubName ?? localTaskHubName(settingsFromHostJson(c.hostJson).hubName, realProcessEnv());
+      settings = { ...settingsFromHostJson(c.hostJson, hubName), ...options.settings };
       // The JS client rewrites management URL origins to http://localhost:7071 unless WEBSITE_HOSTNAME is set
       // (durable-functions getClient.js); name this host instead. rpcBaseUrl is never rewritten.
       // The app sees Node's real process.env (a test runner may hand this module a copy).

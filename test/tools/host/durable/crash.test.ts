@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { TaskHubStore } from '../../../../tools/host/durable/store';
 import { EventType, type HistoryEvent } from '../../../../tools/host/durable/types';
+import { localTaskHubName } from '../../../../tools/host/settings';
 import { type Azurite, startAzurite, startOrchestration, waitFor, waitForStatus } from './support';
 
 jest.setTimeout(180_000);
@@ -82,7 +83,8 @@ const completedIds = (h: HistoryEvent[]): number[] =>
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'durable-crash-'));
   azurite = await startAzurite();
-  store = new TaskHubStore(azurite.connectionString, 'fixturehub', 2);
+  // The child host runs with the default extension: the local host's own hub for the fixture's host.json hub.
+  store = new TaskHubStore(azurite.connectionString, localTaskHubName('fixturehub', {}), 2);
 });
 
 afterAll(async () => {
