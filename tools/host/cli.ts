@@ -133,6 +133,17 @@ function banner(host: FunctionsHost, running: Running, settingsFile: string | un
   print('Press Ctrl-C to stop.');
 }
 
+/**
+ * The app refused its settings (a `ConfigError`, code `InvalidConfiguration`, thrown while the app loads): one
+ * message naming each bad setting and where to set it, instead of the module that failed to load.
+ */
+export function invalidSettings(err: unknown): string | undefined {
+  const cause = err instanceof Error ? err.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (!(cause instanceof Error) || code !== 'InvalidConfiguration') return undefined;
+  return `${cause.message}\nSet it in local.settings.json "Values" or the environment (docs/settings.md).`;
+}
+
 /** Set by test helpers: the host stops cleanly when that process is gone, so no host outlives its test run. */
 export const PARENT_PID_ENV = 'LOCAL_HOST_PARENT_PID';
 
@@ -215,7 +226,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
     await stopAll(running);
-    if (err instanceof HostError) process.stderr.write(`Error: ${err.message}\n`);
+    const invalid = invalidSettings(err);
+    if (invalid) process.stderr.write(`Error: ${invalid}\n`);
+    else if (err instanceof HostError) process.stderr.write(`Error: ${err.message}\n`);
     else process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
