@@ -6,6 +6,10 @@
  * `AzureWebJobsStorage` in the environment, else from local.settings.json (or local.settings.sample.json) `Values`;
  * `UseDevelopmentStorage=true` means Azurite on its default ports. Identity-based `AzureWebJobsStorage__queueServiceUri`
  * is used with `DefaultAzureCredential`. Creates the queue if it is missing. Never prints a key.
+ *
+ * `--wait` then follows the run that takes the request as `npm run golive -- watch` does (over the HTTP API at
+ * `--url` / `GOLIVE_URL` with `--key` / `GOLIVE_KEY`) and exits 0 succeeded, 1 failed, 2 canceled or timedOut,
+ * 3 rejected, 4 could not reach the app.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +18,9 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
 
 import { validateGoLiveRequest } from '../src/golive/request';
+import { appTarget } from './golive/api';
+import { peekEvents } from './golive/events';
+import { EXIT, watchRun } from './golive/watch';
 
 /** Azurite's documented, public development account (the same for every Azurite install). */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -38,10 +45,15 @@ export interface EnqueueArgs {
   requestedBy?: string;
   requestId?: string;
   api?: string;
+  /** Follow the run to its end. */
+  wait?: boolean;
+  url?: string;
+  key?: string;
 }
 
 export const USAGE =
-  'Usage: npm run enqueue -- {publisherId}/{offerId} [--requested-by TEXT] [--request-id ID] [--api cpp|productIngestion]';
+  'Usage: npm run enqueue -- {publisherId}/{offerId} [--requested-by TEXT] [--request-id ID] [--api cpp|productIngestion]\n' +
+  '                          [--wait [--url URL] [--key KEY]]';
 
 export function parseArgs(argv: readonly string[]): EnqueueArgs {
   let target: string | undefined;
@@ -49,7 +61,11 @@ export function parseArgs(argv: readonly string[]): EnqueueArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') throw new EnqueueError('Usage', USAGE);
-    const flag = /^--(requested-by|request-id|api)(?:=(.*))?$/.exec(arg);
+    if (arg === '--wait') {
+      flags.wait = 'true';
+      continue;
+    }
+    const flag = /^--(requested-by|request-id|api|url|key)(?:=(.*))?$/.exec(arg);
     if (flag) {
       const value = flag[2] ?? argv[++i];
       if (value === undefined) throw new EnqueueError('Usage', `--${flag[1]} needs a value.\n${USAGE}`);
@@ -70,6 +86,12 @@ export function parseArgs(argv: readonly string[]): EnqueueArgs {
   if (flags['requested-by'] !== undefined) args.requestedBy = flags['requested-by'];
   if (flags['request-id'] !== undefined) args.requestId = flags['request-id'];
   if (flags.api !== undefined) args.api = flags.api;
+  if (flags.wait !== undefined) args.wait = true;
+  if (flags.url !== undefined) args.url = flags.url;
+  if (flags.key !== undefined) args.key = flags.key;
+  if (!args.wait && (args.url !== undefined || args.key !== undefined)) {
+    throw new EnqueueError('Usage', `--url and --key go with --wait.\n${USAGE}`);
+  }
   return args;
 }
 
@@ -122,11 +144,26 @@ export function resolveConnection(env: NodeJS.ProcessEnv, dir: string): StorageC
   );
 }
 
-function queueName(env: NodeJS.ProcessEnv, dir: string): string {
-  const fromEnv = env.GOLIVE_REQUESTS_QUEUE;
+/** A queue name setting (`GOLIVE_REQUESTS_QUEUE`, `GOLIVE_EVENTS_QUEUE`): environment, local settings, default. */
+export function queueSetting(env: NodeJS.ProcessEnv, dir: string, name: string, fallback: string): string {
+  const fromEnv = env[name];
   if (fromEnv && fromEnv.trim() !== '') return fromEnv.trim();
-  const local = localSettingsValues(dir)?.values.GOLIVE_REQUESTS_QUEUE;
-  return typeof local === 'string' && local.trim() !== '' ? local.trim() : 'golive-requests';
+  const local = localSettingsValues(dir)?.values[name];
+  return typeof local === 'string' && local.trim() !== '' ? local.trim() : fallback;
+}
+
+function queueName(env: NodeJS.ProcessEnv, dir: string): string {
+  return queueSetting(env, dir, 'GOLIVE_REQUESTS_QUEUE', 'golive-requests');
+}
+
+/** The queue service of a connection; fails fast (2 tries, 5 s each) when the storage cannot be reached. */
+export function queueService(connection: StorageConnection): QueueServiceClient {
+  const pipeline: StoragePipelineOptions = {
+    retryOptions: { maxTries: 2, tryTimeoutInMs: 5_000, retryDelayInMs: 200 },
+  };
+  return connection.kind === 'connectionString'
+    ? QueueServiceClient.fromConnectionString(connection.value, pipeline)
+    : new QueueServiceClient(connection.queueServiceUri, new DefaultAzureCredential(), pipeline);
 }
 
 export interface EnqueueResult {
@@ -145,13 +182,7 @@ export async function enqueueRequest(
   const dir = options.dir ?? process.cwd();
   const message = requestMessage(args);
   const connection = resolveConnection(env, dir);
-  const pipeline: StoragePipelineOptions = {
-    retryOptions: { maxTries: 2, tryTimeoutInMs: 5_000, retryDelayInMs: 200 },
-  };
-  const service =
-    connection.kind === 'connectionString'
-      ? QueueServiceClient.fromConnectionString(connection.value, pipeline)
-      : new QueueServiceClient(connection.queueServiceUri, new DefaultAzureCredential(), pipeline);
+  const service = queueService(connection);
   const name = queueName(env, dir);
   const queue = service.getQueueClient(name);
   const queueUrl = queue.url.split('?')[0] ?? queue.url;
@@ -180,20 +211,53 @@ export async function enqueueRequest(
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const result = await enqueueRequest(args);
+/** A `golive.rejected` event for the message, as its reason. */
+async function rejectionOf(messageId: string, env: NodeJS.ProcessEnv, dir: string): Promise<string | undefined> {
+  const queue = queueService(resolveConnection(env, dir)).getQueueClient(
+    queueSetting(env, dir, 'GOLIVE_EVENTS_QUEUE', 'golive-events'),
+  );
+  const events = await peekEvents(queue).catch(() => []);
+  const rejected = events.find((e) => e.type === 'golive.rejected' && e.data.messageId === messageId);
+  return rejected ? String(rejected.data.reason) : undefined;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const args = parseArgs(argv);
+  const result = await enqueueRequest(args, { env });
   const requestId = args.requestId ?? result.messageId;
   console.log(`Enqueued a go-live request for ${args.publisherId}/${args.offerId} on ${result.queueName}`);
   console.log(`  message id: ${result.messageId}`);
   console.log(`  request id: ${requestId}${args.requestId === undefined ? ' (the message id)' : ''}`);
-  console.log('Watch the run:');
-  console.log(`  curl http://localhost:7071/api/golive/${args.publisherId}/${args.offerId}`);
+  if (!args.wait) {
+    console.log('Watch the run:');
+    console.log(`  npm run golive -- watch ${args.publisherId}/${args.offerId}`);
+    return 0;
+  }
+  let target;
+  try {
+    target = appTarget(args, env);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return EXIT.unreachable;
+  }
+  return watchRun({
+    target,
+    publisherId: args.publisherId,
+    offerId: args.offerId,
+    requestId,
+    rejected: () => rejectionOf(result.messageId, env, process.cwd()),
+    tty: Boolean(process.stdout.isTTY),
+    write: (text) => process.stdout.write(text),
+  });
 }
 
 if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : String(e));
-    process.exit(e instanceof EnqueueError && e.code === 'Usage' ? 2 : 1);
-  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      const code = e instanceof EnqueueError ? e.code : '';
+      process.exit(code === 'Usage' ? 64 : code === 'StorageUnreachable' ? EXIT.unreachable : 1);
+    },
+  );
 }

@@ -1,19 +1,24 @@
 /**
- * `npm start`: Azurite in memory (unless `AzureWebJobsStorage` points elsewhere), the partner API simulator on 7080
- * (unless `PARTNER_API_BASE_URL` points elsewhere) and the local Functions host on 7071, until Ctrl-C.
+ * `npm start`: Azurite (unless `AzureWebJobsStorage` points elsewhere), the partner API simulator on 7080 (or the
+ * local port `PARTNER_API_BASE_URL` names; not started when it points elsewhere) and the local Functions host on
+ * 7071, until Ctrl-C. Azurite's and the simulator's state stay on disk under `.local/` (git-ignored), so a go-live in
+ * flight resumes after Ctrl-C and `npm start`; `--fresh` clears it first. The banner says which.
  *
  *   node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]
+ *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]
  *
  * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
  */
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { type RunningSimulator, startSimulator } from '../simulator';
+import { createSimulatorPersistence, removeSimulatorState, type SimulatorPersistence } from '../simulator/persistence';
 import { type RunningAzurite, startAzurite } from './azurite';
 import { HostError, PortInUseError } from './errors';
 import { DEFAULT_PORT, type FunctionsHost, startHost } from './host';
 import { consoleSink } from './logger';
-import { DEFAULT_AZURITE_PORTS, isDevelopmentStorage, readLocalSettings } from './settings';
+import { DEFAULT_AZURITE_PORTS, isDevelopmentStorage, readLocalSettings, type StoragePorts } from './settings';
 
 export const READY_LINE = 'Local host ready at';
 const SIMULATOR_PORT = 7080;
@@ -25,19 +30,37 @@ export interface CliOptions {
   azurite: boolean;
   simulator: boolean;
   verbose: boolean;
+  /** Clear the kept state before starting. */
+  fresh: boolean;
+  /** Where Azurite's and the simulator's state is kept (default `<app>/.local`). */
+  stateDir: string;
+  /** Azurite's ports (default 10000-10002). */
+  azuritePorts?: StoragePorts;
 }
+
+export const STATE_DIR = '.local';
 
 export class UsageError extends HostError {
   constructor(message: string) {
     super(
       'USAGE',
-      `${message}\nUsage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]`,
+      `${message}\nUsage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] ` +
+        '[--verbose] [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]',
     );
   }
 }
 
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
-  const opts: CliOptions = { command: 'start', appDir: cwd, azurite: true, simulator: true, verbose: false };
+  const opts: CliOptions = {
+    command: 'start',
+    appDir: cwd,
+    azurite: true,
+    simulator: true,
+    verbose: false,
+    fresh: false,
+    stateDir: '',
+  };
+  let stateDir: string | undefined;
   const args = [...argv];
   if (args[0] && !args[0].startsWith('-')) opts.command = args.shift()!;
   if (opts.command !== 'start') throw new UsageError(`Unknown command "${opts.command}".`);
@@ -71,10 +94,25 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
       case '--verbose':
         opts.verbose = true;
         break;
+      case '--fresh':
+        opts.fresh = true;
+        break;
+      case '--state':
+        stateDir = value();
+        break;
+      case '--azurite-ports': {
+        const ports = value().split(',').map(Number);
+        if (ports.length !== 3 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+          throw new UsageError('--azurite-ports must be three port numbers: <blob>,<queue>,<table>.');
+        }
+        opts.azuritePorts = { blob: ports[0]!, queue: ports[1]!, table: ports[2]! };
+        break;
+      }
       default:
         throw new UsageError(`Unknown option "${arg}".`);
     }
   }
+  opts.stateDir = path.resolve(opts.appDir, stateDir ?? STATE_DIR);
   return opts;
 }
 
@@ -83,26 +121,42 @@ function setting(name: string, values: Record<string, string>): string | undefin
   return process.env[name] ?? values[name];
 }
 
-function isLocalSimulatorUrl(value: string | undefined): boolean {
-  if (!value) return true;
+/** The local port the simulator should listen on, when `PARTNER_API_BASE_URL` is unset or names a local origin. */
+function localSimulatorPort(value: string | undefined): number | undefined {
+  if (!value) return SIMULATOR_PORT;
   try {
     const url = new URL(value);
-    return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && Number(url.port || 80) === SIMULATOR_PORT;
+    return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && url.protocol === 'http:'
+      ? Number(url.port || 80)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 interface Running {
   azurite?: RunningAzurite;
   simulator?: RunningSimulator;
+  simulatorState?: SimulatorPersistence;
   host?: FunctionsHost;
+  /** What the banner says of the kept state. */
+  state?: { dir: string; kept: boolean; fresh: boolean };
 }
 
 async function stopAll(running: Running): Promise<void> {
   await running.host?.stop().catch((err: unknown) => process.stderr.write(`Stopping the host: ${String(err)}\n`));
   await running.simulator?.close().catch(() => undefined);
+  try {
+    running.simulatorState?.close();
+  } catch (err) {
+    process.stderr.write(`Saving the simulator's state: ${String(err)}\n`);
+  }
   await running.azurite?.close().catch(() => undefined);
+}
+
+/** Azurite's folder and the simulator's file under the state folder. */
+export function statePaths(stateDir: string): { azurite: string; simulator: string } {
+  return { azurite: path.join(stateDir, 'azurite'), simulator: path.join(stateDir, 'simulator.json') };
 }
 
 function print(line = ''): void {
@@ -117,20 +171,41 @@ function banner(host: FunctionsHost, running: Running, settingsFile: string | un
   print(`Host:       ${host.baseUrl}`);
   if (running.azurite) {
     print(
-      `Azurite:    blob ${running.azurite.blobUrl}  queue ${running.azurite.queueUrl}  table ${running.azurite.tableUrl} (in memory)`,
+      `Azurite:    blob ${running.azurite.blobUrl}  queue ${running.azurite.queueUrl}  table ${running.azurite.tableUrl}`,
     );
   } else {
     print('Azurite:    not started here (AzureWebJobsStorage points elsewhere or --no-azurite)');
   }
   if (running.simulator) print(`Partner API simulator: ${running.simulator.url}`);
+  if (running.state) print(`State:      ${stateLine(running.state)}`);
   print(`Settings:   ${settingsFile ? path.basename(settingsFile) : 'environment only'}`);
+  print(`Console:    ${host.baseUrl}/api/console`);
   print('');
   print('Try:');
   print(`  curl -X POST ${host.baseUrl}/api/golive/contoso/contoso-vm-offer`);
   print(`  curl ${host.baseUrl}/api/golive/contoso/contoso-vm-offer`);
-  print('  npm run enqueue -- contoso/contoso-vm-offer');
+  print('  npm run enqueue -- contoso/contoso-vm-offer --wait');
+  print('  npm run golive -- list');
   print('');
   print('Press Ctrl-C to stop.');
+}
+
+/**
+ * The app refused its settings (a `ConfigError`, code `InvalidConfiguration`, thrown while the app loads): one
+ * message naming each bad setting and where to set it, instead of the module that failed to load.
+ */
+export function invalidSettings(err: unknown): string | undefined {
+  const cause = err instanceof Error ? err.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (!(cause instanceof Error) || code !== 'InvalidConfiguration') return undefined;
+  return `${cause.message}\nSet it in local.settings.json "Values" or the environment (docs/settings.md).`;
+}
+
+export function stateLine(state: { dir: string; kept: boolean; fresh: boolean }): string {
+  const where = path.relative(process.cwd(), state.dir) || state.dir;
+  if (state.fresh) return `fresh: cleared ${where}/ (runs and the simulator's operations start from nothing)`;
+  if (state.kept) return `kept from the last start in ${where}/ (runs in flight resume; --fresh starts clean)`;
+  return `new, on disk in ${where}/ (kept across restarts; --fresh starts clean)`;
 }
 
 /** Set by test helpers: the host stops cleanly when that process is gone, so no host outlives its test run. */
@@ -172,9 +247,26 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   try {
     const storage = setting('AzureWebJobsStorage', local.values);
-    if (opts.azurite && (storage === undefined || isDevelopmentStorage(storage))) {
+    const paths = statePaths(opts.stateDir);
+    const startAzuriteHere = opts.azurite && (storage === undefined || isDevelopmentStorage(storage));
+    const simulatorPort = opts.simulator
+      ? localSimulatorPort(setting('PARTNER_API_BASE_URL', local.values))
+      : undefined;
+    if (startAzuriteHere || simulatorPort !== undefined) {
+      const kept =
+        (startAzuriteHere && existsSync(paths.azurite)) || (simulatorPort !== undefined && existsSync(paths.simulator));
+      if (opts.fresh) {
+        if (startAzuriteHere) rmSync(paths.azurite, { recursive: true, force: true });
+        if (simulatorPort !== undefined) removeSimulatorState(paths.simulator);
+      }
+      running.state = { dir: opts.stateDir, kept: kept && !opts.fresh, fresh: opts.fresh };
+    }
+    if (startAzuriteHere) {
       try {
-        running.azurite = await startAzurite({ inMemory: true, ports: { ...DEFAULT_AZURITE_PORTS } });
+        running.azurite = await startAzurite({
+          location: paths.azurite,
+          ports: { ...(opts.azuritePorts ?? DEFAULT_AZURITE_PORTS) },
+        });
       } catch (err) {
         if (err instanceof PortInUseError) {
           throw new PortInUseError(
@@ -186,13 +278,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw err;
       }
     }
-    if (opts.simulator && isLocalSimulatorUrl(setting('PARTNER_API_BASE_URL', local.values))) {
+    if (simulatorPort !== undefined) {
+      const persistence = createSimulatorPersistence(paths.simulator);
       try {
-        running.simulator = await startSimulator({ port: SIMULATOR_PORT });
+        running.simulator = await startSimulator({
+          port: simulatorPort,
+          onState: (state) => persistence.attach(state),
+        });
+        running.simulatorState = persistence;
       } catch (err) {
+        persistence.close();
         if ((err as { code?: string }).code === 'PortInUse' || (err as { code?: string }).code === 'EADDRINUSE') {
           throw new PortInUseError(
-            SIMULATOR_PORT,
+            simulatorPort,
             'The partner API simulator needs it. Stop the program using it, start with --no-simulator, ' +
               'or point PARTNER_API_BASE_URL (local.settings.json) at another partner API.',
           );
@@ -215,7 +313,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {
     await stopAll(running);
-    if (err instanceof HostError) process.stderr.write(`Error: ${err.message}\n`);
+    const invalid = invalidSettings(err);
+    if (invalid) process.stderr.write(`Error: ${invalid}\n`);
+    else if (err instanceof HostError) process.stderr.write(`Error: ${err.message}\n`);
     else process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }

@@ -150,6 +150,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     defaults: options.defaults ?? {},
     now: options.now ?? Date.now,
   });
+  options.onState?.(state);
   const admin = createAdmin(state);
   const adminHttp = createAdminHttp(state, admin);
   const lifetime = new AbortController();

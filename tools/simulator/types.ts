@@ -100,6 +100,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Added: the other origin's port. Default 0 (a free port). */
   otherOriginPort?: number;
+  /** Added: called with the state once it is created (persistence.ts reads it back and saves it). */
+  onState?: (state: import('./state').SimulatorState) => void;
 }
 
 export interface RunningSimulator {

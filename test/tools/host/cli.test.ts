@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { parseArgs } from '../../../tools/host/cli';
+import { invalidSettings, parseArgs } from '../../../tools/host/cli';
 import { enqueue, runHostCli, type RunningAzurite, startAzurite, startHostProcess, waitFor } from '../../support';
 
 const appDir = path.resolve(__dirname, '../../fixtures/host-app');
@@ -18,9 +18,35 @@ describe('host CLI arguments', () => {
       azurite: false,
       simulator: false,
       verbose: false,
+      fresh: false,
+      stateDir: '/r/x/.local',
     });
     expect(() => parseArgs(['start', '--port', 'abc'])).toThrow(/--port/);
     expect(() => parseArgs(['start', '--bogus'])).toThrow(/Unknown option/);
+  });
+
+  it('parses --fresh, --state and --azurite-ports', () => {
+    expect(parseArgs(['start', '--fresh', '--state', 'st', '--azurite-ports', '1,2,3'], '/r')).toMatchObject({
+      fresh: true,
+      stateDir: '/r/st',
+      azuritePorts: { blob: 1, queue: 2, table: 3 },
+    });
+    expect(() => parseArgs(['start', '--azurite-ports', '1,2'])).toThrow(/three port numbers/);
+  });
+
+  it('names the bad setting, not the module that failed to load', () => {
+    const cause = Object.assign(
+      new Error('Invalid configuration (1 setting):\n  - GOLIVE_POLL_INTERVAL_SECONDS: bad'),
+      {
+        code: 'InvalidConfiguration',
+      },
+    );
+    const err = new Error('Worker was unable to load entry point "dist/src/index.js"', { cause });
+    expect(invalidSettings(err)).toMatch(
+      /^Invalid configuration \(1 setting\):\n {2}- GOLIVE_POLL_INTERVAL_SECONDS: bad\n/,
+    );
+    expect(invalidSettings(err)).not.toMatch(/entry point/);
+    expect(invalidSettings(new Error('other'))).toBeUndefined();
   });
 });
 
