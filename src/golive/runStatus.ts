@@ -1,6 +1,7 @@
 import { isRunInstanceId } from './runIdentity';
 import {
   ORCHESTRATOR_NAME,
+  RECONCILE_ORCHESTRATOR_NAME,
   RUN_STATES,
   type RunCustomStatus,
   type RunError,
@@ -257,7 +258,7 @@ export function needsInput(status: InstanceStatus): boolean {
 /** Whether a listed instance is a go-live run. */
 export function isRunStatus(status: InstanceStatus): boolean {
   return (
-    (status.name === undefined || status.name === ORCHESTRATOR_NAME) &&
+    (status.name === undefined || status.name === ORCHESTRATOR_NAME || status.name === RECONCILE_ORCHESTRATOR_NAME) &&
     status.instanceId !== undefined &&
     isRunInstanceId(status.instanceId)
   );
