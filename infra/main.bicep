@@ -269,6 +269,7 @@ module api './app/api.bicep' = {
       GOLIVE_POLLS_PER_HISTORY: '100'
       GOLIVE_SCHEDULE: goLiveSchedule
       GOLIVE_SCHEDULED_OFFERS: goLiveScheduledOffers
+      GOLIVE_RECONCILE_SCHEDULE: '0 */5 * * * *'
     }
   }
 }

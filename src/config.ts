@@ -98,6 +98,11 @@ const schema = z.object({
     .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
     .default('0 0 6 * * *'),
   GOLIVE_SCHEDULED_OFFERS: scheduledOffers,
+  GOLIVE_RECONCILE_SCHEDULE: z
+    .string()
+    .trim()
+    .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
+    .default('0 */5 * * * *'),
 
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
@@ -185,6 +190,8 @@ export interface AppConfig {
     pollsPerHistory: number;
     schedule: string;
     scheduledOffers: { publisherId: string; offerId: string }[];
+    /** When the reconciler looks for runs that ended without a completion event. */
+    reconcileSchedule: string;
   };
   applicationInsightsConnectionString: string | undefined;
   /** Entra ID (AAD) authentication for telemetry, needed when the resource disables local auth. */
@@ -262,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pollsPerHistory: s.GOLIVE_POLLS_PER_HISTORY,
       schedule: s.GOLIVE_SCHEDULE,
       scheduledOffers: s.GOLIVE_SCHEDULED_OFFERS,
+      reconcileSchedule: s.GOLIVE_RECONCILE_SCHEDULE,
     },
     applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
     applicationInsightsAuthentication: parseAuthenticationString(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),

@@ -2,6 +2,7 @@ import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../e
 import { isRunInstanceId } from './runIdentity';
 import {
   ORCHESTRATOR_NAME,
+  RECONCILE_ORCHESTRATOR_NAME,
   RUN_STATES,
   type RunCheck,
   type RunCustomStatus,
@@ -265,7 +266,7 @@ export function needsInput(status: InstanceStatus): boolean {
 /** Whether a listed instance is a go-live run. */
 export function isRunStatus(status: InstanceStatus): boolean {
   return (
-    (status.name === undefined || status.name === ORCHESTRATOR_NAME) &&
+    (status.name === undefined || status.name === ORCHESTRATOR_NAME || status.name === RECONCILE_ORCHESTRATOR_NAME) &&
     status.instanceId !== undefined &&
     isRunInstanceId(status.instanceId)
   );

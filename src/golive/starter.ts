@@ -1,3 +1,4 @@
+import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
 import { MAX_RUN_REQUESTS } from './requests';
 import { deriveRunId, runInstanceId } from './runIdentity';
@@ -11,6 +12,7 @@ import {
 } from './runStatus';
 import {
   ORCHESTRATOR_NAME,
+  RECONCILE_ORCHESTRATOR_NAME,
   RUN_EVENT,
   type RunInput,
   type RunJoin,
@@ -43,7 +45,10 @@ import {
 export interface RunClient {
   /** The instance status with its input, or undefined when no instance has the id. */
   getStatus(instanceId: string): Promise<InstanceStatus | undefined>;
-  startNew(orchestratorName: string, options: { instanceId: string; input: RunInput }): Promise<string>;
+  startNew(
+    orchestratorName: string,
+    options: { instanceId: string; input: RunInput | ReconcileInput },
+  ): Promise<string>;
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
 
@@ -88,7 +93,8 @@ export class StartConflictError extends Error {
   }
 }
 
-const MAX_ROUNDS = 3;
+/** Start/join attempts: a round may go to publishing the previous run's event first (see `reconcile.ts`). */
+const MAX_ROUNDS = 4;
 
 /** Per-offer queue of this process's start-or-join calls (instance id -> the last call's settling). */
 const offerTurns = new Map<string, Promise<unknown>>();
@@ -120,6 +126,11 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const status = await client.getStatus(instanceId);
+    if (status && isActive(status) && status.name === RECONCILE_ORCHESTRATOR_NAME) {
+      // The previous run's event is being published on the instance: its next run starts after.
+      await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
+      continue;
+    }
     if (status && isActive(status)) {
       const runId = runIdOf(status);
       if (requestSeen(status, request.requestId)) {
@@ -151,6 +162,20 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       return { kind: 'duplicate', instanceId, ...(runId ? { runId } : {}) };
     }
 
+    const owed = status ? unpublishedRun(status, now()) : undefined;
+    if (owed) {
+      // The previous run ended (terminated, or failed) without its event: publish it before a run replaces it.
+      log(
+        `go-live ${instanceId} run ${owed.runId} ended ${status?.runtimeStatus ?? ''} without an event; publishing it`,
+      );
+      try {
+        await publishUnpublished(client, instanceId, owed);
+      } catch (e) {
+        lastStartError = e;
+      }
+      await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
+      continue;
+    }
     const input = newRunInput(request, instanceId, status, options.settings, now(), receivedAt);
     try {
       await client.startNew(ORCHESTRATOR_NAME, { instanceId, input });
@@ -252,6 +277,24 @@ async function confirmJoin(
     // A run that is full records no more ids: the message stays on the queue for a later run.
     if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'pending';
     if (waited >= budgetMs) return 'pending';
+    await sleep(delay);
+    waited += delay;
+    delay = Math.min(delay * 2, 1_000);
+  }
+}
+
+/** Waits (bounded) until the instance is no longer active. */
+async function waitWhileActive(
+  client: RunClient,
+  instanceId: string,
+  budgetMs: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  let waited = 0;
+  let delay = 100;
+  for (;;) {
+    const status = await client.getStatus(instanceId);
+    if (!status || !isActive(status) || waited >= budgetMs) return;
     await sleep(delay);
     waited += delay;
     delay = Math.min(delay * 2, 1_000);

@@ -7,6 +7,8 @@ import type { PartnerApiKind } from '../partner/types';
  */
 
 export const ORCHESTRATOR_NAME = 'goLiveOrchestrator';
+/** Publishes the completion event of a run that ended without one (see `reconcile.ts`), on the run's instance. */
+export const RECONCILE_ORCHESTRATOR_NAME = 'goLiveReconcileOrchestrator';
 
 export const ACTIVITY = {
   submitGoLive: 'submitGoLive',

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         pollsPerHistory: 100,
         schedule: '0 0 6 * * *',
         scheduledOffers: [],
+        reconcileSchedule: '0 */5 * * * *',
       },
       applicationInsightsConnectionString: undefined,
       applicationInsightsAuthentication: { aad: false, clientId: undefined },

@@ -18,7 +18,7 @@ function client(): RunClient & { started: RunInput[] } {
     started,
     getStatus: async () => status,
     startNew: async (_name, { instanceId, input }) => {
-      started.push(input);
+      started.push(input as RunInput);
       status = { instanceId, runtimeStatus: 'Pending', input };
       return instanceId;
     },

@@ -1,7 +1,12 @@
 import type { GoLiveRequest } from '../../../src/golive/request';
 import type { InstanceStatus } from '../../../src/golive/runStatus';
 import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/starter';
-import type { RunInput, RunOutput, RunSettings } from '../../../src/golive/types';
+import {
+  RECONCILE_ORCHESTRATOR_NAME,
+  type RunInput,
+  type RunOutput,
+  type RunSettings,
+} from '../../../src/golive/types';
 
 const settings: RunSettings = {
   pollIntervalSeconds: 60,
@@ -41,6 +46,12 @@ class FakeClient implements RunClient {
       throw this.startError;
     }
     this.started.push({ name, ...options });
+    if (name === RECONCILE_ORCHESTRATOR_NAME) {
+      // The reconcile orchestration publishes and ends with the run's output at once.
+      const { output } = options.input as unknown as { output: RunOutput };
+      this.status = { instanceId: options.instanceId, name, runtimeStatus: 'Completed', output };
+      return options.instanceId;
+    }
     this.status = { instanceId: options.instanceId, runtimeStatus: 'Pending', input: options.input };
     return options.instanceId;
   }
@@ -192,17 +203,26 @@ describe('startOrJoin', () => {
     expect(input.previousRuns[1]!.runId).toBe('r0');
   });
 
-  it('starts the next run after an orchestration that failed without output', async () => {
+  it('publishes the event of an orchestration that failed without output, then starts the next run', async () => {
     const client = new FakeClient();
     client.status = { ...runningStatus(['req-1']), runtimeStatus: 'Failed', customStatus: undefined };
     (client.status.input as RunInput).startedAt = '2026-01-01T08:00:00.000Z';
     await startOrJoin(request('req-2'), opts(client));
-    const input = client.started[0]!.input;
+    expect(client.started.map((s) => s.name)).toEqual([RECONCILE_ORCHESTRATOR_NAME, 'goLiveOrchestrator']);
+    const owed = (client.started[0]!.input as unknown as { output: RunOutput }).output;
+    expect(owed).toMatchObject({
+      runId: 'run-a',
+      outcome: 'failed',
+      requestIds: ['req-1'],
+      error: { code: 'RunFailed' },
+    });
+    const input = client.started[1]!.input;
     expect(input.runNumber).toBe(2);
     expect(input.previousRuns[0]).toMatchObject({
       runId: 'run-a',
       outcome: 'failed',
-      error: { code: 'OrchestrationFailed' },
+      requestIds: ['req-1'],
+      error: { code: 'RunFailed' },
     });
   });
 
