@@ -38,6 +38,8 @@ export interface CompletionData {
   steps: RunStep[];
   error: RunError | null;
   warnings: string[];
+  /** Present (true) only when the offer was already live as asked and no Go Live was sent. */
+  alreadyLive?: true;
 }
 
 export interface RejectedData {
@@ -81,6 +83,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     warnings: output.warnings,
   };
   if (target.productId !== undefined) data.productId = target.productId;
+  if (output.alreadyLive === true) data.alreadyLive = true;
   return {
     specversion: '1.0',
     type: `golive.${output.outcome}`,
