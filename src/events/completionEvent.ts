@@ -40,6 +40,8 @@ export interface CompletionData {
   warnings: string[];
   /** Present when the run's requests fill more than one event: which page of `requestIds` this event lists. */
   requestPage?: RequestPage;
+  /** Present (true) only when the offer was already live as asked and no Go Live was sent. */
+  alreadyLive?: true;
 }
 
 /** One page of a run's request ids (`total` ids over `pages` events, each event a page). */
@@ -93,6 +95,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     warnings: output.warnings,
   };
   if (target.productId !== undefined) data.productId = target.productId;
+  if (output.alreadyLive === true) data.alreadyLive = true;
   return {
     specversion: '1.0',
     type: `golive.${output.outcome}`,

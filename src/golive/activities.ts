@@ -1,7 +1,7 @@
 import { buildCompletionEvents, type CloudEvent, type CompletionData } from '../events/completionEvent';
 import type { Dimensions, GoLiveTelemetry } from '../events/telemetry';
 import { isPartnerApiError } from '../partner/errors';
-import type { GoLiveTarget, PartnerApi, PartnerApiKind, RunningOperation } from '../partner/types';
+import type { GoLiveOperation, GoLiveQuery, GoLiveTarget, PartnerApi, PartnerApiKind } from '../partner/types';
 import {
   classifySubmitError,
   compactSteps,
@@ -51,14 +51,51 @@ function dims(input: { runId: string; target: RunTarget }, extra: Dimensions = {
   };
 }
 
-function runningGoLive(operations: readonly RunningOperation[]): RunningOperation | undefined {
-  return operations.find(isGoLiveOperation);
+/**
+ * How far before the run's start a finished go-live may have been created and still count as this run's: the
+ * partner API's clock and ours may differ. A go-live another party finished within this margin before the run
+ * started is taken as the run's own (reported, never sent again); earlier runs' operations never are.
+ */
+export const ATTACH_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** What the attach lookup asks the partner API for: running go-lives, and finished ones since the run started. */
+export function attachQuery(input: { startedAt?: string }): GoLiveQuery {
+  const started = input.startedAt === undefined ? Number.NaN : Date.parse(input.startedAt);
+  if (Number.isNaN(started)) return {};
+  return { finishedSince: new Date(started - ATTACH_CLOCK_SKEW_MS).toISOString() };
 }
 
 /**
- * Submits the Go Live, unless a go-live already runs for the offer: that covers a re-executed activity, an
- * earlier attempt whose outcome was unknown, and an operation left running by a timed-out run. A 409 from the
- * partner API is resolved the same way.
+ * The go-live to attach to: a running one (whoever started it: a re-executed activity, an unknown outcome, a run
+ * that timed out), else the newest finished one that no earlier run of the offer followed (this run's Go Live that
+ * ended while the host was down).
+ */
+export function goLiveToAttach(
+  operations: readonly GoLiveOperation[],
+  earlierOperationIds: readonly string[] = [],
+): GoLiveOperation | undefined {
+  const goLives = operations.filter(isGoLiveOperation);
+  const running = goLives.find((op) => op.running);
+  if (running) return running;
+  const earlier = new Set(earlierOperationIds);
+  return goLives
+    .filter((op) => !op.running && !earlier.has(op.operationId))
+    .sort((a, b) => Date.parse(b.createdAt ?? '') - Date.parse(a.createdAt ?? ''))[0];
+}
+
+async function lookUpGoLive(
+  api: PartnerApi,
+  target: GoLiveTarget,
+  input: { startedAt?: string; earlierOperationIds?: string[] },
+): Promise<GoLiveOperation | undefined> {
+  return goLiveToAttach(await api.findGoLives(target, attachQuery(input)), input.earlierOperationIds);
+}
+
+/**
+ * Submits the Go Live, unless the offer has a go-live to attach to (`goLiveToAttach`): that covers a re-executed
+ * activity (also after a crash right after the POST, when the go-live may have finished meanwhile), an earlier
+ * attempt whose outcome was unknown, and an operation left running by a timed-out run. A conflict from the partner
+ * API is resolved the same way. An offer already live as asked ends here: nothing is sent.
  */
 export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps): Promise<SubmitGoLiveResult> {
   const api = apiFor(input.target, deps);
@@ -66,9 +103,9 @@ export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps)
   const target = toGoLiveTarget(input.target);
   if (input.attempt === 1) deps.telemetry.stateChanged(dims(input, { state: 'submitting' }), undefined);
 
-  let running: RunningOperation | undefined;
+  let running: GoLiveOperation | undefined;
   try {
-    running = runningGoLive(await api.listRunningOperations(target));
+    running = await lookUpGoLive(api, target, input);
   } catch (e) {
     deps.telemetry.partnerApiError(dims(input), errorCode(e), statusOf(e), 'submitGoLive');
     const error = toRunError(e);
@@ -81,6 +118,20 @@ export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps)
 
   try {
     const accepted = await api.startGoLive(target);
+    if (accepted.alreadyLive) {
+      const { status, reason } = accepted.alreadyLive;
+      deps.telemetry.stateChanged(dims(input, { state: 'succeeded', operationId: accepted.operationId }), 'submitting');
+      const result: Extract<SubmitGoLiveResult, { kind: 'alreadyLive' }> = {
+        kind: 'alreadyLive',
+        operationId: accepted.operationId,
+        rawStatus: status.rawStatus,
+        steps: compactSteps(status.steps),
+        warning: reason,
+      };
+      if (status.progressPercentage !== undefined) result.progressPercentage = status.progressPercentage;
+      if (status.phase !== undefined) result.phase = status.phase;
+      return result;
+    }
     deps.telemetry.stateChanged(dims(input, { state: 'polling', operationId: accepted.operationId }), 'submitting');
     const result: SubmitGoLiveResult = {
       kind: 'accepted',
@@ -96,7 +147,7 @@ export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps)
     const kind = classifySubmitError(e);
     if (kind === 'rejected' && isConflict(e)) {
       try {
-        const found = runningGoLive(await api.listRunningOperations(target));
+        const found = await lookUpGoLive(api, target, input);
         if (found) return attachedTo(found);
       } catch {
         // fall through: report the conflict itself
@@ -114,7 +165,7 @@ export async function findRunningOperation(
   const api = apiFor(input.target, deps);
   if (!('startGoLive' in api)) return { kind: 'error', error: api.error };
   try {
-    const found = runningGoLive(await api.listRunningOperations(toGoLiveTarget(input.target)));
+    const found = await lookUpGoLive(api, toGoLiveTarget(input.target), input);
     if (!found) return { kind: 'none' };
     return {
       kind: 'found',
@@ -139,12 +190,15 @@ export async function readOperation(input: ReadOperationInput, deps: ActivityDep
     const result: ReadOperationResult = {
       kind: 'status',
       operationId: status.operationId,
+      operationUrl: status.operationUrl,
       rawStatus: status.rawStatus,
       state: status.state,
       terminal: status.terminal,
       steps: compactSteps(status.steps),
     };
     if (status.progressPercentage !== undefined) result.progressPercentage = status.progressPercentage;
+    if (status.phase !== undefined) result.phase = status.phase;
+    if (status.submitAgain !== undefined) result.submitAgain = { ...status.submitAgain };
     if (status.retryAfterSeconds !== undefined) result.retryAfterSeconds = status.retryAfterSeconds;
     if (api.minPollIntervalSeconds) result.minPollIntervalSeconds = api.minPollIntervalSeconds;
     if (status.errors && status.errors.length > 0) {
@@ -208,7 +262,7 @@ function apiFor(target: RunTarget, deps: ActivityDeps): PartnerApi | { error: Ru
   }
 }
 
-function attachedTo(op: RunningOperation): SubmitGoLiveResult {
+function attachedTo(op: GoLiveOperation): SubmitGoLiveResult {
   return { kind: 'attached', operationId: op.operationId, operationUrl: op.operationUrl, rawStatus: op.rawStatus };
 }
 

@@ -1,6 +1,5 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
-import { JOB_ERROR, jobFailureDisposition } from '../partner/productIngestionStatus';
 import {
   afterCancelRead,
   cancelConfirmDelaySeconds,
@@ -56,8 +55,6 @@ import {
 
 export const MAX_WARNINGS = 10;
 export const MAX_PUBLISH_ATTEMPTS = 5;
-/** Product Ingestion: Go Lives submitted again after a job collided with a submission in progress. */
-export const MAX_IN_PROGRESS_RESUBMITS = 3;
 
 type PhaseEnd = { outcome: RunOutcome; error?: RunError } | { continued: true };
 
@@ -75,6 +72,11 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       }
     : { state: 'submitting', steps: [], pollCount: 0, readErrors: 0, warnings: [], generation: 0, checks: [] };
   const requests: RunRequest[] = [...input.requests];
+  /** What the attach lookup needs: go-lives finished since the run started are its own, earlier runs' are not. */
+  const lookup = {
+    startedAt: input.startedAt,
+    earlierOperationIds: input.previousRuns.flatMap((run) => (run.operationId === undefined ? [] : [run.operationId])),
+  };
 
   const joinWaiters: Task[] = [];
   const cancelWaiters: Task[] = [];
@@ -122,6 +124,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     };
     if (progress.operationId !== undefined) status.operationId = progress.operationId;
     if (progress.operationStatus !== undefined) status.operationStatus = progress.operationStatus;
+    if (progress.phase !== undefined) status.phase = progress.phase;
     if (progress.progressPercentage !== undefined) status.progressPercentage = progress.progressPercentage;
     if (progress.lastCheckedAt !== undefined) status.lastCheckedAt = progress.lastCheckedAt;
     if (progress.nextCheckAt !== undefined) status.nextCheckAt = progress.nextCheckAt;
@@ -199,7 +202,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       if (now().getTime() >= deadline.getTime()) return timedOut();
       progress.state = 'submitting';
       publishStatus();
-      const submitInput: SubmitGoLiveInput = { runId, target, attempt };
+      const submitInput: SubmitGoLiveInput = { runId, target, attempt, ...lookup };
       let result: SubmitGoLiveResult;
       try {
         result = yield* activity<SubmitGoLiveResult>(ACTIVITY.submitGoLive, submitInput);
@@ -228,13 +231,23 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           progress.operationStatus = result.rawStatus;
           log(`attached to running operation ${result.operationId}`);
           return undefined;
+        case 'alreadyLive':
+          progress.operationId = result.operationId;
+          progress.operationStatus = result.rawStatus;
+          progress.steps = result.steps;
+          if (result.progressPercentage !== undefined) progress.progressPercentage = result.progressPercentage;
+          if (result.phase !== undefined) progress.phase = result.phase;
+          progress.alreadyLive = true;
+          warn(result.warning);
+          log(`already live (${result.operationId}): no Go Live sent`);
+          return { outcome: 'succeeded' };
         case 'rejected':
           log(`Go Live rejected: ${describeError(result.error)}`, 'error');
           return { outcome: 'failed', error: result.error };
         case 'outcomeUnknown': {
           lastError = result.error;
           warn(`Go Live outcome unknown on attempt ${attempt}; looked for a running operation`);
-          const findInput: FindRunningOperationInput = { runId, target };
+          const findInput: FindRunningOperationInput = { runId, target, ...lookup };
           let found: FindRunningOperationResult;
           try {
             found = yield* activity<FindRunningOperationResult>(ACTIVITY.findRunningOperation, findInput);
@@ -319,6 +332,13 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         progress.readErrors = 0;
         progress.operationStatus = read.rawStatus;
         progress.steps = read.steps;
+        if (read.operationUrl !== undefined && read.operationUrl !== progress.operationUrl) {
+          // The adapter moved on to the go-live's next phase (Product Ingestion: the live submission).
+          log(`following ${read.operationId} from now on`);
+          progress.operationUrl = read.operationUrl;
+          progress.operationId = read.operationId;
+        }
+        if (read.phase !== undefined) progress.phase = read.phase;
         if (read.progressPercentage !== undefined) progress.progressPercentage = read.progressPercentage;
         const change = describeChange(before, {
           status: progress.operationStatus,
@@ -328,7 +348,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         if (change) log(`check ${progress.pollCount}: ${change}`);
         if (read.state === 'unknown') warn(`unknown operation status "${read.rawStatus}" (treated as running)`);
         const outcome = outcomeOfOperation(read.state);
-        if (outcome === 'failed' && target.api === 'productIngestion' && resubmitAfterJobFailure(read.errors)) {
+        if (outcome === 'failed' && resubmitOnAdvice(read.submitAgain)) {
           const end = yield* submitPhase();
           if (end) return end;
           continue;
@@ -458,6 +478,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     if (progress.progressPercentage !== undefined) output.progressPercentage = progress.progressPercentage;
     if (error !== undefined) output.error = error;
     if (progress.checks?.length) output.checks = progress.checks;
+    if (progress.alreadyLive === true) output.alreadyLive = true;
 
     const publishInput: PublishCompletionInput = { output };
     for (let attempt = 1; ; attempt++) {
@@ -480,25 +501,23 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   }
 
   /**
-   * Product Ingestion: whether a failed job is worth another Go Live, and if so forgets the job so the submit phase
-   * runs again (it attaches to a running live submission before it posts anything). A collision with a submission in
-   * progress is retried up to `MAX_IN_PROGRESS_RESUBMITS` times; a stale preview id once (the submit reads the
-   * submissions again); a certification failure or anything else never.
+   * Whether a failed operation is worth another Go Live, as the partner adapter advises (e.g. a Product Ingestion
+   * job that collided with a submission in progress); if so forgets the operation so the submit phase runs again
+   * (it attaches to a running go-live before it posts anything). At most `advice.maxTimes` resubmits per run.
    */
-  function resubmitAfterJobFailure(errors: readonly { code: string; message: string }[] | undefined): boolean {
-    const disposition = jobFailureDisposition(errors);
+  function resubmitOnAdvice(advice: { reason: string; maxTimes: number } | undefined): boolean {
     const resubmits = progress.resubmits ?? 0;
-    const allowed =
-      (disposition === 'inProgress' && resubmits < MAX_IN_PROGRESS_RESUBMITS) ||
-      (disposition === 'resubmit' && resubmits < 1);
-    if (!allowed) return false;
-    const code = disposition === 'inProgress' ? JOB_ERROR.inProgress : JOB_ERROR.notLatest;
+    if (advice === undefined || resubmits >= advice.maxTimes) return false;
     progress.resubmits = resubmits + 1;
-    warn(`Product Ingestion job ${progress.operationId ?? ''} failed with ${code}; submitting the Go Live again`);
-    log(`job ${progress.operationId ?? ''} failed with ${code}; submitting again (${progress.resubmits})`, 'warn');
+    warn(`operation ${progress.operationId ?? ''} failed with ${advice.reason}; submitting the Go Live again`);
+    log(
+      `operation ${progress.operationId ?? ''} failed with ${advice.reason}; submitting again (${progress.resubmits})`,
+      'warn',
+    );
     progress.operationId = undefined;
     progress.operationUrl = undefined;
     progress.attached = undefined;
+    progress.phase = undefined;
     return true;
   }
 

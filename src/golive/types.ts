@@ -131,8 +131,12 @@ export interface RunProgress {
   attached?: boolean;
   /** The partner API's polling floor (seconds between reads), as the last activity result reported it. */
   pollFloorSeconds?: number;
-  /** Go Lives submitted again after a Product Ingestion job failed for a retryable reason (collision, stale preview). */
+  /** Go Lives submitted again because the partner adapter advised it after a failure (collision, stale preview). */
   resubmits?: number;
+  /** The go-live phase the adapter last reported (Product Ingestion: `Submit`, `Publish to live`). */
+  phase?: string;
+  /** Set when the offer was already live as asked: nothing was sent. */
+  alreadyLive?: boolean;
   warnings: string[];
   generation: number;
   /** The newest operation reads (at most `MAX_RUN_CHECKS`). */
@@ -160,6 +164,8 @@ export interface RunCustomStatus {
   operationId?: string;
   operationStatus?: string;
   steps: RunStep[];
+  /** The go-live phase the partner adapter reports (Product Ingestion: `Submit`, `Publish to live`). */
+  phase?: string;
   progressPercentage?: number;
   pollCount: number;
   lastCheckedAt?: string;
@@ -196,6 +202,8 @@ export interface RunOutput {
   durationSeconds: number;
   error?: RunError;
   warnings: string[];
+  /** true when the offer was already live as asked and nothing was sent. */
+  alreadyLive?: boolean;
   eventId: string;
   previousRuns: RunSummary[];
   /** The newest operation reads (at most `MAX_RUN_CHECKS`). */
@@ -208,6 +216,10 @@ export interface SubmitGoLiveInput {
   runId: string;
   target: RunTarget;
   attempt: number;
+  /** When the run started: go-lives finished since then (less a clock-skew margin) are this run's to attach to. */
+  startedAt?: string;
+  /** Operation ids earlier runs of the offer followed: never attached to once finished. */
+  earlierOperationIds?: string[];
 }
 
 export type SubmitGoLiveResult =
@@ -219,6 +231,16 @@ export type SubmitGoLiveResult =
       minPollIntervalSeconds?: number;
     }
   | { kind: 'attached'; operationId: string; operationUrl: string; rawStatus: string }
+  | {
+      kind: 'alreadyLive';
+      operationId: string;
+      rawStatus: string;
+      steps: RunStep[];
+      progressPercentage?: number;
+      phase?: string;
+      /** Why nothing was sent. */
+      warning: string;
+    }
   | { kind: 'outcomeUnknown'; error: RunError }
   | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
   | { kind: 'rejected'; error: RunError };
@@ -226,6 +248,9 @@ export type SubmitGoLiveResult =
 export interface FindRunningOperationInput {
   runId: string;
   target: RunTarget;
+  /** As in `SubmitGoLiveInput`. */
+  startedAt?: string;
+  earlierOperationIds?: string[];
 }
 
 export type FindRunningOperationResult =
@@ -244,6 +269,12 @@ export type ReadOperationResult =
   | {
       kind: 'status';
       operationId: string;
+      /** The URL to read next time: the adapter moves it on when the go-live enters its next phase. */
+      operationUrl?: string;
+      /** The go-live phase (Product Ingestion: `Submit`, `Publish to live`). */
+      phase?: string;
+      /** The adapter's advice on a failure: a new Go Live may succeed, at most `maxTimes` per run. */
+      submitAgain?: { reason: string; maxTimes: number };
       rawStatus: string;
       state: 'notStarted' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'unknown';
       terminal: boolean;

@@ -4,9 +4,15 @@
  * with backoff and `Retry-After`, typed errors. The bearer token is sent only to the configured origin.
  */
 
-import { PartnerApiError } from './errors';
+import { NotReadyForGoLiveError, PartnerApiError } from './errors';
 import type { HttpResponse } from './http';
-import { operationIdFromUrl, parseOperation, parseRunningOperations, resolveOperationUrl } from './operation';
+import {
+  operationIdFromUrl,
+  parseOfferStatus,
+  parseOperation,
+  parseOperationList,
+  resolveOperationUrl,
+} from './operation';
 import {
   type PartnerCall,
   PartnerCallPipeline,
@@ -17,6 +23,8 @@ import { goLiveAccepted, operationStatusFrom } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
+  GoLiveOperation,
+  GoLiveQuery,
   GoLiveTarget,
   OperationStatus,
   PartnerApi,
@@ -31,6 +39,11 @@ export interface CloudPartnerPortalClientOptions extends PartnerClientCallOption
   apiVersion: string;
   /** Token scope, e.g. `https://cloudpartner.azure.com/.default`. */
   scope: string;
+  /**
+   * Read the offer status before the Go Live POST and send it only when the offer waits for the publisher's
+   * sign-off (default true; the app never turns it off: only the unit tests of the POST itself do).
+   */
+  checkOfferStatus?: boolean;
 }
 
 /** `{ error: { code, message, details } }` from a partner error body, when it has one (also used by other modules). */
@@ -41,10 +54,12 @@ export class CloudPartnerPortalClient implements PartnerApi {
   private readonly origin: URL;
   private readonly apiVersion: string;
   private readonly pipeline: PartnerCallPipeline;
+  private readonly checkOfferStatus: boolean;
 
   constructor(options: CloudPartnerPortalClientOptions) {
     this.origin = new URL(new URL(options.baseUrl).origin);
     this.apiVersion = options.apiVersion;
+    this.checkOfferStatus = options.checkOfferStatus ?? true;
     this.pipeline = new PartnerCallPipeline({
       ...options,
       userAgent: options.userAgent ?? 'marketplace-golive (cpp)',
@@ -59,7 +74,14 @@ export class CloudPartnerPortalClient implements PartnerApi {
     return this.origin.origin;
   }
 
+  /**
+   * Sends the Go Live, after reading the offer status (`GET .../status`): only an offer `running` with its publisher
+   * sign-off step `waitingForPublisherReview` gets the POST. A go-live already running (sign-off done) is a
+   * `Conflict` (the caller attaches to it); anything else is `NotReadyForGoLiveError`, and nothing is sent.
+   * @throws NotReadyForGoLiveError, PartnerApiError, GoLiveOutcomeUnknownError
+   */
   async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
+    if (this.checkOfferStatus) await this.requireSignoffWaiting(target, options);
     const url = this.offerUrl(target, 'golive');
     const res = await this.pipeline.call({
       method: 'POST',
@@ -94,15 +116,29 @@ export class CloudPartnerPortalClient implements PartnerApi {
     return operationStatusFrom(url.href, operationIdFromUrl(url), parsed, res.headers);
   }
 
-  async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
+  /**
+   * The offer's go-lives: running ones, and finished ones created since `query.finishedSince`
+   * (`GET submissions/?status=running`, or without the filter when finished ones are wanted).
+   */
+  async findGoLives(
+    target: GoLiveTarget,
+    query: GoLiveQuery = {},
+    options?: PartnerRequestOptions,
+  ): Promise<GoLiveOperation[]> {
     const url = this.offerUrl(target, 'submissions/');
-    url.searchParams.set('status', 'running');
+    if (query.finishedSince === undefined) url.searchParams.set('status', 'running');
     const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', target, options });
-    return parseRunningOperations(
+    return parseOperationList(
       res.body,
       (id) => this.offerUrl(target, `operations/${encodeURIComponent(id)}`).href,
       res.status,
+      query.finishedSince,
     );
+  }
+
+  /** The offer's operations that are still running. */
+  async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
+    return (await this.findGoLives(target, {}, options)).map(({ running: _r, createdAt: _c, ...op }) => op);
   }
 
   /** Cancels the offer's running operation (CPP cancels per offer; `operationUrl` is not needed). */
@@ -128,6 +164,22 @@ export class CloudPartnerPortalClient implements PartnerApi {
   /** Closes the client's keep-alive pool. */
   async close(): Promise<void> {
     await this.pipeline.close();
+  }
+
+  /** Reads the offer status; throws unless the offer waits for the publisher's sign-off. */
+  private async requireSignoffWaiting(target: GoLiveTarget, options: PartnerRequestOptions | undefined) {
+    const url = this.offerUrl(target, 'status');
+    const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', target, options });
+    const view = parseOfferStatus(res.body, res.status);
+    if (view.readiness === 'ready') return;
+    if (view.readiness === 'goLiveRunning') {
+      throw new PartnerApiError(
+        'Conflict',
+        `A go-live of ${target.publisherId}/${target.offerId} already runs (the offer status shows the sign-off done); follow it instead of sending another.`,
+        { statusCode: res.status, ...(res.requestId ? { requestId: res.requestId } : {}) },
+      );
+    }
+    throw new NotReadyForGoLiveError(view.status, view.steps, res.requestId ? { requestId: res.requestId } : {});
   }
 
   /** `{origin}/api/publishers/{pub}/offers/{offer}/{suffix}?api-version=…`, path segments encoded. */

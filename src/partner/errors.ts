@@ -21,6 +21,7 @@ export type PartnerErrorCode =
   | 'Aborted'
   | 'OperationUrlRefused'
   | 'OutcomeUnknown'
+  | 'NotReadyForGoLive'
   | 'CredentialUnavailable';
 
 export interface PartnerApiErrorOptions {
@@ -118,6 +119,29 @@ export class GoLiveOutcomeUnknownError extends PartnerApiError {
         ? 'The Go Live request was sent but no response arrived; look for the running operation before trying again.'
         : `The Go Live request was sent and the partner API answered ${response.statusCode}, which does not say whether it was accepted; look for the running operation before trying again.`,
       { retriable: true, cause, ...response },
+    );
+  }
+}
+
+/**
+ * The offer is not waiting for the publisher's sign-off, so a Go Live now would be refused or push something else:
+ * nothing was sent. `offerStatus` and `steps` are what the partner API said (also in `body`).
+ */
+export class NotReadyForGoLiveError extends PartnerApiError {
+  override readonly name = 'NotReadyForGoLiveError';
+  constructor(
+    readonly offerStatus: string,
+    readonly steps: readonly { stepName: string; status: string }[],
+    options: { requestId?: string } = {},
+  ) {
+    const list = steps.map((s) => `${s.stepName} ${s.status}`).join(', ');
+    super(
+      'NotReadyForGoLive',
+      `The offer is not waiting for the publisher's sign-off (offer status "${offerStatus || 'none'}"; steps: ${list || 'none'}), so no Go Live was sent. Publish to preview and wait for the sign-off step to show waitingForPublisherReview.`,
+      {
+        ...options,
+        body: { status: offerStatus, steps: steps.map((s) => ({ stepName: s.stepName, status: s.status })) },
+      },
     );
   }
 }

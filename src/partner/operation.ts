@@ -4,7 +4,7 @@
  */
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
 import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
-import type { OperationMessage, OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
+import type { GoLiveOperation, OperationMessage, OperationState, OperationStep, PartnerErrorDetail } from './types';
 import { TERMINAL_STATES } from './types';
 
 /**
@@ -202,14 +202,16 @@ export function parseOperation(body: unknown, statusCode: number, requestId?: st
 }
 
 /**
- * Reads a list-operations answer (a JSON array; `{ value: [...] }` tolerated) into the offer's operations that have
- * not ended. `operationUrl(id)` builds each operation's URL.
+ * Reads a list-operations answer (a JSON array; `{ value: [...] }` tolerated) into the offer's operations: every one
+ * that has not ended, and ended ones created (`createdDateTime`, else `changedTime`) at or after `finishedSince`
+ * (without it, running ones only). `operationUrl(id)` builds each operation's URL.
  */
-export function parseRunningOperations(
+export function parseOperationList(
   body: unknown,
   operationUrl: (id: string) => string,
   statusCode: number,
-): RunningOperation[] {
+  finishedSince?: string,
+): GoLiveOperation[] {
   const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body['value']) ? body['value'] : undefined;
   if (list === undefined) {
     if (body === undefined) return [];
@@ -218,19 +220,80 @@ export function parseRunningOperations(
       body: safeBody(body),
     });
   }
-  const out: RunningOperation[] = [];
+  const since = finishedSince === undefined ? Number.NaN : Date.parse(finishedSince);
+  const out: GoLiveOperation[] = [];
   for (const item of list) {
     if (!isRecord(item)) continue;
     const id = str(item['id']) ?? str(item['operationId']);
     if (!id) continue;
     const rawStatus = str(item['submissionState']) ?? str(item['status']) ?? '';
-    if (TERMINAL_STATES.has(normalizeOperationStatus(rawStatus))) continue;
-    const op: RunningOperation = { operationUrl: operationUrl(id), operationId: id, rawStatus };
+    const running = !TERMINAL_STATES.has(normalizeOperationStatus(rawStatus));
+    const created = str(item['createdDateTime']) ?? str(item['changedTime']);
+    if (!running) {
+      const at = created === undefined ? Number.NaN : Date.parse(created);
+      if (Number.isNaN(since) || Number.isNaN(at) || at < since) continue;
+    }
+    const op: GoLiveOperation = { operationUrl: operationUrl(id), operationId: id, rawStatus, running };
     const submissionType = str(item['submissionType']);
     if (submissionType !== undefined) op.submissionType = submissionType;
     const changed = str(item['changedTime']) ?? str(item['lastActionDateTime']);
     if (changed !== undefined) op.changedTime = changed;
+    if (created !== undefined) op.createdAt = created;
     out.push(op);
   }
   return out;
+}
+
+/** The offer's operations that have not ended (`parseOperationList` without finished ones). */
+export function parseRunningOperations(
+  body: unknown,
+  operationUrl: (id: string) => string,
+  statusCode: number,
+): GoLiveOperation[] {
+  return parseOperationList(body, operationUrl, statusCode);
+}
+
+// ---- offer status (reference 1.9) ----
+
+/** How an offer stands for a go-live, from `GET .../offers/{offerId}/status`. */
+export type OfferReadiness =
+  /** Offer `running` and the publisher sign-off step `waitingForPublisherReview`: a Go Live may be sent. */
+  | 'ready'
+  /** Offer `running` and the sign-off step done: a go-live runs already. */
+  | 'goLiveRunning'
+  /** Anything else (certification running, never published, already live, failed): nothing to sign off. */
+  | 'notReady';
+
+export interface OfferStatusView {
+  readiness: OfferReadiness;
+  status: string;
+  steps: OperationStep[];
+}
+
+const isSignoffStep = (s: OperationStep) =>
+  normKey(s.id) === 'publishersignoff' || normKey(s.stepName) === 'publishersignoff';
+
+/**
+ * Reads an offer status answer. The sign-off step is matched by `id` or `stepName` (`publisher-signoff` or
+ * "Publisher signoff"), statuses without case.
+ * @throws PartnerApiError('UnexpectedResponse') when the body is not an object
+ */
+export function parseOfferStatus(body: unknown, statusCode: number): OfferStatusView {
+  const op = unwrapOperationBody(body);
+  if (!op) {
+    throw new PartnerApiError('UnexpectedResponse', 'The partner API answered the offer status without an object.', {
+      statusCode,
+      body: safeBody(body),
+    });
+  }
+  const status = str(op['status']) ?? '';
+  const steps = mapSteps(op['steps']);
+  const signoff = steps.find(isSignoffStep);
+  let readiness: OfferReadiness = 'notReady';
+  if (normKey(status) === 'running' && signoff) {
+    const signoffStatus = normKey(signoff.status);
+    if (signoffStatus === 'waitingforpublisherreview') readiness = 'ready';
+    else if (signoffStatus === 'complete' || signoffStatus === 'completed') readiness = 'goLiveRunning';
+  }
+  return { readiness, status, steps };
 }

@@ -16,33 +16,37 @@ import {
 } from './pipeline';
 import {
   currentPreview,
+  isAlreadyLive,
   isInFlight,
-  jobProgress,
   jobStatusUrl,
-  liveSubmissionState,
+  liveGoLives,
+  liveSubmissionFromJobDetail,
   parseJobStatus,
   parseOperationUrl,
   parseSubmissions,
   PRODUCT_INGESTION_MIN_POLL_SECONDS,
   productGuidFrom,
   productGuidFromList,
-  runningLiveSubmissions,
+  publishPhase,
   SCHEMA_HOST,
+  STEP_PUBLISH,
+  STEP_SUBMIT,
   type Submission,
   submissionUrl,
-  synthesizeSteps,
+  submitAgainAdvice,
 } from './productIngestionStatus';
 import { goLiveAccepted, normKey, operationStatusFrom, safeBody } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
+  GoLiveOperation,
+  GoLiveQuery,
   GoLiveTarget,
   OperationStatus,
   PartnerApi,
   PartnerRequestOptions,
   RunningOperation,
 } from './types';
-import { TERMINAL_STATES } from './types';
 
 export interface ProductIngestionClientOptions extends PartnerClientCallOptions {
   /** The API base URL, e.g. `https://graph.microsoft.com/rp/product-ingestion` (a trailing slash is dropped). */
@@ -131,7 +135,8 @@ export class ProductIngestionClient implements PartnerApi {
 
   /**
    * Pushes the product's current preview submission live: resolve the product, read its submissions, refuse while
-   * one is in flight (`SubmissionInProgressError`), then `POST configure` with the `live` target.
+   * one is in flight (`SubmissionInProgressError`), then `POST configure` with the `live` target. A preview that is
+   * already live (its id is a `completed` + `succeeded` live entry) is not posted: the answer says `alreadyLive`.
    * @throws SubmissionInProgressError, GoLiveOutcomeUnknownError, PartnerApiError
    */
   async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
@@ -152,6 +157,7 @@ export class ProductIngestionClient implements PartnerApi {
         `Preview submission ${preview.id} ended ${preview.result}; it cannot be pushed live.`,
       );
     }
+    if (isAlreadyLive(submissions, preview)) return this.alreadyLive(productGuid, preview, submissions);
     const body = {
       $schema: `${SCHEMA_HOST}/configure/${this.schemaVersion}`,
       resources: [
@@ -186,9 +192,12 @@ export class ProductIngestionClient implements PartnerApi {
   }
 
   /**
-   * Reads a go-live: the configure job's status (`{base}/configure/{jobId}/status`), or, for a live submission the
-   * run attached to, that submission in the product's submission list (`{base}/submission/{productGuid}/{n}`).
-   * A 5xx is transient (the error is retriable); unknown statuses come back as `unknown`.
+   * Reads a go-live in its two phases. `Submit`: the configure job's status (`{base}/configure/{jobId}/status`);
+   * once it succeeded, the submission it pushed (from the job detail, `GET configure/{jobId}`) is followed
+   * instead: the answer's `operationUrl` becomes that live submission's URL. `Publish to live`: the `live` entry with
+   * that id in the product's submission list (`{base}/submission/{productGuid}/{n}`), beside any older live entry.
+   * The go-live succeeds only when that entry is `completed` + `succeeded`. A 5xx is transient; unknown statuses
+   * come back as `unknown`.
    */
   async getOperation(
     _target: GoLiveTarget,
@@ -201,39 +210,38 @@ export class ProductIngestionClient implements PartnerApi {
       const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/status`);
       const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
       const parsed = parseJobStatus(res.body, res.status, res.requestId);
+      if (parsed.state === 'succeeded') return this.afterJob(parsed.jobId, options);
       const statusUrl = jobStatusUrl(this.base, parsed.jobId, this.schemaVersion);
-      return operationStatusFrom(statusUrl, parsed.jobId, parsed, res.headers);
+      const status = operationStatusFrom(statusUrl, parsed.jobId, parsed, res.headers);
+      status.phase = STEP_SUBMIT;
+      if (parsed.state === 'failed') {
+        const advice = submitAgainAdvice(parsed.rawErrors);
+        if (advice) status.submitAgain = advice;
+      }
+      return status;
     }
     const submissionId = `submission/${locator.productGuid}/${locator.submissionNumber}`;
-    const submissions = await this.submissions(locator.productGuid, options);
-    const found = liveSubmissionState(submissions, submissionId);
-    if (!found) {
-      throw new PartnerApiError(
-        'NotFound',
-        `Live submission ${submissionId} is no longer listed for its product (cancelled or replaced).`,
-      );
-    }
-    const status: OperationStatus = {
-      operationUrl: submissionUrl(this.base, submissionId, this.schemaVersion) ?? operationUrl,
-      operationId: submissionId,
-      rawStatus: found.rawStatus,
-      state: found.state,
-      terminal: TERMINAL_STATES.has(found.state),
-      steps: synthesizeSteps(found.state, found.rawStatus),
-    };
-    const progress = jobProgress(found.state);
-    if (progress !== undefined) status.progressPercentage = progress;
-    if (found.state === 'failed') {
-      status.errors = [{ code: 'LiveSubmissionFailed', message: `Live submission ${submissionId} ended failed.` }];
-    }
-    return status;
+    return this.publishStatus(locator.productGuid, submissionId, options);
   }
 
-  /** The product's `live` submissions that are still being processed (so an unknown outcome can attach). */
-  async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
+  /**
+   * The offer's go-lives: its `live` submissions that are still being processed, and finished ones created since
+   * `query.finishedSince`. A configure job is not listed (the API has no job list): a job still running shows only
+   * as a collision when the next one is sent.
+   */
+  async findGoLives(
+    target: GoLiveTarget,
+    query: GoLiveQuery = {},
+    options?: PartnerRequestOptions,
+  ): Promise<GoLiveOperation[]> {
     const productGuid = await this.productGuid(target, options);
     const submissions = await this.submissions(productGuid, options);
-    return runningLiveSubmissions(submissions, this.base, this.schemaVersion);
+    return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince);
+  }
+
+  /** The product's `live` submissions that are still being processed. */
+  async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
+    return (await this.findGoLives(target, {}, options)).map(({ running: _r, createdAt: _c, ...op }) => op);
   }
 
   /**
@@ -285,6 +293,69 @@ export class ProductIngestionClient implements PartnerApi {
   /** Closes the client's keep-alive pool. */
   async close(): Promise<void> {
     await this.pipeline.close();
+  }
+
+  /** The job succeeded (`Submit` done): find the submission it pushed and report the `Publish to live` phase. */
+  private async afterJob(jobId: string, options: PartnerRequestOptions | undefined): Promise<OperationStatus> {
+    const detail = await this.pipeline.call({
+      method: 'GET',
+      url: this.url(`configure/${encodeURIComponent(jobId)}`),
+      expect: [200],
+      retry: 'read',
+      options,
+    });
+    let submissionId = liveSubmissionFromJobDetail(detail.body);
+    const productGuid = submissionId?.split('/')[1];
+    if (submissionId === undefined || productGuid === undefined) {
+      throw new PartnerApiError(
+        'UnexpectedResponse',
+        `Configure job ${jobId} succeeded but its detail names no submission pushed to live; the live submission cannot be followed.`,
+        { statusCode: detail.status, body: safeBody(detail.body) },
+      );
+    }
+    submissionId = submissionId.trim();
+    return this.publishStatus(productGuid, submissionId, options);
+  }
+
+  /** The `Publish to live` phase of `submissionId`, followed through the product's submission list. */
+  private async publishStatus(
+    productGuid: string,
+    submissionId: string,
+    options: PartnerRequestOptions | undefined,
+  ): Promise<OperationStatus> {
+    const submissions = await this.submissions(productGuid, options);
+    const parsed = publishPhase(submissions, submissionId);
+    if (!parsed) {
+      throw new PartnerApiError(
+        'NotFound',
+        `Submission ${submissionId} is no longer listed for its product (cancelled or replaced).`,
+      );
+    }
+    const url = submissionUrl(this.base, submissionId, this.schemaVersion) ?? '';
+    const status = operationStatusFrom(url, submissionId, parsed, {});
+    status.phase = STEP_PUBLISH;
+    return status;
+  }
+
+  /** The answer for a preview that is already live: nothing is posted, the final status says why. */
+  private alreadyLive(productGuid: string, preview: Submission, submissions: readonly Submission[]): GoLiveAccepted {
+    const url = submissionUrl(this.base, preview.id, this.schemaVersion) ?? '';
+    const parsed = publishPhase(submissions, preview.id);
+    const status: OperationStatus = operationStatusFrom(
+      url,
+      preview.id,
+      parsed ?? { rawStatus: 'completed/succeeded', state: 'succeeded', terminal: true, steps: [] },
+      {},
+    );
+    status.phase = STEP_PUBLISH;
+    return {
+      operationUrl: url,
+      operationId: preview.id,
+      alreadyLive: {
+        status,
+        reason: `Preview submission ${preview.id} of product ${productGuid} is already live (completed, succeeded): nothing to push, no configure request sent.`,
+      },
+    };
   }
 
   /** The product GUID: from `productId`, else found by the offer id as external id (cached). */

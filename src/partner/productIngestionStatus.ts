@@ -1,11 +1,12 @@
 /**
- * Product Ingestion answers as the workflow sees them (reference/partner-api.md section 2): job and submission URLs,
- * configure-status normalisation, synthesized steps, job error classification, submission lists, error bodies.
+ * Product Ingestion answers as the workflow sees them (reference/partner-api.md sections 2 and 2A): job and submission
+ * URLs, configure-status normalisation, the two phases of a go-live (`Submit`, `Publish to live`) as steps, job error
+ * classification (nested details included), submission lists with opaque ids, error bodies.
  * Pure functions over parsed JSON; no I/O.
  */
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
 import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
-import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from './types';
+import type { GoLiveOperation, OperationState, OperationStep, PartnerErrorDetail } from './types';
 import { TERMINAL_STATES } from './types';
 
 /** The schema host of configure and submission resources (the older azureedge host stopped answering in 2024). */
@@ -16,19 +17,21 @@ export const PRODUCT_INGESTION_MIN_POLL_SECONDS = 60;
 
 const MAX_ERRORS = 20;
 
-// ---- URLs ----
+// ---- URLs and ids ----
 
 /** What a Product Ingestion operation URL points at. */
 export type ProductIngestionLocator =
   | { kind: 'job'; jobId: string }
-  /** A live submission found running (attached after an unknown outcome): polled through the submission list. */
+  /** A live submission (the `Publish to live` phase, or one attached to): followed through the submission list. */
   | { kind: 'submission'; productGuid: string; submissionNumber: string };
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** The last part of a submission id: opaque (real ones are 14-19 digit numbers, the draft is `0`); no length limit. */
+const SUBMISSION_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Resolves an operation URL (absolute, or relative to the base URL's origin) against the configured base URL and
- * says what it points at: `{base}/configure/{jobId}/status` or `{base}/submission/{productGuid}/{number}`. Refuses,
+ * says what it points at: `{base}/configure/{jobId}/status` or `{base}/submission/{productGuid}/{n}`. Refuses,
  * before any request, a URL on another origin, with user information, or with any other path: the bearer token
  * never leaves the configured API.
  * @throws OperationUrlRefusedError
@@ -47,7 +50,12 @@ export function parseOperationUrl(value: string, baseUrl: string): ProductIngest
   if (rest.length === 3 && rest[0] === 'configure' && rest[2] === 'status' && SEGMENT.test(rest[1] ?? '')) {
     return { kind: 'job', jobId: rest[1] ?? '' };
   }
-  if (rest.length === 3 && rest[0] === 'submission' && SEGMENT.test(rest[1] ?? '') && /^\d{1,9}$/.test(rest[2] ?? '')) {
+  if (
+    rest.length === 3 &&
+    rest[0] === 'submission' &&
+    SEGMENT.test(rest[1] ?? '') &&
+    SUBMISSION_PART.test(rest[2] ?? '')
+  ) {
     return { kind: 'submission', productGuid: rest[1] ?? '', submissionNumber: rest[2] ?? '' };
   }
   throw refuse();
@@ -58,17 +66,43 @@ export function jobStatusUrl(baseUrl: string, jobId: string, schemaVersion: stri
   return `${baseUrl.replace(/\/+$/, '')}/configure/${encodeURIComponent(jobId)}/status?$version=${encodeURIComponent(schemaVersion)}`;
 }
 
-/** `{base}/submission/{productGuid}/{number}?$version=...`: the operation URL of an attached live submission. */
+/** `{base}/submission/{productGuid}/{n}?$version=...`: the operation URL of a live submission. */
 export function submissionUrl(baseUrl: string, submissionId: string, schemaVersion: string): string | undefined {
   const parsed = parseSubmissionId(submissionId);
   if (!parsed) return undefined;
-  return `${baseUrl.replace(/\/+$/, '')}/submission/${encodeURIComponent(parsed.productGuid)}/${parsed.number}?$version=${encodeURIComponent(schemaVersion)}`;
+  return `${baseUrl.replace(/\/+$/, '')}/submission/${encodeURIComponent(parsed.productGuid)}/${encodeURIComponent(parsed.number)}?$version=${encodeURIComponent(schemaVersion)}`;
 }
 
-/** `submission/<productGuid>/<number>` → its parts. */
+/**
+ * `submission/<productGuid>/<n>` → its parts. `n` stays a string: real ids end in 14-19 digits, past 2^53, where a
+ * JS number loses precision; nothing limits its length.
+ */
 export function parseSubmissionId(id: string): { productGuid: string; number: string } | undefined {
-  const m = /^submission\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\/(\d{1,9})$/.exec(id.trim());
+  const m = /^submission\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\/([A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(id.trim());
   return m ? { productGuid: m[1] ?? '', number: m[2] ?? '' } : undefined;
+}
+
+/**
+ * Orders two submission numbers: as BigInts when both are digits (`1152921515689848683` vs `1152921515689848690`
+ * differ only past 2^53), else as strings. Negative when `a` is older.
+ */
+export function compareSubmissionNumbers(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders submissions oldest first: by `created` (an entry without one is older), then by number. */
+export function compareSubmissions(a: Submission, b: Submission): number {
+  const ta = a.created === undefined ? Number.NEGATIVE_INFINITY : Date.parse(a.created);
+  const tb = b.created === undefined ? Number.NEGATIVE_INFINITY : Date.parse(b.created);
+  const ca = Number.isNaN(ta) ? Number.NEGATIVE_INFINITY : ta;
+  const cb = Number.isNaN(tb) ? Number.NEGATIVE_INFINITY : tb;
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  return compareSubmissionNumbers(a.number, b.number);
 }
 
 /**
@@ -89,9 +123,9 @@ export function productGuidFrom(productId: string): string {
 // ---- configure-status ----
 
 /**
- * A job's state from `jobStatus` and `jobResult`, compared without case: notStarted → notStarted, running →
- * running, completed + succeeded → succeeded, completed + failed → failed, completed + cancelled/canceled →
- * canceled. Anything else (a new status, completed with a pending or missing result) → `unknown`, not terminal.
+ * A job's (or a submission's) state from its status and result, compared without case: notStarted → notStarted,
+ * running → running, completed + succeeded → succeeded, completed + failed → failed, completed + cancelled/canceled
+ * → canceled. Anything else (a new status, completed with a pending or missing result) → `unknown`, not terminal.
  */
 export function jobState(jobStatus: string | undefined, jobResult: string | undefined): OperationState {
   switch (normKey(jobStatus)) {
@@ -130,47 +164,57 @@ export function rawJobStatus(jobStatus: string | undefined, jobResult: string | 
 export const STEP_SUBMIT = 'Submit';
 export const STEP_PUBLISH = 'Publish to live';
 
+/** The phase a go-live is in, and how that phase stands. */
+export type GoLivePhase = { phase: 'submit'; state: OperationState } | { phase: 'publish'; state: OperationState };
+
+const STEP_STATUS: Record<OperationState, string> = {
+  notStarted: 'notStarted',
+  running: 'inProgress',
+  succeeded: 'complete',
+  failed: 'failed',
+  canceled: 'canceled',
+  unknown: 'unknown',
+};
+
 /**
- * The steps a Product Ingestion job shows, in the CPP step vocabulary so runs and events look the same for both
- * APIs: "Submit" (the configure job picked up the submission) and "Publish to live".
+ * The two steps of a Product Ingestion go-live, in the CPP step vocabulary so runs and events look the same for
+ * both APIs: `Submit` (the configure job) and `Publish to live` (the live submission with the preview's id).
  */
-export function synthesizeSteps(state: OperationState, rawStatus: string): OperationStep[] {
-  const submitDone = state !== 'notStarted';
-  const publish: Record<OperationState, string> = {
-    notStarted: 'notStarted',
-    running: 'inProgress',
-    succeeded: 'complete',
-    failed: 'failed',
-    canceled: 'canceled',
-    unknown: rawStatus || 'unknown',
-  };
-  const submit: OperationStep = {
-    id: 'submit',
-    stepName: STEP_SUBMIT,
-    status: submitDone ? 'complete' : 'notStarted',
-    progressPercentage: submitDone ? 100 : 0,
-  };
-  const live: OperationStep = {
-    id: 'live',
-    stepName: STEP_PUBLISH,
-    status: publish[state],
-    progressPercentage: state === 'succeeded' ? 100 : 0,
-  };
-  return [submit, live];
+export function synthesizeSteps(p: GoLivePhase, rawStatus = ''): OperationStep[] {
+  const status = (state: OperationState) => (state === 'unknown' ? rawStatus || 'unknown' : STEP_STATUS[state]);
+  const submitStatus = p.phase === 'submit' ? status(p.state) : 'complete';
+  const publishStatus = p.phase === 'publish' ? status(p.state) : 'notStarted';
+  return [
+    {
+      id: 'submit',
+      stepName: STEP_SUBMIT,
+      status: submitStatus,
+      progressPercentage: submitStatus === 'complete' ? 100 : p.state === 'running' ? 50 : 0,
+    },
+    {
+      id: 'live',
+      stepName: STEP_PUBLISH,
+      status: publishStatus,
+      progressPercentage: publishStatus === 'complete' ? 100 : 0,
+    },
+  ];
 }
 
-/** 0 before the job starts, 50 while it runs, 100 once it succeeded; undefined for an unknown state. */
-export function jobProgress(state: OperationState): number | undefined {
-  switch (state) {
+/**
+ * Overall progress: the job runs through the first half (0, 25), its success is 50, the live submission runs at 75
+ * and its success is 100; a failure keeps the progress reached. Undefined for an unknown state.
+ */
+export function goLiveProgress(p: GoLivePhase): number | undefined {
+  const offset = p.phase === 'submit' ? 0 : 50;
+  switch (p.state) {
     case 'notStarted':
-      return 0;
+      return offset;
     case 'running':
-      return 50;
-    case 'succeeded':
-      return 100;
     case 'failed':
     case 'canceled':
-      return 50;
+      return offset + 25;
+    case 'succeeded':
+      return offset + 50;
     default:
       return undefined;
   }
@@ -184,8 +228,10 @@ export const JOB_ERROR = {
   inProgress: 'SubmissionInProgress',
   /** `conflict` "… not the latest submission.": the preview id was stale; re-read submissions and submit again (once). */
   notLatest: 'SubmissionNotLatest',
-  /** `invalidState` about certification: permanent for this submission. */
+  /** `invalidState` about certification (at the top or in a detail): permanent for this submission. */
   certification: 'CertificationFailed',
+  /** `productLocked` (top or detail): another change holds the product; permanent for this run. */
+  productLocked: 'ProductLocked',
 } as const;
 
 export type JobErrorCode = (typeof JOB_ERROR)[keyof typeof JOB_ERROR];
@@ -196,13 +242,17 @@ export type JobFailureDisposition =
   | 'inProgress'
   /** The submitted preview was not the latest: read the submissions again and submit once more. */
   | 'resubmit'
-  /** Nothing to retry (certification failure, validation errors, anything unrecognised). */
+  /** Nothing to retry (certification failure, locked product, validation errors, anything unrecognised). */
   | 'permanent';
 
-/** Classifies one job error (codes and messages compared without case). */
-export function classifyJobError(error: { code?: string; message?: string }): JobErrorCode | undefined {
-  const code = normKey(error.code);
-  const message = (error.message ?? '').toLowerCase();
+/** A job error as the API sends it: code and message, nested details (any depth), where the error is about. */
+export interface RawJobError {
+  code?: string;
+  message?: string;
+  details?: readonly RawJobError[];
+}
+
+function classifyOne(code: string, message: string): JobErrorCode | undefined {
   if (
     code === normKey(JOB_ERROR.inProgress) ||
     (/in ?progress submission/.test(message) && /already exists/.test(message))
@@ -215,56 +265,132 @@ export function classifyJobError(error: { code?: string; message?: string }): Jo
   if (code === normKey(JOB_ERROR.certification) || (code === 'invalidstate' && /certif/.test(message))) {
     return JOB_ERROR.certification;
   }
+  if (code === 'productlocked' || code === 'locked' || code === normKey(JOB_ERROR.productLocked)) {
+    return JOB_ERROR.productLocked;
+  }
   return undefined;
 }
 
-/**
- * The run decision for a failed job from its errors (as `getOperation` returns them, or raw): in-progress
- * collision → `inProgress`; stale preview → `resubmit`; certification or anything else → `permanent`.
- */
-export function jobFailureDisposition(
-  errors: readonly { code?: string; message?: string }[] | undefined,
-): JobFailureDisposition {
-  const kinds = new Set((errors ?? []).map(classifyJobError));
-  if (kinds.has(JOB_ERROR.certification)) return 'permanent';
-  if (kinds.has(JOB_ERROR.inProgress)) return 'inProgress';
-  if (kinds.has(JOB_ERROR.notLatest)) return 'resubmit';
-  return 'permanent';
-}
-
-const ERROR_ORDER: (JobErrorCode | undefined)[] = [
+const KIND_ORDER: (JobErrorCode | undefined)[] = [
   JOB_ERROR.certification,
+  JOB_ERROR.productLocked,
   JOB_ERROR.inProgress,
   JOB_ERROR.notLatest,
   undefined,
 ];
 
 /**
+ * Classifies a job error by its top-level code and message and every nested detail (codes and messages compared
+ * without case). A permanent kind found anywhere wins over a retryable one.
+ */
+export function classifyJobError(error: RawJobError, depth = 0): JobErrorCode | undefined {
+  const kinds: (JobErrorCode | undefined)[] = [classifyOne(normKey(error.code), (error.message ?? '').toLowerCase())];
+  if (depth < 4) for (const d of error.details ?? []) kinds.push(classifyJobError(d, depth + 1));
+  const found = kinds.filter((k): k is JobErrorCode => k !== undefined);
+  if (found.length === 0) return undefined;
+  return found.sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b))[0];
+}
+
+/**
+ * The run decision for a failed job from its errors (as `getOperation` returns them, or raw): certification or a
+ * locked product → `permanent`; in-progress collision → `inProgress`; stale preview → `resubmit`; else `permanent`.
+ */
+export function jobFailureDisposition(errors: readonly RawJobError[] | undefined): JobFailureDisposition {
+  const kinds = new Set((errors ?? []).map((e) => classifyJobError(e)));
+  if (kinds.has(JOB_ERROR.certification) || kinds.has(JOB_ERROR.productLocked)) return 'permanent';
+  if (kinds.has(JOB_ERROR.inProgress)) return 'inProgress';
+  if (kinds.has(JOB_ERROR.notLatest)) return 'resubmit';
+  return 'permanent';
+}
+
+/** Go Lives one run may send again after a job collided with a submission in progress. */
+export const MAX_IN_PROGRESS_RESUBMITS = 3;
+
+/**
+ * The adapter's "submit again" advice for a failed job: a collision with a submission in progress may be submitted
+ * again (the next submit attaches to a running live submission first) up to 3 times; a stale preview once (the
+ * submit reads the submissions afresh); anything else never.
+ */
+export function submitAgainAdvice(
+  errors: readonly RawJobError[] | undefined,
+): { reason: string; maxTimes: number } | undefined {
+  switch (jobFailureDisposition(errors)) {
+    case 'inProgress':
+      return { reason: JOB_ERROR.inProgress, maxTimes: MAX_IN_PROGRESS_RESUBMITS };
+    case 'resubmit':
+      return { reason: JOB_ERROR.notLatest, maxTimes: 1 };
+    default:
+      return undefined;
+  }
+}
+
+function rawJobErrors(v: unknown, depth = 0): RawJobError[] {
+  if (!Array.isArray(v)) return [];
+  const out: RawJobError[] = [];
+  for (const e of v.slice(0, MAX_ERRORS)) {
+    if (!isRecord(e)) continue;
+    const item: RawJobError = {};
+    const code = str(e['code']);
+    const message = str(e['message']);
+    if (code !== undefined) item.code = code;
+    if (message !== undefined) item.message = message.slice(0, MAX_TEXT);
+    if (depth < 4 && Array.isArray(e['details'])) item.details = rawJobErrors(e['details'], depth + 1);
+    out.push(item);
+  }
+  return out;
+}
+
+function flatDetails(errors: readonly RawJobError[], out: { code?: string; message?: string }[] = []) {
+  for (const d of errors) {
+    if (out.length >= MAX_ERRORS) break;
+    const item: { code?: string; message?: string } = {};
+    if (d.code !== undefined) item.code = d.code;
+    if (d.message !== undefined) item.message = d.message;
+    out.push(item);
+    flatDetails(d.details ?? [], out);
+  }
+  return out;
+}
+
+/** `resourceId` as text: a string, or an object (e.g. `{ "resourceId": ..., "resourceType": ... }`) as JSON. */
+function resourceText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isRecord(v)) {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
  * A job's `errors[]` as error details: recognised failures get the stable code (the partner code is kept as the
- * first detail) and come first, so `errors[0].code` is what the run acts on; others keep their code.
+ * first detail), nested details are flattened after it, and recognised failures come first, so `errors[0].code` is
+ * what the run acts on; others keep their code.
  */
 export function mapJobErrors(v: unknown): PartnerErrorDetail[] {
   if (!Array.isArray(v)) return [];
+  const raw = rawJobErrors(v);
   const out: { detail: PartnerErrorDetail; kind: JobErrorCode | undefined }[] = [];
+  let i = 0;
   for (const e of v.slice(0, MAX_ERRORS)) {
     if (!isRecord(e)) continue;
-    const rawCode = str(e['code']) ?? 'jobError';
-    const message = (str(e['message']) ?? '').slice(0, MAX_TEXT);
-    const kind = classifyJobError({ code: rawCode, message });
+    const r = raw[i++] ?? {};
+    const rawCode = r.code ?? 'jobError';
+    const kind = classifyJobError(r);
+    // The most telling message: a recognised detail's where the top level only says "Operation failed".
+    const nested = flatDetails(r.details ?? []);
+    const telling = kind === undefined ? undefined : nested.find((d) => classifyJobError(d) === kind)?.message;
+    const message =
+      r.message && (telling === undefined || classifyJobError({ code: r.code, message: r.message }) === kind)
+        ? r.message
+        : [r.message, telling].filter((m) => m !== undefined && m !== '').join(': ');
     const details: { code?: string; message?: string }[] = [];
     if (kind !== undefined) details.push({ code: rawCode, message: 'partner API error code' });
-    if (Array.isArray(e['details'])) {
-      for (const d of e['details'].slice(0, MAX_ERRORS)) {
-        if (!isRecord(d)) continue;
-        const item: { code?: string; message?: string } = {};
-        const c = str(d['code']);
-        const m = str(d['message']);
-        if (c !== undefined) item.code = c;
-        if (m !== undefined) item.message = m.slice(0, MAX_TEXT);
-        details.push(item);
-      }
-    }
-    const resourceId = str(e['resourceId']);
+    details.push(...nested);
+    const resourceId = resourceText(e['resourceId']);
     if (resourceId !== undefined) details.push({ code: 'resourceId', message: resourceId.slice(0, 300) });
     const detail: PartnerErrorDetail = { code: kind ?? rawCode, message };
     if (details.length > 0) detail.details = details;
@@ -272,16 +398,18 @@ export function mapJobErrors(v: unknown): PartnerErrorDetail[] {
   }
   return out
     .map((item, index) => ({ ...item, index }))
-    .sort((a, b) => ERROR_ORDER.indexOf(a.kind) - ERROR_ORDER.indexOf(b.kind) || a.index - b.index)
+    .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.index - b.index)
     .map((item) => item.detail);
 }
 
 export interface ParsedJobStatus extends ParsedStatus {
   jobId: string;
+  /** The job's errors as sent (nested details kept), for the "submit again" advice. */
+  rawErrors: RawJobError[];
 }
 
 /**
- * Reads a configure-status object (`jobId` or `jobID`).
+ * Reads a configure-status object (`jobId` or `jobID`) as the `Submit` phase of a go-live.
  * @throws PartnerApiError('UnexpectedResponse') when it is not an object with a job id
  */
 export function parseJobStatus(body: unknown, statusCode: number, requestId?: string): ParsedJobStatus {
@@ -297,25 +425,50 @@ export function parseJobStatus(body: unknown, statusCode: number, requestId?: st
   const jobResult = str(body['jobResult']);
   const state = jobState(jobStatus, jobResult);
   const rawStatus = rawJobStatus(jobStatus, jobResult);
+  const phase: GoLivePhase = { phase: 'submit', state };
   const parsed: ParsedJobStatus = {
     jobId,
     rawStatus,
     state,
     terminal: TERMINAL_STATES.has(state),
-    steps: synthesizeSteps(state, rawStatus),
+    steps: synthesizeSteps(phase, rawStatus),
+    rawErrors: rawJobErrors(body['errors']),
   };
-  const progress = jobProgress(state);
+  const progress = goLiveProgress(phase);
   if (progress !== undefined) parsed.progressPercentage = progress;
   const errors = mapJobErrors(body['errors']);
   if (errors.length > 0) parsed.errors = errors;
   return parsed;
 }
 
+/**
+ * The submission id a finished configure job pushed live, from a `GET configure/{jobId}` detail answer: the
+ * submission resource whose target is `live`. Undefined when the answer lists none.
+ */
+export function liveSubmissionFromJobDetail(body: unknown): string | undefined {
+  const resources = isRecord(body) && Array.isArray(body['resources']) ? body['resources'] : [];
+  for (const r of resources) {
+    if (!isRecord(r)) continue;
+    const id = str(r['id']);
+    const target = r['target'];
+    const targetType = isRecord(target) ? str(target['targetType']) : undefined;
+    if (id !== undefined && parseSubmissionId(id) && normKey(targetType) === 'live') return id;
+  }
+  return undefined;
+}
+
 // ---- products and submissions ----
+
+/** A record's value under `key`, the key compared without case (`externalId`, `externalID`). */
+function valueOf(record: Record<string, unknown>, key: string): unknown {
+  const wanted = key.toLowerCase();
+  for (const [k, v] of Object.entries(record)) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
 
 /**
  * The product GUID for an external id (offer id) from a `GET product?externalId=` answer. Only entries whose
- * `identity.externalId` equals it count (the answer may list more).
+ * `identity.externalId` (key in any case: the 2023 samples spell it `externalID`) equals it count.
  * @throws PartnerApiError NotFound (none), UnexpectedResponse (several, or no list)
  */
 export function productGuidFromList(body: unknown, externalId: string, statusCode = 200): string {
@@ -326,8 +479,8 @@ export function productGuidFromList(body: unknown, externalId: string, statusCod
   const guids = new Set<string>();
   for (const p of list) {
     if (!isRecord(p)) continue;
-    const identity = p['identity'];
-    const ext = isRecord(identity) ? str(identity['externalId']) : undefined;
+    const identity = valueOf(p, 'identity');
+    const ext = isRecord(identity) ? str(valueOf(identity, 'externalId')) : undefined;
     const id = str(p['id']);
     if (ext !== externalId || !id) continue;
     const m = /^product\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(id);
@@ -351,8 +504,10 @@ export function productGuidFromList(body: unknown, externalId: string, statusCod
 }
 
 export interface Submission {
+  /** `submission/<productGuid>/<n>`, kept exactly as sent. */
   id: string;
-  number: number;
+  /** The `<n>` of the id, a string (never a JS number: real ones pass 2^53). */
+  number: string;
   targetType: string;
   /** Absent on the draft pseudo-submission (`/0`). */
   status?: string;
@@ -376,8 +531,8 @@ export function parseSubmissions(body: unknown, statusCode = 200): Submission[] 
     if (!id || !parsed) continue;
     const target = s['target'];
     const submission: Submission = {
-      id,
-      number: Number.parseInt(parsed.number, 10),
+      id: id.trim(),
+      number: parsed.number,
       targetType: (isRecord(target) ? str(target['targetType']) : undefined) ?? '',
     };
     const status = str(s['status']);
@@ -396,51 +551,112 @@ export function isInFlight(s: Submission): boolean {
   return s.status !== undefined && normKey(s.status) !== 'completed' && normKey(s.status) !== 'complete';
 }
 
-/** The preview submission to push live: the newest `preview` entry that is not the draft `/0`. */
+const isLive = (s: Submission) => normKey(s.targetType) === 'live';
+
+/** The preview submission to push live: the newest `preview` entry (by `created`, then number) that is not the draft `/0`. */
 export function currentPreview(submissions: readonly Submission[]): Submission | undefined {
   return submissions
-    .filter((s) => normKey(s.targetType) === 'preview' && s.number !== 0)
-    .reduce<Submission | undefined>((best, s) => (best === undefined || s.number > best.number ? s : best), undefined);
+    .filter((s) => normKey(s.targetType) === 'preview' && s.number !== '0')
+    .reduce<Submission | undefined>(
+      (best, s) => (best === undefined || compareSubmissions(s, best) > 0 ? s : best),
+      undefined,
+    );
 }
 
-/** The live submissions still being processed, as running operations (operation URL = the submission URL). */
-export function runningLiveSubmissions(
+/** Whether `preview` is already live: a `live` entry with its id is `completed` + `succeeded`. */
+export function isAlreadyLive(submissions: readonly Submission[], preview: Submission): boolean {
+  return submissions.some((s) => isLive(s) && s.id === preview.id && jobState(s.status, s.result) === 'succeeded');
+}
+
+/**
+ * The product's live submissions as go-lives: every one still being processed, and finished ones created at or
+ * after `finishedSince` (a finished one without `created` is left out: nothing says it is recent).
+ */
+export function liveGoLives(
   submissions: readonly Submission[],
   baseUrl: string,
   schemaVersion: string,
-): RunningOperation[] {
-  const out: RunningOperation[] = [];
+  finishedSince?: string,
+): GoLiveOperation[] {
+  const since = finishedSince === undefined ? undefined : Date.parse(finishedSince);
+  const out: GoLiveOperation[] = [];
   for (const s of submissions) {
-    if (normKey(s.targetType) !== 'live' || !isInFlight(s)) continue;
+    if (!isLive(s)) continue;
+    const running = isInFlight(s);
+    if (!running) {
+      const created = s.created === undefined ? Number.NaN : Date.parse(s.created);
+      if (since === undefined || Number.isNaN(since) || Number.isNaN(created) || created < since) continue;
+    }
     const url = submissionUrl(baseUrl, s.id, schemaVersion);
     if (!url) continue;
-    const op: RunningOperation = {
+    const op: GoLiveOperation = {
       operationUrl: url,
       operationId: s.id,
       submissionType: 'live',
-      rawStatus: s.status ?? '',
+      rawStatus: rawJobStatus(s.status, s.result),
+      running,
     };
-    if (s.created !== undefined) op.changedTime = s.created;
+    if (s.created !== undefined) {
+      op.changedTime = s.created;
+      op.createdAt = s.created;
+    }
     out.push(op);
   }
   return out;
 }
 
 /**
- * The state of a live submission followed through the submission list: the in-flight `live` entry with that id,
- * else the newest finished one. `status` notStarted/running map as jobs do; completed + `result` succeeded/failed.
- * Undefined when no `live` entry has the id.
+ * The `Publish to live` phase of a go-live pushing `submissionId`: the `live` entry with that id (in flight first,
+ * else the newest), mapped as jobs are (completed + `result`). Undefined when no `live` entry has the id.
  */
 export function liveSubmissionState(
   submissions: readonly Submission[],
   submissionId: string,
 ): { submission: Submission; state: OperationState; rawStatus: string } | undefined {
-  const live = submissions.filter((s) => normKey(s.targetType) === 'live' && s.id === submissionId);
-  const pick =
-    live.find(isInFlight) ?? [...live].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '')).pop();
+  const live = submissions.filter((s) => isLive(s) && s.id === submissionId);
+  const pick = live.find(isInFlight) ?? [...live].sort(compareSubmissions).pop();
   if (!pick) return undefined;
-  const state = jobState(pick.status, pick.result);
-  return { submission: pick, state, rawStatus: rawJobStatus(pick.status, pick.result) };
+  return {
+    submission: pick,
+    state: jobState(pick.status, pick.result),
+    rawStatus: rawJobStatus(pick.status, pick.result),
+  };
+}
+
+/**
+ * How the `Publish to live` phase stands for `submissionId`: its live entry's state; `notStarted` (status
+ * `notListed`) while the id is only a preview, not yet listed as live; undefined when the product lists no such id.
+ */
+export function publishPhase(submissions: readonly Submission[], submissionId: string): ParsedStatus | undefined {
+  const found = liveSubmissionState(submissions, submissionId);
+  let state: OperationState;
+  let rawStatus: string;
+  if (found) {
+    ({ state, rawStatus } = found);
+  } else if (submissions.some((s) => s.id === submissionId)) {
+    state = 'notStarted';
+    rawStatus = 'notListed';
+  } else {
+    return undefined;
+  }
+  const phase: GoLivePhase = { phase: 'publish', state };
+  const parsed: ParsedStatus = {
+    rawStatus,
+    state,
+    terminal: TERMINAL_STATES.has(state),
+    steps: synthesizeSteps(phase, rawStatus),
+  };
+  const progress = goLiveProgress(phase);
+  if (progress !== undefined) parsed.progressPercentage = progress;
+  if (state === 'failed' || state === 'canceled') {
+    parsed.errors = [
+      {
+        code: 'LiveSubmissionFailed',
+        message: `Live submission ${submissionId} completed with result ${found?.submission.result ?? 'none'}; the offer did not go live.`,
+      },
+    ];
+  }
+  return parsed;
 }
 
 // ---- HTTP error bodies ----

@@ -60,12 +60,27 @@ export interface OperationStatus {
   retryAfterSeconds?: number;
   /** Why a failed or canceled operation ended, where the partner API says. */
   errors?: PartnerErrorDetail[];
+  /**
+   * The phase of the go-live this read saw, in the words of its steps (Product Ingestion: `Submit` while the
+   * configure job runs, `Publish to live` while the live submission runs). Absent when the API has one phase.
+   */
+  phase?: string;
+  /**
+   * The adapter's advice on a failed operation: a new Go Live may succeed (e.g. it collided with a submission in
+   * progress). `maxTimes` bounds how often one run follows this advice; `reason` is a stable code for warnings.
+   */
+  submitAgain?: { reason: string; maxTimes: number };
 }
 
 export interface GoLiveAccepted {
   operationUrl: string;
   operationId: string;
   retryAfterSeconds?: number;
+  /**
+   * Set when nothing was sent because the offer is already live as asked (Product Ingestion: the preview's id is a
+   * `completed` + `succeeded` live submission): the final status to report and why nothing was pushed.
+   */
+  alreadyLive?: { status: OperationStatus; reason: string };
 }
 
 export interface RunningOperation {
@@ -75,6 +90,20 @@ export interface RunningOperation {
   submissionType?: string;
   rawStatus: string;
   changedTime?: string;
+}
+
+/** A go-live of the offer as the partner API lists it: running, or finished. */
+export interface GoLiveOperation extends RunningOperation {
+  /** false once the operation ended (succeeded, failed, canceled). */
+  running: boolean;
+  /** When the partner API says it was created (ISO), where it says. */
+  createdAt?: string;
+}
+
+/** Which go-lives `findGoLives` lists. */
+export interface GoLiveQuery {
+  /** Also list finished go-lives created at or after this time (ISO); without it, running ones only. */
+  finishedSince?: string;
 }
 
 export interface CancelResult {
@@ -99,8 +128,11 @@ export interface PartnerApi {
   startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted>;
   /** Reads an operation. Unknown statuses come back as `state: 'unknown'`, never thrown. */
   getOperation(target: GoLiveTarget, operationUrl: string, options?: PartnerRequestOptions): Promise<OperationStatus>;
-  /** The offer's operations that are still running (used to attach after an unknown outcome). */
-  listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]>;
+  /**
+   * The offer's go-lives: every running one, and finished ones created since `query.finishedSince` (used to attach
+   * after an unknown outcome or a crash after the Go Live was sent, instead of sending it again).
+   */
+  findGoLives(target: GoLiveTarget, query?: GoLiveQuery, options?: PartnerRequestOptions): Promise<GoLiveOperation[]>;
   /** Cancels the offer's running operation. */
   cancel(target: GoLiveTarget, operationUrl?: string, options?: PartnerRequestOptions): Promise<CancelResult>;
 }

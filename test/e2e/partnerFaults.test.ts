@@ -15,7 +15,7 @@ import {
 } from '../../src/golive/activities';
 import { goLiveOrchestration } from '../../src/golive/orchestration';
 import type { RunInput, RunOutput } from '../../src/golive/types';
-import { createPartnerApi } from '../../src/partner';
+import { CloudPartnerPortalClient, createPartnerApi, StaticTokenCredential } from '../../src/partner';
 import type { PartnerApi } from '../../src/partner/types';
 import { startSimulator } from '../../tools/simulator';
 import type { RunningSimulator } from '../../tools/simulator/types';
@@ -81,20 +81,22 @@ const goLivePosts = (offerId: string) =>
 describe('go-live run against the simulator with faults', () => {
   it('attaches to the accepted operation when the Go Live answer is lost: one Go Live call, run succeeds', async () => {
     sim.admin.addOffer('faults', 'lost-answer');
-    // Lose the answer of the Go Live POST only: arm the fault once the running-operations check has been made.
-    const api: PartnerApi = {
-      kind: 'cpp',
-      startGoLive: (t, o) => client.startGoLive(t, o),
-      getOperation: (t, u, o) => client.getOperation(t, u, o),
-      cancel: (t, u, o) => client.cancel(t, u, o),
-      listRunningOperations: async (t, o) => {
-        const running = await client.listRunningOperations(t, o);
-        if (goLivePosts('lost-answer').length === 0) {
+    // Lose the answer of the Go Live POST only: arm the fault once the offer status read before it has been answered.
+    const config = loadConfig({
+      PARTNER_API_BASE_URL: sim.url,
+      PARTNER_API_TOKEN: 'local-dev-token',
+      PARTNER_API_MAX_RETRIES: '1',
+    });
+    const lossy = createPartnerApi('cpp', config, {
+      retryBaseMs: 10,
+      retryMaxMs: 50,
+      onResponse: (info) => {
+        if (info.path.endsWith('/offers/lost-answer/status') && goLivePosts('lost-answer').length === 0) {
           sim.admin.setScenario('faults', 'lost-answer', { resetConnections: { count: 1, phase: 'after' } });
         }
-        return running;
       },
-    };
+    }) as PartnerApi & { close(): Promise<void> };
+    const api: PartnerApi = lossy;
     const result = await runOrchestration(goLiveOrchestration, input('lost-answer'), {
       start: START,
       activities: realActivities(api),
@@ -107,6 +109,7 @@ describe('go-live run against the simulator with faults', () => {
     expect(result.activityCalls.map((c) => c.name).slice(0, 2)).toEqual(['submitGoLive', 'findRunningOperation']);
     expect(result.activityCalls.filter((c) => c.name === 'submitGoLive')).toHaveLength(1);
     expect(output.warnings.join(' ')).toMatch(/outcome unknown/);
+    await lossy.close();
   });
 
   it('waits at least Retry-After when the partner API throttles the reads', async () => {
@@ -140,23 +143,55 @@ describe('go-live run against the simulator with faults', () => {
     expect(output.warnings.join(' ')).toMatch(/transient error reading the operation: Throttled/);
   });
 
-  it('attaches instead of failing when Go Live answers 409 because an operation already runs', async () => {
-    sim.admin.addOffer('faults', 'busy', { neverEnds: true });
-    const target = { api: 'cpp' as const, publisherId: 'faults', offerId: 'busy' };
+  it('attaches instead of posting again when the offer status shows a go-live already running', async () => {
+    sim.admin.addOffer('faults', 'busy-status', { neverEnds: true });
+    const target = { api: 'cpp' as const, publisherId: 'faults', offerId: 'busy-status' };
     const first = await client.startGoLive(target);
-    // hide the running operation from the pre-check so the Go Live POST is sent and refused
+    // hide the running operation from the lookup before the submit, so the status read is what stops the POST
+    let lookups = 0;
     const api: PartnerApi = {
-      ...client,
       kind: 'cpp',
       startGoLive: (t, o) => client.startGoLive(t, o),
       getOperation: (t, u, o) => client.getOperation(t, u, o),
       cancel: (t, u, o) => client.cancel(t, u, o),
-      listRunningOperations: async (t, o) => (goLivePosts('busy').length < 2 ? [] : client.listRunningOperations(t, o)),
+      findGoLives: async (t, q, o) => (lookups++ === 0 ? [] : client.findGoLives(t, q, o)),
     };
     const deps: ActivityDeps = { partnerApi: () => api, telemetry: new GoLiveTelemetry(new MemoryTelemetrySink()) };
     const result = await submitGoLive({ runId: 'r', target, attempt: 1 }, deps);
     expect(result).toMatchObject({ kind: 'attached', operationId: first.operationId });
-    expect(goLivePosts('busy')).toHaveLength(2);
-    expect(goLivePosts('busy')[1]!.status).toBe(409);
+    expect(goLivePosts('busy-status')).toHaveLength(1);
+  });
+
+  it('attaches instead of failing when Go Live answers 409 because an operation already runs', async () => {
+    sim.admin.addOffer('faults', 'busy', { neverEnds: true });
+    const target = { api: 'cpp' as const, publisherId: 'faults', offerId: 'busy' };
+    const first = await client.startGoLive(target);
+    // a client that skips the offer status read, and the running operation hidden from the pre-check, so the
+    // Go Live POST is sent and refused
+    const postOnly = new CloudPartnerPortalClient({
+      baseUrl: sim.url,
+      apiVersion: '2017-10-31',
+      scope: `${sim.url}/.default`,
+      credential: new StaticTokenCredential('local-dev-token'),
+      timeoutMs: 5_000,
+      maxRetries: 1,
+      checkOfferStatus: false,
+    });
+    const api: PartnerApi = {
+      kind: 'cpp',
+      startGoLive: (t, o) => postOnly.startGoLive(t, o),
+      getOperation: (t, u, o) => postOnly.getOperation(t, u, o),
+      cancel: (t, u, o) => postOnly.cancel(t, u, o),
+      findGoLives: async (t, q, o) => (goLivePosts('busy').length < 2 ? [] : postOnly.findGoLives(t, q, o)),
+    };
+    const deps: ActivityDeps = { partnerApi: () => api, telemetry: new GoLiveTelemetry(new MemoryTelemetrySink()) };
+    try {
+      const result = await submitGoLive({ runId: 'r', target, attempt: 1 }, deps);
+      expect(result).toMatchObject({ kind: 'attached', operationId: first.operationId });
+      expect(goLivePosts('busy')).toHaveLength(2);
+      expect(goLivePosts('busy')[1]!.status).toBe(409);
+    } finally {
+      await postOnly.close();
+    }
   });
 });

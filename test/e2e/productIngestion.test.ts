@@ -7,7 +7,7 @@
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
 import { StaticTokenCredential } from '../../src/partner/credential';
 import { ProductIngestionClient } from '../../src/partner/productIngestionClient';
-import { productGuidFor, type RunningSimulator } from '../../tools/simulator';
+import { productGuidFor, type RunningSimulator, submissionIdsFor } from '../../tools/simulator';
 import { enqueue, type RunningAzurite } from '../support/azurite';
 import { waitFor } from '../support/wait';
 import { type GoLiveStack, startGoLiveStack } from './support/goLiveStack';
@@ -33,9 +33,12 @@ beforeAll(async () => {
   stack = await startGoLiveStack({
     hubName: 'goliveprodingest',
     offers: [
-      [PUB, 'pi-ok-offer'],
+      [PUB, 'pi-ok-offer', { jobDurationMs: 1_000, durationMs: 4_000 }],
       [PUB, 'pi-failing-offer', { outcome: 'failed', durationMs: 2_000 }],
-      [PUB, 'pi-attach-offer', { durationMs: 4_000 }],
+      [PUB, 'pi-cert-offer', { jobError: 'certification' }],
+      [PUB, 'pi-already-live-offer', { previewAlreadyLive: true }],
+      [PUB, 'pi-external-id-offer', { identityKey: 'externalID' }],
+      [PUB, 'pi-attach-offer', { durationMs: 6_000 }],
       [PUB, 'pi-http-offer'],
     ],
     env: (simulatorUrl) => ({
@@ -53,14 +56,26 @@ afterAll(async () => {
 });
 
 describe('go-live through the Product Ingestion API, end to end', () => {
-  it('a queued request with api productIngestion goes live: golive.succeeded with api productIngestion, one configure job', async () => {
-    await enqueue(azurite.connectionString, 'golive-requests', {
+  const request = (offerId: string, requestId: string) =>
+    enqueue(azurite.connectionString, 'golive-requests', {
       publisherId: PUB,
-      offerId: 'pi-ok-offer',
-      requestId: 'pi-ok-1',
+      offerId,
+      requestId,
       api: 'productIngestion',
     });
+  /** The offer's live entries as the simulator lists them now. */
+  const liveEntries = async (offerId: string) => {
+    const res = await fetch(
+      `${sim.url}/rp/product-ingestion/submission/${productGuidFor(offerId)}?$version=${V}&targetType=live`,
+      { headers: { authorization: 'Bearer local-dev-token' } },
+    );
+    return ((await res.json()) as { value: { id: string; status: string; result: string; created: string }[] }).value;
+  };
+
+  it('goes live in two phases: golive.succeeded only after the live submission completed, one configure POST', async () => {
+    await request('pi-ok-offer', 'pi-ok-1');
     const event = await completionFor('pi-ok-offer');
+    const { preview } = submissionIdsFor('pi-ok-offer');
     expect(event).toMatchObject({
       type: 'golive.succeeded',
       source: `/publishers/${PUB}/offers/pi-ok-offer`,
@@ -70,49 +85,97 @@ describe('go-live through the Product Ingestion API, end to end', () => {
         offerId: 'pi-ok-offer',
         requestIds: ['pi-ok-1'],
         outcome: 'succeeded',
+        // the run followed the live submission with the preview's 19-digit id, not the job
+        operationId: preview,
         operationStatus: 'completed/succeeded',
         error: null,
       },
     });
-    expect(event.data.operationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.data.alreadyLive).toBeUndefined();
     expect(event.data.steps).toEqual([
       { name: 'Submit', status: 'complete', progress: 100 },
       { name: 'Publish to live', status: 'complete', progress: 100 },
     ]);
-    expect(event.data.pollCount).toBeGreaterThanOrEqual(1);
+    // The live submission started when the job completed and ran durationMs (4 s): the run ended after that.
+    const [live] = await liveEntries('pi-ok-offer');
+    expect(live).toMatchObject({ id: preview, status: 'completed', result: 'succeeded' });
+    expect(Date.parse(event.data.completedAt)).toBeGreaterThanOrEqual(Date.parse(live!.created) + 4_000);
 
     const requests = requestsFor('pi-ok-offer');
     expect(configurePosts('pi-ok-offer')).toHaveLength(1);
     // Nothing went to the CPP API for this request; every call carried $version and the token.
     expect(requests.every((r) => r.api === 'productIngestion')).toBe(true);
     expect(requests.every((r) => r.query['$version'] === V && r.hadAuthorization)).toBe(true);
-    expect(
-      requests.filter((r) => r.path === `/rp/product-ingestion/configure/${event.data.operationId}/status`).length,
-    ).toBe(event.data.pollCount);
-    // The product is now live: its submissions show a completed live entry.
+    // Both phases were read: the job's status (then its detail), then the product's submissions.
+    const jobReads = requests.filter((r) => /\/configure\/[0-9a-f-]{36}\/status$/.test(r.path));
+    expect(jobReads.length).toBeGreaterThanOrEqual(1);
+    expect(requests.filter((r) => /\/configure\/[0-9a-f-]{36}$/.test(r.path))).toHaveLength(1);
     const status = await fetch(`${base}/api/golive/${PUB}/pi-ok-offer`);
     expect(await status.json()).toMatchObject({ state: 'succeeded', outcome: 'succeeded' });
   });
 
-  it('a certification failure ends golive.failed with CertificationFailed and is not submitted again', async () => {
-    await enqueue(azurite.connectionString, 'golive-requests', {
-      publisherId: PUB,
-      offerId: 'pi-failing-offer',
-      requestId: 'pi-fail-1',
-      api: 'productIngestion',
-    });
+  it('a live submission that fails gives golive.failed with its id and result, after one configure POST', async () => {
+    await request('pi-failing-offer', 'pi-fail-1');
     const event = await completionFor('pi-failing-offer');
+    const { preview } = submissionIdsFor('pi-failing-offer');
     expect(event).toMatchObject({
       type: 'golive.failed',
       data: {
         api: 'productIngestion',
         outcome: 'failed',
+        operationId: preview,
         operationStatus: 'completed/failed',
-        error: { code: 'CertificationFailed', message: expect.stringContaining('certification') },
+        error: {
+          code: 'LiveSubmissionFailed',
+          message: expect.stringContaining(`${preview} completed with result failed`),
+        },
       },
     });
     expect(event.data.steps.map((s) => s.status)).toEqual(['complete', 'failed']);
     expect(configurePosts('pi-failing-offer')).toHaveLength(1);
+  });
+
+  it('a certification failure nested in the job error ends golive.failed with CertificationFailed, not submitted again', async () => {
+    await request('pi-cert-offer', 'pi-cert-1');
+    const event = await completionFor('pi-cert-offer');
+    expect(event).toMatchObject({
+      type: 'golive.failed',
+      data: {
+        outcome: 'failed',
+        operationStatus: 'completed/failed',
+        error: { code: 'CertificationFailed', message: expect.stringContaining('Certification') },
+      },
+    });
+    expect(event.data.steps.map((s) => s.status)).toEqual(['failed', 'notStarted']);
+    expect(configurePosts('pi-cert-offer')).toHaveLength(1);
+  });
+
+  it('an already-live preview gives golive.succeeded with alreadyLive: true, a warning and no POST', async () => {
+    await request('pi-already-live-offer', 'pi-already-1');
+    const event = await completionFor('pi-already-live-offer');
+    expect(event).toMatchObject({
+      type: 'golive.succeeded',
+      data: {
+        outcome: 'succeeded',
+        alreadyLive: true,
+        operationId: submissionIdsFor('pi-already-live-offer').preview,
+        operationStatus: 'completed/succeeded',
+        pollCount: 0,
+        error: null,
+      },
+    });
+    expect(event.data.warnings.join(' ')).toContain('already live');
+    expect(configurePosts('pi-already-live-offer')).toHaveLength(0);
+  });
+
+  it('finds a product listed under identity.externalID', async () => {
+    await request('pi-external-id-offer', 'pi-extid-1');
+    const event = await completionFor('pi-external-id-offer');
+    expect(event).toMatchObject({ type: 'golive.succeeded', data: { outcome: 'succeeded' } });
+    expect(requestsFor('pi-external-id-offer').filter((r) => r.path === '/rp/product-ingestion/product')).toHaveLength(
+      1,
+    );
+    expect(configurePosts('pi-external-id-offer')).toHaveLength(1);
   });
 
   it('a request while a live submission already runs attaches to it: no second configure job', async () => {
@@ -123,8 +186,14 @@ describe('go-live through the Product Ingestion API, end to end', () => {
       timeoutMs: 5_000,
       maxRetries: 1,
     });
+    const target = { api: 'productIngestion' as const, publisherId: PUB, offerId: 'pi-attach-offer' };
     try {
-      await outside.startGoLive({ api: 'productIngestion', publisherId: PUB, offerId: 'pi-attach-offer' });
+      await outside.startGoLive(target);
+      // its configure job completes in about a second; then its live submission runs
+      await waitFor(async () => (await outside.findGoLives(target)).length === 1, {
+        timeoutMs: 30_000,
+        what: 'the outside live submission',
+      });
     } finally {
       await outside.close();
     }
@@ -139,7 +208,7 @@ describe('go-live through the Product Ingestion API, end to end', () => {
       type: 'golive.succeeded',
       data: {
         api: 'productIngestion',
-        operationId: `submission/${productGuidFor('pi-attach-offer')}/1`,
+        operationId: submissionIdsFor('pi-attach-offer').preview,
         operationStatus: 'completed/succeeded',
       },
     });
@@ -188,7 +257,7 @@ describe('go-live through the Product Ingestion API, end to end', () => {
       type: 'golive.succeeded',
       data: {
         api: 'productIngestion',
-        operationId: `submission/${productGuidFor('pi-collide-offer')}/1`,
+        operationId: submissionIdsFor('pi-collide-offer').preview,
         operationStatus: 'completed/succeeded',
       },
     });

@@ -12,6 +12,11 @@ const count = z.number().int().min(0);
 const scenarioPatchSchema = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'canceled']).optional(),
   durationMs: count.optional(),
+  jobDurationMs: count.optional(),
+  jobError: z.enum(['none', 'certification', 'productLocked']).optional(),
+  identityKey: z.enum(['externalId', 'externalID']).optional(),
+  previewAlreadyLive: z.boolean().optional(),
+  offerStatus: z.enum(['awaitingSignoff', 'certifying', 'live']).optional(),
   throttle: z.strictObject({ count: count.optional(), retryAfterSeconds: count.optional() }).optional(),
   serverErrors: z
     .strictObject({ count: count.optional(), status: z.number().int().min(500).max(599).optional() })

@@ -206,29 +206,52 @@ function submissionView(op: CppOperation, offer: OfferState, now: number): Recor
   };
 }
 
-/** Offer status (reference 1.9): before any go-live the offer waits at publisher sign-off. */
-function offerStatusView(offer: OfferState, now: number): Record<string, unknown> {
-  const last = [...offer.operations].reverse().find((op) => op.kind === 'goLive');
-  if (last) {
-    const view = operationView(last, now);
-    const phase = phaseAt(last, now).phase;
-    return { ...view, status: isTerminal(phase) ? phase : 'running' };
+const completeStep = (t: StepTemplate) => ({ ...t, status: 'complete', progressPercentage: 100, messages: [] });
+const PREREQUISITES: StepTemplate = {
+  id: 'displaydummycertify',
+  stepName: 'Validate Pre-Requisites',
+  description: 'The offer is checked for what publishing needs.',
+  estimatedTimeFrame: '< 15 min',
+};
+
+/** The steps an offer shows while no go-live runs, by its scenario's `offerStatus`. */
+function idleOfferSteps(offerStatus: OfferState['scenario']['offerStatus']): Record<string, unknown>[] {
+  const [certify, provision, pack, live] = RUNNING_STEPS as [StepTemplate, StepTemplate, StepTemplate, StepTemplate];
+  const notStarted = (t: StepTemplate) => ({ ...t, status: 'notStarted', progressPercentage: 0, messages: [] });
+  switch (offerStatus) {
+    case 'certifying':
+      return [
+        completeStep(PREREQUISITES),
+        { ...certify, status: 'inProgress', progressPercentage: 40, messages: [] },
+        notStarted(provision),
+        notStarted(pack),
+        notStarted(SIGNOFF_STEP),
+        notStarted(live),
+      ];
+    case 'live':
+      return [PREREQUISITES, certify, provision, pack, SIGNOFF_STEP, live].map(completeStep);
+    default:
+      return [
+        ...[PREREQUISITES, certify, provision, pack].map(completeStep),
+        { ...SIGNOFF_STEP, status: 'waitingForPublisherReview', progressPercentage: 0, messages: [] },
+        notStarted(live),
+      ];
   }
-  const done = (t: StepTemplate) => ({ ...t, status: 'complete', progressPercentage: 100, messages: [] });
+}
+
+/**
+ * Offer status (reference 1.9): while a go-live runs, that operation with the offer `running`; otherwise the
+ * scenario's `offerStatus`: waiting at publisher sign-off (`running`, also again after each go-live, as if a new
+ * preview were published), certification in progress (`running`), or `succeeded` with nothing to sign off.
+ */
+function offerStatusView(offer: OfferState, now: number): Record<string, unknown> {
+  const active = offer.operations.find((op) => op.kind === 'goLive' && !isTerminal(phaseAt(op, now).phase));
+  if (active) return { ...operationView(active, now), status: 'running' };
+  const offerStatus = offer.scenario.offerStatus;
   return {
-    status: 'running',
+    status: offerStatus === 'live' ? 'succeeded' : 'running',
     messages: [],
-    steps: [
-      done({
-        id: 'displaydummycertify',
-        stepName: 'Validate Pre-Requisites',
-        description: '',
-        estimatedTimeFrame: '< 15 min',
-      }),
-      ...RUNNING_STEPS.slice(0, 3).map(done),
-      { ...SIGNOFF_STEP, status: 'waitingForPublisherReview', progressPercentage: 0, messages: [] },
-      { ...RUNNING_STEPS[3], status: 'notStarted', progressPercentage: 0, messages: [] },
-    ],
+    steps: idleOfferSteps(offerStatus),
     previewLinks: [],
     liveLinks: [],
     notificationEmails: '',
@@ -297,6 +320,10 @@ function goLive(offer: OfferState, _p: Record<string, string>, req: SimRequest, 
       CONFLICT_CODES[status] ?? 'Conflict',
       `Offer '${offer.offerId}' already has a running operation (${running.id}); cancel it or wait until it ends.`,
     );
+  }
+  if (offer.scenario.offerStatus !== 'awaitingSignoff') {
+    // [UNCONFIRMED] what the API answers to a go-live before sign-off; the simulator refuses it with a 400.
+    return error(400, 'BadRequest', `Offer '${offer.offerId}' is not waiting for the publisher's sign-off.`);
   }
   const op = ctx.state.createGoLive(offer);
   return { status: 202, headers: operationUrlHeaders(op, offer, ctx) };

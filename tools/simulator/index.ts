@@ -8,7 +8,7 @@
  * // ... point PARTNER_API_BASE_URL at sim.url ...
  * await sim.close();
  */
-import { stableGuid } from './state';
+import { stableGuid, submissionNumbersFor } from './state';
 
 export { InvalidScenarioError } from './admin';
 export { CPP_API_VERSION } from './cpp';
@@ -29,4 +29,14 @@ export type {
 /** The Product Ingestion product GUID the simulator gives an offer (its durable id is `product/<guid>`). */
 export function productGuidFor(offerId: string): string {
   return stableGuid(`product:${offerId}`);
+}
+
+/**
+ * The Product Ingestion submission ids the simulator gives an offer's product: the version live before any go-live
+ * and the preview to push (`submission/<guid>/<19-digit number>`).
+ */
+export function submissionIdsFor(offerId: string): { previousLive: string; preview: string } {
+  const guid = productGuidFor(offerId);
+  const n = submissionNumbersFor(offerId);
+  return { previousLive: `submission/${guid}/${n.previousLive}`, preview: `submission/${guid}/${n.preview}` };
 }

@@ -1,7 +1,10 @@
 /**
  * The Partner Center Product Ingestion API (`/rp/product-ingestion/...`, `$version` query) as reference/partner-api.md
- * section 2 describes it: find a product, list its submissions, push a preview submission live with `configure`,
- * poll the job, cancel it. Every seeded offer is also a product whose external id is the offer id.
+ * sections 2 and 2A describe it: find a product, list its submissions, push a preview submission live with
+ * `configure`, poll the job, cancel it. A go-live runs in two parts, as the real API shows them: the configure job
+ * completes in seconds, then a `live` submission with the preview's id runs for the scenario's duration (beside the
+ * older live entry) and ends as the scenario says. Submission ids end in 19-digit numbers past 2^53. Every seeded
+ * offer is also a product whose external id is the offer id.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -18,18 +21,20 @@ import {
   type SimResponse,
   unauthorized,
 } from './http';
-import { isTerminal, type OfferState, phaseAt, type PiJob, type PiProduct, type PiSubmission } from './state';
+import { isTerminal, liveTimeline, type OfferState, phaseAt, type PiJob, type PiProduct, pushesLive } from './state';
 
 export const PI_BASE_PATH = '/rp/product-ingestion';
 const SCHEMA_HOST = 'https://schema.mp.microsoft.com/schema';
 /** The sentinel `jobEnd` of a job that has not finished. */
 const NOT_ENDED = '0001-01-01T00:00:00';
-const CERTIFICATION_FAILURE =
-  'The submission failed certification: the offer did not pass the marketplace certification.';
 const STALE_SUBMISSION = 'The submission cannot be pushed to live as its not the latest submission.';
 
 const schema = (resource: string, version: string) => `${SCHEMA_HOST}/${resource}/${version}`;
 
+const CERTIFICATION_DETAIL =
+  'The submission failed Certification: the offer did not pass the marketplace certification; fix the reported issues and publish again.';
+
+/** The job's `errors[]`: top-level codes as cloudpub saw them, with nested `details` (reference 2A). */
 function jobErrors(job: PiJob): unknown[] {
   if (job.collidesWith !== undefined) {
     return [
@@ -41,13 +46,25 @@ function jobErrors(job: PiJob): unknown[] {
       },
     ];
   }
-  if (job.staleSubmission)
+  if (job.staleSubmission) {
     return [{ code: 'conflict', message: STALE_SUBMISSION, details: [], resourceId: job.submission.id }];
+  }
+  if (job.jobError === 'productLocked') {
+    return [
+      {
+        code: 'internalServerError',
+        message: 'Operation failed',
+        details: [{ code: 'productLocked', message: 'The product is locked by another change in progress.' }],
+        // resourceId comes as a string or as an object; this one is an object.
+        resourceId: { id: job.submission.id, type: 'submission' },
+      },
+    ];
+  }
   return [
     {
-      code: 'invalidState',
-      message: CERTIFICATION_FAILURE,
-      details: [{ code: 'invalidState', message: 'Certification failed: fix the reported issues and publish again.' }],
+      code: 'internalServerError',
+      message: 'Operation failed',
+      details: [{ code: 'invalidState', message: CERTIFICATION_DETAIL }],
       resourceId: job.submission.id,
     },
   ];
@@ -76,7 +93,12 @@ export function jobStatusView(job: PiJob, now: number): Record<string, unknown> 
   };
 }
 
-function submissionEntry(product: PiProduct, s: PiSubmission, version: string, extra: Record<string, unknown>) {
+function submissionEntry(
+  product: PiProduct,
+  s: { id: string; created: number; targetType: string },
+  version: string,
+  extra: Record<string, unknown>,
+) {
   return {
     $schema: schema('submission', version),
     id: s.id,
@@ -88,29 +110,53 @@ function submissionEntry(product: PiProduct, s: PiSubmission, version: string, e
   };
 }
 
-/** The product's submissions: the draft (no status), previews, and one `live` entry per live job that was not refused. */
-function submissionsView(product: PiProduct, version: string, now: number): Record<string, unknown>[] {
-  const base = product.submissions.map((s) =>
-    submissionEntry(product, s, version, s.targetType === 'draft' ? {} : { status: 'completed', result: 'succeeded' }),
-  );
-  const live = product.jobs
-    .filter((j) => j.collidesWith === undefined && !j.staleSubmission)
-    .map((j) => ({ job: j, phase: phaseAt(j, now).phase }))
-    .filter(({ phase }) => phase !== 'canceled')
-    .map(({ job, phase }) =>
-      submissionEntry(product, { ...job.submission, targetType: 'live', created: job.createdAt }, version, {
-        status: isTerminal(phase) ? 'completed' : phase,
-        result: phase === 'succeeded' ? 'succeeded' : phase === 'failed' ? 'failed' : 'pending',
+interface LiveEntry {
+  id: string;
+  created: number;
+  status: string;
+  result: string;
+}
+
+/**
+ * The product's submissions: the draft (no status), the preview, and the `live` entries: the version live before
+ * (or, when the preview was promoted already, the preview's id), plus one per job that pushed the preview, `running`
+ * while it goes live beside the older entry, then `completed` with its result. A live submission that succeeds
+ * replaces the older live entries: preview and live then share an id.
+ */
+function submissionsView(offer: OfferState, version: string, now: number): Record<string, unknown>[] {
+  const product = offer.product;
+  const previous = offer.scenario.previewAlreadyLive ? product.preview : product.previousLive;
+  let live: LiveEntry[] = [{ id: previous.id, created: previous.created, status: 'completed', result: 'succeeded' }];
+  for (const job of product.jobs) {
+    const timeline = liveTimeline(job, now);
+    if (!timeline) continue;
+    const phase = phaseAt(timeline, now).phase;
+    if (phase === 'canceled') continue;
+    const entry: LiveEntry = {
+      id: job.submission.id,
+      created: timeline.createdAt,
+      status: isTerminal(phase) ? 'completed' : phase,
+      result: phase === 'succeeded' ? 'succeeded' : phase === 'failed' ? 'failed' : 'pending',
+    };
+    live = phase === 'succeeded' ? [entry] : [...live, entry];
+  }
+  return [
+    submissionEntry(product, product.draft, version, {}),
+    submissionEntry(product, product.preview, version, { status: 'completed', result: 'succeeded' }),
+    ...live.map((l) =>
+      submissionEntry(product, { id: l.id, created: l.created, targetType: 'live' }, version, {
+        status: l.status,
+        result: l.result,
       }),
-    );
-  return [...base, ...live];
+    ),
+  ];
 }
 
 function productView(offer: OfferState, version: string) {
   return {
     $schema: schema('product', version),
     id: `product/${offer.product.guid}`,
-    identity: { externalId: offer.product.externalId },
+    identity: { [offer.scenario.identityKey]: offer.product.externalId },
     type: offer.product.type,
     alias: offer.offerId,
   };
@@ -150,6 +196,17 @@ function parseConfigure(req: SimRequest, ctx: ApiContext): ConfigureRequest | Si
   return { offer, targetType, ...(typeof r['id'] === 'string' ? { submissionId: r['id'] } : {}) };
 }
 
+/** The submission of the product still being processed (a running job, or a live submission not completed). */
+function inProgressSubmission(product: PiProduct, now: number): string | undefined {
+  for (const job of product.jobs) {
+    if (job.collidesWith !== undefined || job.staleSubmission) continue;
+    if (!isTerminal(phaseAt(job, now).phase)) return job.submission.number;
+    const timeline = liveTimeline(job, now);
+    if (timeline && !isTerminal(phaseAt(timeline, now).phase)) return job.submission.number;
+  }
+  return undefined;
+}
+
 function configure(c: ConfigureRequest, version: string, ctx: ApiContext): SimResponse {
   if (c.targetType !== 'live') {
     return error(
@@ -160,25 +217,25 @@ function configure(c: ConfigureRequest, version: string, ctx: ApiContext): SimRe
   }
   const product = c.offer.product;
   const now = ctx.state.now();
-  const latestPreview = [...product.submissions].reverse().find((s) => s.targetType === 'preview') as PiSubmission;
-  const inProgress = product.jobs.find(
-    (j) => j.collidesWith === undefined && !j.staleSubmission && !isTerminal(phaseAt(j, now).phase),
-  );
-  const stale = c.submissionId !== undefined && c.submissionId !== latestPreview.id;
+  const inProgress = inProgressSubmission(product, now);
+  const stale = c.submissionId !== undefined && c.submissionId !== product.preview.id;
   const s = c.offer.scenario;
   // Refused jobs (collision, stale id) fail at once: the status read shows them completed and failed.
   const refused = inProgress !== undefined || stale;
+  const jobError = !refused && s.jobError !== 'none' ? s.jobError : undefined;
   const job: PiJob = {
     jobId: randomUUID(),
     productGuid: product.guid,
     offerKey: `${c.offer.publisherId}/${c.offer.offerId}`,
-    submission: latestPreview,
+    submission: product.preview,
     createdAt: now,
-    durationMs: refused ? 0 : s.durationMs,
-    outcome: refused ? 'failed' : s.outcome,
-    neverEnds: refused ? false : s.neverEnds,
+    durationMs: refused ? 0 : s.jobDurationMs,
+    outcome: refused || jobError !== undefined ? 'failed' : 'succeeded',
+    neverEnds: false,
+    live: { durationMs: s.durationMs, outcome: s.outcome, neverEnds: s.neverEnds },
     schemaVersion: version,
-    ...(inProgress ? { collidesWith: inProgress.submission.number } : stale ? { staleSubmission: true } : {}),
+    ...(inProgress !== undefined ? { collidesWith: inProgress } : stale ? { staleSubmission: true } : {}),
+    ...(jobError !== undefined ? { jobError } : {}),
   };
   product.jobs.push(job);
   // The 202 body is the job as accepted, before it is looked at.
@@ -207,8 +264,15 @@ function jobDetail(job: PiJob, ctx: ApiContext): SimResponse {
   const phase = phaseAt(job, now).phase;
   if (!isTerminal(phase)) return error(400, 'badRequest', 'The job has not completed yet; read its status instead.');
   const resources =
-    phase === 'succeeded'
-      ? [{ $schema: schema('submission', job.schemaVersion), id: job.submission.id, target: { targetType: 'live' } }]
+    phase === 'succeeded' && pushesLive(job)
+      ? [
+          {
+            $schema: schema('submission', job.schemaVersion),
+            id: job.submission.id,
+            product: `product/${job.productGuid}`,
+            target: { targetType: 'live' },
+          },
+        ]
       : [];
   return json(200, { $schema: schema('configure-detail', job.schemaVersion), resources });
 }
@@ -246,7 +310,7 @@ const ROUTES = [
   route<Resolver>('GET', 'submission/:guid', (p, req, ctx, version) =>
     byProduct(p['guid'], ctx, (offer) => {
       const targetType = req.query.get('targetType');
-      const all = submissionsView(offer.product, version, ctx.state.now());
+      const all = submissionsView(offer, version, ctx.state.now());
       const value =
         targetType === null ? all : all.filter((s) => (s.target as { targetType: string }).targetType === targetType);
       return json(200, { value });

@@ -10,6 +10,11 @@ import type { OfferScenario, RecordedRequest, RequestFilter, ScenarioOutcome, Sc
 export const DEFAULT_SCENARIO: Readonly<OfferScenario> = Object.freeze<OfferScenario>({
   outcome: 'succeeded',
   durationMs: 20_000,
+  jobDurationMs: 1_000,
+  jobError: 'none',
+  identityKey: 'externalId',
+  previewAlreadyLive: false,
+  offerStatus: 'awaitingSignoff',
   throttle: { count: 0, retryAfterSeconds: 1 },
   serverErrors: { count: 0, status: 503 },
   latencyMs: 0,
@@ -84,22 +89,27 @@ export interface CppOperation extends Timeline {
 }
 
 export interface PiSubmission {
-  /** `submission/<productGuid>/<number>` */
+  /** `submission/<productGuid>/<n>`: `n` a 19-digit number past 2^53, as real ids are (the draft's is `0`). */
   id: string;
-  number: number;
+  number: string;
   targetType: 'draft' | 'preview' | 'live';
   created: number;
 }
 
+/** A configure job; a job that pushed a preview live is followed by its live submission (`liveTimeline`). */
 export interface PiJob extends Timeline {
   jobId: string;
   productGuid: string;
   offerKey: string;
   submission: PiSubmission;
-  /** Set when the job was refused because another live submission was in progress. */
-  collidesWith?: number;
+  /** Set when the job was refused because another submission was in progress (that submission's number). */
+  collidesWith?: string;
   /** Set when the submission was not the latest preview. */
   staleSubmission?: boolean;
+  /** Set when the job fails with a nested error instead of pushing the preview. */
+  jobError?: 'certification' | 'productLocked';
+  /** How the live submission that follows a successful job runs and ends. */
+  live: { durationMs: number; outcome: ScenarioOutcome; neverEnds: boolean };
   schemaVersion: string;
 }
 
@@ -107,8 +117,38 @@ export interface PiProduct {
   guid: string;
   externalId: string;
   type: string;
-  submissions: PiSubmission[];
+  draft: PiSubmission;
+  /** The version live before any go-live here (an older live entry). */
+  previousLive: PiSubmission;
+  /** The preview to push live. */
+  preview: PiSubmission;
   jobs: PiJob[];
+}
+
+/** Whether a job pushes its preview live (it was not refused and has no job error). */
+export function pushesLive(job: PiJob): boolean {
+  return job.collidesWith === undefined && !job.staleSubmission && job.jobError === undefined;
+}
+
+/** The live submission's timeline: it starts when the job completes successfully; undefined before or otherwise. */
+export function liveTimeline(job: PiJob, now: number): Timeline | undefined {
+  if (!pushesLive(job)) return undefined;
+  const p = phaseAt(job, now);
+  if (p.phase !== 'succeeded' || p.endedAt === undefined) return undefined;
+  return { createdAt: p.endedAt, ...job.live };
+}
+
+/** The smallest 19-digit submission numbers start at 2^60 (real ones look like 1152921515689848683). */
+const SUBMISSION_BASE = 1n << 60n;
+
+/**
+ * The stable 19-digit submission numbers of an offer's product: the previous live version and the preview. They
+ * differ only in their last digits, past 2^53, where a JS number can no longer tell them apart.
+ */
+export function submissionNumbersFor(offerId: string): { previousLive: string; preview: string } {
+  const h = BigInt(`0x${createHash('sha1').update(`submission:${offerId}`).digest('hex').slice(0, 8)}`);
+  const first = SUBMISSION_BASE + h * 1000n;
+  return { previousLive: String(first + 3n), preview: String(first + 11n) };
 }
 
 export interface OfferState {
@@ -196,6 +236,7 @@ export class SimulatorState {
   addOffer(publisherId: string, offerId: string, scenario: ScenarioPatch = {}): OfferState {
     const types = offerTypeFor(offerId);
     const guid = stableGuid(`product:${offerId}`);
+    const numbers = submissionNumbersFor(offerId);
     const created = this.now();
     const offer: OfferState = {
       publisherId,
@@ -208,11 +249,20 @@ export class SimulatorState {
         guid,
         externalId: offerId,
         type: types.pi,
-        // The draft pseudo-submission (no status) and a finished preview, ready to be pushed live.
-        submissions: [
-          { id: `submission/${guid}/0`, number: 0, targetType: 'draft', created },
-          { id: `submission/${guid}/1`, number: 1, targetType: 'preview', created },
-        ],
+        // The draft pseudo-submission (no status), the version live a week ago and a preview of an hour ago.
+        draft: { id: `submission/${guid}/0`, number: '0', targetType: 'draft', created },
+        previousLive: {
+          id: `submission/${guid}/${numbers.previousLive}`,
+          number: numbers.previousLive,
+          targetType: 'live',
+          created: created - 7 * 24 * 3_600_000,
+        },
+        preview: {
+          id: `submission/${guid}/${numbers.preview}`,
+          number: numbers.preview,
+          targetType: 'preview',
+          created: created - 3_600_000,
+        },
         jobs: [],
       },
     };

@@ -6,10 +6,27 @@
 export type ScenarioOutcome = 'succeeded' | 'failed' | 'canceled';
 
 export interface OfferScenario {
-  /** How the go-live operation (and a Product Ingestion live job) ends. Default `succeeded`. */
+  /** How the go-live operation (CPP) or the live submission (Product Ingestion) ends. Default `succeeded`. */
   outcome: ScenarioOutcome;
-  /** How long an operation runs before its terminal status. Default 20000. */
+  /** How long a CPP go-live operation, or a Product Ingestion live submission, runs before it ends. Default 20000. */
   durationMs: number;
+  /** Product Ingestion: how long the configure job runs before it completes (then the live submission runs). Default 1000. */
+  jobDurationMs: number;
+  /**
+   * Product Ingestion: the configure job fails with a nested error instead of pushing the preview: `certification`
+   * (`internalServerError` with an `invalidState` certification detail) or `productLocked`. Default `none`.
+   */
+  jobError: 'none' | 'certification' | 'productLocked';
+  /** Product Ingestion: the key the product lookup names the external id with (`externalID` in the 2023 samples). */
+  identityKey: 'externalId' | 'externalID';
+  /** Product Ingestion: the preview was promoted already, so preview and live share its id. Default false. */
+  previewAlreadyLive: boolean;
+  /**
+   * CPP: how the offer status reads while no go-live runs: `awaitingSignoff` (default; the sign-off step
+   * `waitingForPublisherReview`, also again after each go-live, as if a new preview were published), `certifying`
+   * (certification in progress), `live` (published, nothing waiting for sign-off).
+   */
+  offerStatus: 'awaitingSignoff' | 'certifying' | 'live';
   /** The next `count` requests about this offer answer 429 with `Retry-After: retryAfterSeconds`. */
   throttle: { count: number; retryAfterSeconds: number };
   /** The next `count` requests about this offer answer `status` (default 503). */

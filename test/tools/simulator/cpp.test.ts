@@ -308,19 +308,47 @@ describe('simulator: Cloud Partner Portal API', () => {
   });
 
   describe('offer status and offers', () => {
-    it('shows the offer waiting for publisher review, then the go-live', async () => {
-      const before = await call(sim, `${offerPath(P, O, '/status')}?${VERSION}`);
-      expect(before.json.status).toBe('running');
-      expect(before.json.steps.find((s: { id: string }) => s.id === 'publisher-signoff').status).toBe(
-        'waitingForPublisherReview',
-      );
-      sim.admin.setScenario(P, O, { durationMs: 100 });
+    const signoff = (json: { steps: { id: string; status: string }[] }) =>
+      json.steps.find((s) => s.id === 'publisher-signoff')?.status;
+    const status = async (): Promise<{ status: string; steps: { id: string; status: string }[] }> =>
+      (await call(sim, `${offerPath(P, O, '/status')}?${VERSION}`)).json as {
+        status: string;
+        steps: { id: string; status: string }[];
+      };
+
+    it('shows the offer waiting for publisher review, the running go-live, then waiting again', async () => {
+      const before = await status();
+      expect(before.status).toBe('running');
+      expect(signoff(before)).toBe('waitingForPublisherReview');
+      sim.admin.setScenario(P, O, { durationMs: 400 });
       const url = await goLive(sim, P, O);
+      const during = await status();
+      expect(during.status).toBe('running');
+      expect(signoff(during)).toBe('complete');
+      expect(during.steps.find((s) => s.id === 'live')?.status).toMatch(/notStarted|inProgress/);
       await pollUntil(
         () => readJson(sim, url),
         (op) => isTerminalStatus(op.status),
       );
-      expect((await call(sim, `${offerPath(P, O, '/status')}?${VERSION}`)).json.status).toBe('succeeded');
+      // Default scenario: a new preview is waiting for sign-off again after each go-live.
+      expect(signoff(await status())).toBe('waitingForPublisherReview');
+    });
+
+    it('offerStatus certifying or live: nothing waits for sign-off, and a go-live is refused with 400', async () => {
+      sim.admin.setScenario(P, O, { offerStatus: 'certifying' });
+      const certifying = await status();
+      expect(certifying.status).toBe('running');
+      expect(signoff(certifying)).toBe('notStarted');
+      expect(certifying.steps.find((s) => s.id === 'displaycertify')?.status).toBe('inProgress');
+      const refused = await call(sim, `${offerPath(P, O, '/golive')}?${VERSION}`, { method: 'POST' });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error.code).toBe('BadRequest');
+
+      sim.admin.setScenario(P, O, { offerStatus: 'live' });
+      const live = await status();
+      expect(live.status).toBe('succeeded');
+      expect(live.steps.every((s: { status: string }) => s.status === 'complete')).toBe(true);
+      expect(await call(sim, `${offerPath(P, O, '/submissions/')}?${VERSION}`)).toMatchObject({ json: [] });
     });
 
     it('lists and reads offers', async () => {

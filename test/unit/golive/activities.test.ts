@@ -1,15 +1,25 @@
 import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
 import {
   type ActivityDeps,
+  ATTACH_CLOCK_SKEW_MS,
+  attachQuery,
   cancelOperation,
   findRunningOperation,
+  goLiveToAttach,
   publishCompletion,
   readOperation,
   submitGoLive,
 } from '../../../src/golive/activities';
 import type { RunOutput, RunTarget } from '../../../src/golive/types';
 import { GoLiveOutcomeUnknownError, PartnerApiError } from '../../../src/partner/errors';
-import type { GoLiveTarget, OperationStatus, PartnerApi, RunningOperation } from '../../../src/partner/types';
+import type {
+  GoLiveAccepted,
+  GoLiveOperation,
+  GoLiveQuery,
+  GoLiveTarget,
+  OperationStatus,
+  PartnerApi,
+} from '../../../src/partner/types';
 
 const target: RunTarget = { api: 'cpp', publisherId: 'contoso', offerId: 'app' };
 const base = { runId: 'run-1', target };
@@ -18,10 +28,9 @@ const base = { runId: 'run-1', target };
 class FakePartnerApi implements PartnerApi {
   readonly kind = 'cpp' as const;
   calls: string[] = [];
-  running: (RunningOperation[] | Error)[] = [[]];
-  starts: (Error | { operationUrl: string; operationId: string; retryAfterSeconds?: number })[] = [
-    { operationUrl: 'https://p/op-1', operationId: 'op-1' },
-  ];
+  running: (GoLiveOperation[] | Error)[] = [[]];
+  queries: GoLiveQuery[] = [];
+  starts: (Error | GoLiveAccepted)[] = [{ operationUrl: 'https://p/op-1', operationId: 'op-1' }];
   reads: (Error | OperationStatus)[] = [];
   cancels: (Error | { completed: boolean })[] = [{ completed: true }];
   private next<T>(list: (T | Error)[]): T {
@@ -37,8 +46,9 @@ class FakePartnerApi implements PartnerApi {
     this.calls.push(`get ${url}`);
     return this.next(this.reads);
   }
-  async listRunningOperations() {
+  async findGoLives(_t: GoLiveTarget, query: GoLiveQuery = {}) {
     this.calls.push('list');
+    this.queries.push(query);
     return this.next(this.running);
   }
   async cancel(_t: GoLiveTarget, url?: string) {
@@ -54,11 +64,12 @@ function setup() {
   return { api, sink, deps };
 }
 
-const goLiveOp: RunningOperation = {
+const goLiveOp: GoLiveOperation = {
   operationId: 'op-7',
   operationUrl: 'https://p/op-7',
   rawStatus: 'running',
   submissionType: 'goLive',
+  running: true,
 };
 
 describe('submitGoLive activity', () => {
@@ -138,6 +149,98 @@ describe('submitGoLive activity', () => {
   });
 });
 
+describe('the attach lookup after a crash right after the POST', () => {
+  const STARTED = '2026-01-01T10:00:00.000Z';
+  const finished = (id: string, createdAt: string, rawStatus = 'complete'): GoLiveOperation => ({
+    ...goLiveOp,
+    operationId: id,
+    operationUrl: `https://p/${id}`,
+    rawStatus,
+    running: false,
+    createdAt,
+  });
+
+  it('asks for go-lives finished since the run started, less the clock-skew margin', async () => {
+    const { api, deps } = setup();
+    await submitGoLive({ ...base, attempt: 1, startedAt: STARTED }, deps);
+    expect(api.queries[0]).toEqual({
+      finishedSince: new Date(Date.parse(STARTED) - ATTACH_CLOCK_SKEW_MS).toISOString(),
+    });
+    expect(attachQuery({})).toEqual({});
+  });
+
+  it('attaches to the go-live that finished while the host was down instead of posting again', async () => {
+    const { api, deps } = setup();
+    api.running = [[finished('op-9', '2026-01-01T10:00:01.000Z', 'failed')]];
+    const r = await submitGoLive({ ...base, attempt: 2, startedAt: STARTED, earlierOperationIds: ['op-1'] }, deps);
+    expect(r).toEqual({ kind: 'attached', operationId: 'op-9', operationUrl: 'https://p/op-9', rawStatus: 'failed' });
+    expect(api.calls.filter((c) => c.startsWith('start'))).toHaveLength(0);
+  });
+
+  it("never attaches to an earlier run's finished go-live: it posts", async () => {
+    const { api, deps } = setup();
+    api.running = [[finished('op-1', '2026-01-01T09:58:00.000Z')]];
+    const r = await submitGoLive({ ...base, attempt: 1, startedAt: STARTED, earlierOperationIds: ['op-1'] }, deps);
+    expect(r).toMatchObject({ kind: 'accepted' });
+    expect(api.calls).toEqual(['list', 'start contoso/app']);
+  });
+
+  it('prefers a running go-live, then the newest finished one', () => {
+    const a = finished('a', '2026-01-01T10:00:01.000Z');
+    const b = finished('b', '2026-01-01T10:00:05.000Z');
+    expect(goLiveToAttach([a, b])?.operationId).toBe('b');
+    expect(goLiveToAttach([a, b, goLiveOp])?.operationId).toBe('op-7');
+    expect(goLiveToAttach([a, b], ['b'])?.operationId).toBe('a');
+    // an earlier run's operation still running is attached to (it is the offer's one go-live)
+    expect(goLiveToAttach([goLiveOp], ['op-7'])?.operationId).toBe('op-7');
+    expect(goLiveToAttach([{ ...a, submissionType: 'publish' }])).toBeUndefined();
+  });
+
+  it('findRunningOperation uses the same lookup', async () => {
+    const { api, deps } = setup();
+    api.running = [[finished('op-9', '2026-01-01T10:00:01.000Z')]];
+    expect(await findRunningOperation({ ...base, startedAt: STARTED }, deps)).toMatchObject({
+      kind: 'found',
+      operationId: 'op-9',
+    });
+    expect(api.queries[0]?.finishedSince).toBeDefined();
+  });
+});
+
+describe('an offer already live', () => {
+  it('sends nothing more and reports alreadyLive with the final status and the reason', async () => {
+    const { api, deps } = setup();
+    api.starts = [
+      {
+        operationUrl: 'https://p/submission/p/1',
+        operationId: 'submission/p/1',
+        alreadyLive: {
+          reason: 'Preview submission submission/p/1 is already live',
+          status: {
+            operationUrl: 'https://p/submission/p/1',
+            operationId: 'submission/p/1',
+            rawStatus: 'completed/succeeded',
+            state: 'succeeded',
+            terminal: true,
+            phase: 'Publish to live',
+            progressPercentage: 100,
+            steps: [{ stepName: 'Publish to live', status: 'complete', progressPercentage: 100 }],
+          },
+        },
+      },
+    ];
+    expect(await submitGoLive({ ...base, attempt: 1 }, deps)).toEqual({
+      kind: 'alreadyLive',
+      operationId: 'submission/p/1',
+      rawStatus: 'completed/succeeded',
+      steps: [{ name: 'Publish to live', status: 'complete', progress: 100 }],
+      progressPercentage: 100,
+      phase: 'Publish to live',
+      warning: 'Preview submission submission/p/1 is already live',
+    });
+  });
+});
+
 describe('findRunningOperation activity', () => {
   it('finds the running go-live, none, or reports the error', async () => {
     const { api, deps } = setup();
@@ -181,12 +284,36 @@ describe('readOperation activity', () => {
     expect(await readOperation({ ...base, operationUrl: 'https://p/op-1', previousState: 'polling' }, deps)).toEqual({
       kind: 'status',
       operationId: 'op-1',
+      operationUrl: 'https://p/op-1',
       rawStatus: 'running',
       state: 'running',
       terminal: false,
       steps: [{ name: 'Live', status: 'inProgress', progress: 20 }],
       progressPercentage: 20,
       retryAfterSeconds: 45,
+    });
+  });
+
+  it('passes on the phase, the URL of the next phase and the advice to submit again', async () => {
+    const { api, deps } = setup();
+    api.reads = [
+      {
+        ...op,
+        operationUrl: 'https://p/submission/p/1152921515689848683',
+        operationId: 'submission/p/1152921515689848683',
+        phase: 'Publish to live',
+        state: 'failed',
+        terminal: true,
+        submitAgain: { reason: 'SubmissionInProgress', maxTimes: 3 },
+      },
+    ];
+    expect(
+      await readOperation({ ...base, operationUrl: 'https://p/op-1', previousState: 'polling' }, deps),
+    ).toMatchObject({
+      operationUrl: 'https://p/submission/p/1152921515689848683',
+      operationId: 'submission/p/1152921515689848683',
+      phase: 'Publish to live',
+      submitAgain: { reason: 'SubmissionInProgress', maxTimes: 3 },
     });
   });
 

@@ -11,6 +11,7 @@ import {
 import { StaticTokenCredential } from '../../../src/partner/credential';
 import {
   GoLiveOutcomeUnknownError,
+  NotReadyForGoLiveError,
   OperationUrlRefusedError,
   PartnerApiError,
   PartnerTransportError,
@@ -61,6 +62,12 @@ function make(overrides: Partial<CloudPartnerPortalClientOptions> = {}): Made {
   clients.push(client);
   return { client, responses, sleeps };
 }
+
+/**
+ * For the tests of the Go Live POST's own answers and faults: without the offer status read before it (which the
+ * scenario's fault counters would otherwise meet first). The read itself is tested under "offer status".
+ */
+const POST_ONLY: Partial<CloudPartnerPortalClientOptions> = { checkOfferStatus: false };
 
 async function fails(promise: Promise<unknown>): Promise<PartnerApiError> {
   const e = await caught(promise);
@@ -184,6 +191,57 @@ describe('go-live to completion', () => {
   });
 });
 
+describe('offer status before the Go Live', () => {
+  const statusReads = () => offerRequests('GET').filter((r) => r.path.endsWith('/status'));
+
+  it('reads the status first and posts when the sign-off step waits for the publisher', async () => {
+    const { client } = make();
+    await client.startGoLive(TARGET);
+    expect(statusReads()).toHaveLength(1);
+    expect(offerRequests('POST')).toHaveLength(1);
+    expect(statusReads()[0]!.time <= offerRequests('POST')[0]!.time).toBe(true);
+  });
+
+  it.each(['certifying', 'live'] as const)(
+    'offer %s: NotReadyForGoLive with the status and steps, and no POST',
+    async (offerStatus) => {
+      sim.admin.setScenario(PUB, OFFER, { offerStatus });
+      const { client } = make();
+      const e = await fails(client.startGoLive(TARGET));
+      expect(e).toBeInstanceOf(NotReadyForGoLiveError);
+      expect(e).toMatchObject({ code: 'NotReadyForGoLive', retriable: false });
+      expect(e.message).toContain(offerStatus === 'live' ? '"succeeded"' : '"running"');
+      expect(e.message).toContain(offerStatus === 'live' ? 'Publisher signoff complete' : 'Certification inProgress');
+      expect(e.body).toMatchObject({ status: offerStatus === 'live' ? 'succeeded' : 'running' });
+      expect(offerRequests('POST')).toHaveLength(0);
+    },
+  );
+
+  it('a go-live already running: Conflict without a second POST, and the running go-live is listed', async () => {
+    sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000 });
+    const { client } = make();
+    const first = await client.startGoLive(TARGET);
+    const e = await fails(client.startGoLive(TARGET));
+    expect(e).toMatchObject({ code: 'Conflict', retriable: false });
+    expect(offerRequests('POST')).toHaveLength(1);
+    expect((await client.findGoLives(TARGET)).map((op) => op.operationId)).toEqual([first.operationId]);
+  });
+
+  it('lists a finished go-live only when asked for those created since a time', async () => {
+    const { client } = make();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const accepted = await client.startGoLive(TARGET);
+    await untilTerminal(client, accepted.operationUrl);
+    expect(await client.findGoLives(TARGET)).toEqual([]);
+    expect(await client.findGoLives(TARGET, { finishedSince: since })).toEqual([
+      expect.objectContaining({ operationId: accepted.operationId, running: false, rawStatus: 'complete' }),
+    ]);
+    expect(await client.findGoLives(TARGET, { finishedSince: new Date(Date.now() + 60_000).toISOString() })).toEqual(
+      [],
+    );
+  });
+});
+
 describe('running operations and cancel', () => {
   it('lists the running go-live and cancels it (202, then canceled)', async () => {
     sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000 });
@@ -224,7 +282,8 @@ describe('status codes', () => {
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toMatchObject({ code: 'BadRequest', statusCode: 400, detail: { code: 'InvalidAPIVersion' } });
     expect(e.message).toContain('PARTNER_API_VERSION');
-    expect(offerRequests('POST')).toHaveLength(1);
+    // Refused at the offer status read: the Go Live was never sent.
+    expect(offerRequests('POST')).toHaveLength(0);
   });
 
   it('404 for an unknown offer or publisher', async () => {
@@ -247,7 +306,7 @@ describe('status codes', () => {
     [422, 'UnprocessableEntity'],
   ])('%i for a go-live while one runs', async (conflictStatus, code) => {
     sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000, conflictStatus });
-    const { client } = make();
+    const { client } = make(POST_ONLY);
     await client.startGoLive(TARGET);
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toMatchObject({ code, statusCode: conflictStatus, retriable: false });
@@ -277,7 +336,7 @@ describe('throttling and server errors', () => {
       throttle: { count: 1, retryAfterSeconds: 0 },
       serverErrors: { count: 1, status: 503 },
     });
-    const { client } = make();
+    const { client } = make(POST_ONLY);
     await client.startGoLive(TARGET);
     expect(offerRequests('POST').map((r) => r.status)).toEqual([429, 503, 202]);
     expect(await client.listRunningOperations(TARGET)).toHaveLength(1);
@@ -300,7 +359,7 @@ describe('throttling and server errors', () => {
 
   it.each([500, 502, 504])('go-live: %i is an unknown outcome, never retried', async (status) => {
     sim.admin.setScenario(PUB, OFFER, { serverErrors: { count: 1, status } });
-    const { client } = make();
+    const { client } = make(POST_ONLY);
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect(e.statusCode).toBe(status);
@@ -321,7 +380,7 @@ describe('connections and timeouts', () => {
 
   it('go-live: a reset before handling is an unknown outcome; the list then shows nothing ran', async () => {
     sim.admin.setScenario(PUB, OFFER, { resetConnections: { count: 1, phase: 'before' } });
-    const { client } = make();
+    const { client } = make(POST_ONLY);
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect(offerRequests('POST')).toHaveLength(1);
@@ -330,7 +389,7 @@ describe('connections and timeouts', () => {
 
   it('go-live: a reset after acceptance is an unknown outcome; the list finds the operation', async () => {
     sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000, resetConnections: { count: 1, phase: 'after' } });
-    const { client } = make();
+    const { client } = make(POST_ONLY);
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect(e.cause).toBeInstanceOf(PartnerTransportError);
@@ -357,7 +416,7 @@ describe('connections and timeouts', () => {
 
   it('go-live: a timeout is an unknown outcome; the operation is found once the slow answer is handled', async () => {
     sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000, latencyMs: 800 });
-    const { client } = make({ timeoutMs: 200 });
+    const { client } = make({ ...POST_ONLY, timeoutMs: 200 });
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(GoLiveOutcomeUnknownError);
     expect((e.cause as PartnerApiError).code).toBe('Timeout');
@@ -375,7 +434,7 @@ describe('connections and timeouts', () => {
 
   it('go-live: a refused connection is retried, then reported as not sent', async () => {
     const port = await freePort();
-    const { client, responses } = make({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
+    const { client, responses } = make({ ...POST_ONLY, baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
     const e = await fails(client.startGoLive(TARGET));
     expect(e).toBeInstanceOf(PartnerTransportError);
     expect(e).toMatchObject({ code: 'NetworkError', sent: false, networkCode: 'ECONNREFUSED' });

@@ -15,15 +15,15 @@ export const TOKEN = 'tok-7f3c9e1d-SECRET-b0a1';
 export const TARGET: GoLiveTarget = { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-vm-offer' };
 export const OFFER_PATH = '/api/publishers/contoso/offers/contoso-vm-offer';
 
-/** How a running Product Ingestion configure job reads (status, progress and the synthesized steps). */
+/** How a running Product Ingestion configure job reads: the `Submit` phase runs, `Publish to live` waits. */
 export const RUNNING_JOB = {
   rawStatus: 'running',
   state: 'running',
   terminal: false,
-  progressPercentage: 50,
+  progressPercentage: 25,
   steps: [
-    { id: 'submit', stepName: 'Submit', status: 'complete', progressPercentage: 100 },
-    { id: 'live', stepName: 'Publish to live', status: 'inProgress', progressPercentage: 0 },
+    { id: 'submit', stepName: 'Submit', status: 'inProgress', progressPercentage: 50 },
+    { id: 'live', stepName: 'Publish to live', status: 'notStarted', progressPercentage: 0 },
   ],
 };
 
@@ -109,7 +109,11 @@ export function mockHarness<C extends { close(): Promise<void> }>(
 
 export type Harness = MockHarness<CloudPartnerPortalClient>;
 
-/** The Cloud Partner Portal client on a `MockAgent` (origin `ORIGIN`, token `TOKEN`). */
+/**
+ * The Cloud Partner Portal client on a `MockAgent` (origin `ORIGIN`, token `TOKEN`). The offer status read before
+ * the Go Live POST is off here, so the tests of the POST see only the POST; `checkOfferStatus: true` turns it on
+ * (its own tests, and every test against the simulator, run with it).
+ */
 export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}): Harness {
   return mockHarness(
     (common) =>
@@ -118,6 +122,7 @@ export function harness(overrides: Partial<CloudPartnerPortalClientOptions> = {}
         apiVersion: API_VERSION,
         scope: `${ORIGIN}/.default`,
         credential: new StaticTokenCredential(TOKEN),
+        checkOfferStatus: false,
         ...common,
         ...overrides,
       }),

@@ -3,7 +3,9 @@ import {
   normalizeOperationStatus,
   operationIdFromUrl,
   overallProgress,
+  parseOfferStatus,
   parseOperation,
+  parseOperationList,
   parseRunningOperations,
   resolveOperationUrl,
 } from '../../../src/partner/operation';
@@ -197,10 +199,28 @@ describe('parseRunningOperations', () => {
         operationUrl: url('a'),
         submissionType: 'goLive',
         rawStatus: 'running',
+        running: true,
         changedTime: '2026-11-24T08:00:00Z',
+        createdAt: '2026-11-24T08:00:00Z',
       },
-      { operationId: 'c', operationUrl: url('c'), rawStatus: 'notStarted' },
+      { operationId: 'c', operationUrl: url('c'), rawStatus: 'notStarted', running: true },
     ]);
+  });
+
+  it('adds finished go-lives created since a time (createdDateTime, else changedTime); none without a time', () => {
+    const list = [
+      { id: 'old', submissionState: 'complete', createdDateTime: '2026-11-24T07:00:00Z' },
+      { id: 'new', submissionState: 'failed', createdDateTime: '2026-11-24T08:30:00Z' },
+      { id: 'changed', status: 'complete', changedTime: '2026-11-24T09:00:00Z' },
+      { id: 'untimed', submissionState: 'canceled' },
+      { id: 'run', submissionState: 'running', createdDateTime: '2026-11-20T00:00:00Z' },
+    ];
+    expect(parseOperationList(list, url, 200, '2026-11-24T08:00:00Z').map((o) => [o.operationId, o.running])).toEqual([
+      ['new', false],
+      ['changed', false],
+      ['run', true],
+    ]);
+    expect(parseOperationList(list, url, 200).map((o) => o.operationId)).toEqual(['run']);
   });
 
   it('accepts { value: [...] } and an empty body; refuses other shapes', () => {
@@ -209,5 +229,35 @@ describe('parseRunningOperations', () => {
     expect(() => parseRunningOperations({ nope: 1 }, url, 200)).toThrow(
       expect.objectContaining({ code: 'UnexpectedResponse' }),
     );
+  });
+});
+
+describe('parseOfferStatus (ready for go-live = running + sign-off waitingForPublisherReview)', () => {
+  const step = (id: string, stepName: string, status: string) => ({ id, stepName, status });
+  const offer = (status: string, signoff: string) => ({
+    status,
+    steps: [
+      step('displaycertify', 'Certification', 'complete'),
+      step('publisher-signoff', 'Publisher signoff', signoff),
+    ],
+  });
+
+  it.each([
+    [offer('running', 'waitingForPublisherReview'), 'ready'],
+    [offer('Running', 'WaitingForPublisherReview'), 'ready'],
+    [offer('running', 'complete'), 'goLiveRunning'],
+    [offer('running', 'notStarted'), 'notReady'],
+    [offer('succeeded', 'complete'), 'notReady'],
+    [offer('neverPublished', 'notStarted'), 'notReady'],
+    [{ status: 'running', steps: [] }, 'notReady'],
+  ])('%j → %s', (body, readiness) => {
+    expect(parseOfferStatus(body, 200).readiness).toBe(readiness);
+  });
+
+  it('matches the sign-off step by stepName too (SUSE matched stepName "publisher-signoff")', () => {
+    const body = { status: 'running', steps: [{ stepName: 'publisher-signoff', status: 'waitingForPublisherReview' }] };
+    expect(parseOfferStatus(body, 200).readiness).toBe('ready');
+    expect(parseOfferStatus([body], 200).readiness).toBe('ready');
+    expect(() => parseOfferStatus('nope', 200)).toThrow(expect.objectContaining({ code: 'UnexpectedResponse' }));
   });
 });

@@ -275,6 +275,7 @@ describe('getOperation', () => {
     expect(status).toEqual({
       operationUrl: JOB_URL,
       operationId: JOB,
+      phase: 'Submit',
       ...RUNNING_JOB,
     });
   });
@@ -360,8 +361,8 @@ describe('getOperation', () => {
       .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
     pool()
       .intercept({ path: STATUS_PATH, method: 'GET' })
-      .reply(200, jobStatus('completed', 'succeeded'), { headers: json });
-    expect((await h.client.getOperation(TARGET, JOB_URL)).state).toBe('succeeded');
+      .reply(200, jobStatus('running', 'pending'), { headers: json });
+    expect((await h.client.getOperation(TARGET, JOB_URL)).state).toBe('running');
     expect(h.responses.map((r) => r.errorCode ?? r.status)).toEqual(['NetworkError', 200]);
   });
 

@@ -14,7 +14,7 @@ import {
 } from '../../../src/partner/productIngestionClient';
 import { jobFailureDisposition } from '../../../src/partner/productIngestionStatus';
 import type { GoLiveTarget, OperationStatus } from '../../../src/partner/types';
-import { productGuidFor, type RunningSimulator, startSimulator } from '../../../tools/simulator';
+import { productGuidFor, type RunningSimulator, startSimulator, submissionIdsFor } from '../../../tools/simulator';
 import { caught } from './helpers';
 
 const V = '2022-03-01-preview2';
@@ -40,17 +40,26 @@ function client(overrides: Partial<ProductIngestionClientOptions> = {}): Product
   return c;
 }
 
-async function untilTerminal(c: ProductIngestionClient, target: GoLiveTarget, url: string): Promise<OperationStatus> {
+/** Reads until terminal, following the operation URL the client hands on (the job, then the live submission). */
+async function untilTerminal(
+  c: ProductIngestionClient,
+  target: GoLiveTarget,
+  url: string,
+  seen: OperationStatus[] = [],
+): Promise<OperationStatus> {
+  let next = url;
   for (let i = 0; i < 200; i++) {
-    const status = await c.getOperation(target, url);
+    const status = await c.getOperation(target, next);
+    seen.push(status);
     if (status.terminal) return status;
+    next = status.operationUrl;
     await sleep(50);
   }
-  throw new Error('the job did not end');
+  throw new Error('the go-live did not end');
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ defaults: { durationMs: 400 } });
+  sim = await startSimulator({ defaults: { durationMs: 400, jobDurationMs: 100 } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -58,8 +67,10 @@ afterAll(async () => {
 });
 beforeEach(() => sim.admin.reset());
 
-it('takes a product live: configure job, polled to succeeded, then a completed live submission', async () => {
+it('takes a product live: the configure job (Submit), then the live submission with the preview id (Publish to live)', async () => {
   const c = client();
+  const ids = submissionIdsFor('contoso-vm-offer');
+  const since = new Date(Date.now() - 1_000).toISOString();
   const accepted = await c.startGoLive(TARGET);
   expect(accepted.operationUrl).toBe(
     `${sim.url}/rp/product-ingestion/configure/${accepted.operationId}/status?$version=${V}`,
@@ -67,16 +78,28 @@ it('takes a product live: configure job, polled to succeeded, then a completed l
 
   const first = await c.getOperation(TARGET, accepted.operationUrl);
   expect(first.terminal).toBe(false);
-  expect(['notStarted', 'running']).toContain(first.state);
   expect(first.steps.map((s) => s.stepName)).toEqual(['Submit', 'Publish to live']);
 
-  const end = await untilTerminal(c, TARGET, accepted.operationUrl);
-  expect(end).toMatchObject({ state: 'succeeded', rawStatus: 'completed/succeeded', progressPercentage: 100 });
+  const seen: OperationStatus[] = [];
+  const end = await untilTerminal(c, TARGET, accepted.operationUrl, seen);
+  // The job's success alone never ended it: the live submission was seen running beside the old live entry.
+  expect(seen.some((st) => st.phase === 'Publish to live' && st.state === 'running')).toBe(true);
+  expect(seen.filter((st) => st.phase === 'Submit').every((st) => !st.terminal)).toBe(true);
+  expect(end).toMatchObject({
+    state: 'succeeded',
+    rawStatus: 'completed/succeeded',
+    progressPercentage: 100,
+    phase: 'Publish to live',
+    operationId: ids.preview,
+    operationUrl: `${sim.url}/rp/product-ingestion/submission/${ids.preview.split('/').slice(1).join('/')}?$version=${V}`,
+  });
   expect(end.steps.map((s) => s.status)).toEqual(['complete', 'complete']);
-  expect(await c.listRunningOperations(TARGET)).toEqual([]);
+  expect(await c.findGoLives(TARGET)).toEqual([]);
+  expect(await c.findGoLives(TARGET, { finishedSince: since })).toEqual([
+    expect.objectContaining({ operationId: ids.preview, running: false, rawStatus: 'completed/succeeded' }),
+  ]);
 
   const requests = sim.admin.requests({ pathIncludes: '/rp/product-ingestion/' });
-  expect(requests.length).toBeGreaterThanOrEqual(5);
   for (const r of requests) {
     expect(r.query['$version']).toBe(V);
     expect(r.hadAuthorization).toBe(true);
@@ -86,33 +109,72 @@ it('takes a product live: configure job, polled to succeeded, then a completed l
   expect(configure.map((r) => r.path)).toEqual(['/rp/product-ingestion/configure']);
 });
 
-it('a certification failure ends failed with CertificationFailed, a permanent disposition', async () => {
+it('a live submission that fails ends failed with its id and result; the job had succeeded', async () => {
   sim.admin.setScenario('contoso', 'contoso-vm-offer', { outcome: 'failed' });
   const c = client();
   const accepted = await c.startGoLive({ ...TARGET, productId: `product/${productGuidFor('contoso-vm-offer')}` });
   const end = await untilTerminal(c, TARGET, accepted.operationUrl);
-  expect(end).toMatchObject({ state: 'failed', terminal: true, rawStatus: 'completed/failed' });
-  expect(end.errors?.[0]?.code).toBe('CertificationFailed');
-  expect(end.steps[1]?.status).toBe('failed');
-  expect(jobFailureDisposition(end.errors)).toBe('permanent');
+  expect(end).toMatchObject({
+    state: 'failed',
+    terminal: true,
+    rawStatus: 'completed/failed',
+    phase: 'Publish to live',
+  });
+  expect(end.errors?.[0]).toMatchObject({
+    code: 'LiveSubmissionFailed',
+    message: expect.stringContaining(`${submissionIdsFor('contoso-vm-offer').preview} completed with result failed`),
+  });
+  expect(end.steps.map((s) => s.status)).toEqual(['complete', 'failed']);
+  expect(end.submitAgain).toBeUndefined();
   // productId given: no product search.
   expect(sim.admin.requests().filter((r) => r.path === '/rp/product-ingestion/product')).toHaveLength(0);
+});
+
+it('a certification failure nested in the job error ends failed with CertificationFailed, no advice to resubmit', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { jobError: 'certification' });
+  const c = client();
+  const accepted = await c.startGoLive(TARGET);
+  const end = await untilTerminal(c, TARGET, accepted.operationUrl);
+  expect(end).toMatchObject({ state: 'failed', rawStatus: 'completed/failed', phase: 'Submit' });
+  expect(end.errors?.[0]?.code).toBe('CertificationFailed');
+  expect(end.errors?.[0]?.message).toContain('Certification');
+  expect(jobFailureDisposition(end.errors)).toBe('permanent');
+  expect(end.submitAgain).toBeUndefined();
+});
+
+it('an already-live preview is not posted: the answer says alreadyLive', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { previewAlreadyLive: true });
+  const c = client();
+  const accepted = await c.startGoLive(TARGET);
+  expect(accepted.operationId).toBe(submissionIdsFor('contoso-vm-offer').preview);
+  expect(accepted.alreadyLive?.status).toMatchObject({ state: 'succeeded', terminal: true });
+  expect(accepted.alreadyLive?.reason).toContain('already live');
+  expect(sim.admin.requests({ method: 'POST' })).toHaveLength(0);
+});
+
+it('finds a product listed under identity.externalID', async () => {
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { identityKey: 'externalID' });
+  const c = client();
+  await c.startGoLive(TARGET);
+  expect(sim.admin.requests({ method: 'POST' })).toHaveLength(1);
 });
 
 it('refuses a second go-live while the first live submission runs, and lists it to attach to', async () => {
   sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true });
   const c = client();
   await c.startGoLive(TARGET);
+  for (let i = 0; i < 100 && (await c.findGoLives(TARGET)).length === 0; i++) await sleep(20);
   const e = await caught(c.startGoLive(TARGET));
   expect(e).toBeInstanceOf(SubmissionInProgressError);
   expect(e).toMatchObject({ code: 'Conflict', targetType: 'live' });
   expect(sim.admin.requests({ method: 'POST' })).toHaveLength(1);
 
-  const running = await c.listRunningOperations(TARGET);
+  const running = await c.findGoLives(TARGET);
   expect(running).toHaveLength(1);
   expect(running[0]).toMatchObject({
     submissionType: 'live',
-    operationId: `submission/${productGuidFor('contoso-vm-offer')}/1`,
+    running: true,
+    operationId: submissionIdsFor('contoso-vm-offer').preview,
   });
   const attached = await c.getOperation(TARGET, running[0]!.operationUrl);
   expect(attached.terminal).toBe(false);
@@ -134,19 +196,19 @@ it('two racing go-lives: the job that collides fails with SubmissionInProgress (
   const refused = statuses.find((st) => st.terminal)!;
   expect(refused.state).toBe('failed');
   expect(refused.errors?.[0]).toMatchObject({ code: 'SubmissionInProgress' });
-  expect(refused.errors?.[0]?.message).toMatch(/An In Progress submission \d+ already exists/);
+  expect(refused.errors?.[0]?.message).toMatch(/An In Progress submission \d{19} already exists/);
   expect(jobFailureDisposition(refused.errors)).toBe('inProgress');
-  expect(await a.listRunningOperations(TARGET)).toHaveLength(1);
+  expect(refused.submitAgain).toEqual({ reason: 'SubmissionInProgress', maxTimes: 3 });
 });
 
 it('cancels a running job; a second cancel is JobAlreadyCompletedError', async () => {
-  sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true });
+  sim.admin.setScenario('contoso', 'contoso-vm-offer', { jobDurationMs: 60_000 });
   const c = client();
   const accepted = await c.startGoLive(TARGET);
   expect(await c.cancel(TARGET, accepted.operationUrl)).toEqual({ completed: true });
   const end = await c.getOperation(TARGET, accepted.operationUrl);
   expect(end).toMatchObject({ state: 'canceled', terminal: true, rawStatus: 'completed/cancelled' });
-  expect(end.steps[1]?.status).toBe('canceled');
+  expect(end.steps[0]?.status).toBe('canceled');
   expect(await caught(c.cancel(TARGET, accepted.operationUrl))).toBeInstanceOf(JobAlreadyCompletedError);
   expect(await c.listRunningOperations(TARGET)).toEqual([]);
 });
@@ -192,7 +254,7 @@ it('a reset after the configure POST is GoLiveOutcomeUnknownError; listing finds
   sim.admin.resetRequests();
   // Each answer waits 300 ms, after the request has met its fault: once the go-live's submission read is seen,
   // a reset set now hits its POST, after the job was created.
-  sim.admin.setScenario('fabrikam', 'fabrikam-vm', { durationMs: 60_000, latencyMs: 300 });
+  sim.admin.setScenario('fabrikam', 'fabrikam-vm', { durationMs: 60_000, jobDurationMs: 0, latencyMs: 300 });
   const start = c.startGoLive(OTHER);
   await waitForRequest('GET', 'fabrikam-vm', 1);
   sim.admin.setScenario('fabrikam', 'fabrikam-vm', { resetConnections: { count: 1, phase: 'after' } });

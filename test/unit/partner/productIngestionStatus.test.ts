@@ -1,12 +1,16 @@
 import { OperationUrlRefusedError, PartnerApiError } from '../../../src/partner/errors';
 import {
   classifyJobError,
+  compareSubmissionNumbers,
   currentPreview,
+  isAlreadyLive,
   isInFlight,
   JOB_ERROR,
   jobFailureDisposition,
   jobState,
   jobStatusUrl,
+  liveGoLives,
+  liveSubmissionFromJobDetail,
   liveSubmissionState,
   mapJobErrors,
   parseJobStatus,
@@ -14,9 +18,10 @@ import {
   parseSubmissions,
   productGuidFrom,
   productGuidFromList,
+  publishPhase,
   rawJobStatus,
-  runningLiveSubmissions,
   submissionUrl,
+  submitAgainAdvice,
   synthesizeSteps,
 } from '../../../src/partner/productIngestionStatus';
 import { RUNNING_JOB } from './helpers';
@@ -79,19 +84,21 @@ describe('parseJobStatus', () => {
     expect(parsed).toEqual({
       jobId: JOB,
       ...RUNNING_JOB,
+      rawErrors: [],
     });
   });
 
   it('accepts the jobID spelling and marks completed jobs terminal', () => {
     const parsed = parseJobStatus({ jobID: JOB, jobStatus: 'completed', jobResult: 'succeeded' }, 200);
-    expect(parsed).toMatchObject({ jobId: JOB, state: 'succeeded', terminal: true, progressPercentage: 100 });
-    expect(parsed.steps.map((s) => s.status)).toEqual(['complete', 'complete']);
+    // The job's success is the Submit phase only: the Publish to live phase has not started.
+    expect(parsed).toMatchObject({ jobId: JOB, state: 'succeeded', terminal: true, progressPercentage: 50 });
+    expect(parsed.steps.map((s) => s.status)).toEqual(['complete', 'notStarted']);
   });
 
   it('treats an unknown status as not terminal and shows it on the step', () => {
     const parsed = parseJobStatus({ jobId: JOB, jobStatus: 'validating' }, 200);
     expect(parsed).toMatchObject({ state: 'unknown', terminal: false, rawStatus: 'validating' });
-    expect(parsed.steps[1]?.status).toBe('validating');
+    expect(parsed.steps[0]?.status).toBe('validating');
   });
 
   it('maps job errors with the recognised one first', () => {
@@ -112,7 +119,7 @@ describe('parseJobStatus', () => {
       200,
     );
     expect(parsed.state).toBe('failed');
-    expect(parsed.steps[1]?.status).toBe('failed');
+    expect(parsed.steps.map((s) => s.status)).toEqual(['failed', 'notStarted']);
     expect(parsed.errors?.map((e) => e.code)).toEqual([JOB_ERROR.certification, 'validationWarning']);
     expect(parsed.errors?.[0]).toEqual({
       code: 'CertificationFailed',
@@ -165,6 +172,59 @@ describe('job error classification and the run disposition', () => {
     expect(jobFailureDisposition(mapped)).toBe('inProgress');
   });
 
+  it('classifies by every nested detail: the top level may only say "Operation failed"', () => {
+    const nested = (code: string, message: string) => ({
+      code: 'internalServerError',
+      message: 'Operation failed',
+      details: [{ code, message }],
+    });
+    expect(classifyJobError(nested('invalidState', 'The submission failed Certification.'))).toBe(
+      'CertificationFailed',
+    );
+    expect(classifyJobError(nested('ProductLocked', 'The product is locked.'))).toBe('ProductLocked');
+    expect(classifyJobError({ code: 'locked', message: 'Locked.' })).toBe('ProductLocked');
+    // deeper still, and a permanent kind anywhere wins over a retryable one at the top
+    expect(
+      classifyJobError({
+        ...IN_PROGRESS,
+        details: [{ code: 'x', details: [{ code: 'INVALIDSTATE', message: 'certification' }] }],
+      }),
+    ).toBe('CertificationFailed');
+    expect(jobFailureDisposition([nested('productLocked', 'Locked.')])).toBe('permanent');
+    expect(
+      jobFailureDisposition([
+        nested('conflict', 'The submission cannot be pushed to live as its not the latest submission.'),
+      ]),
+    ).toBe('resubmit');
+  });
+
+  it('maps a nested failure with the stable code, the telling message, every detail and an object resourceId', () => {
+    const [mapped] = mapJobErrors([
+      {
+        code: 'internalServerError',
+        message: 'Operation failed',
+        details: [{ code: 'invalidState', message: 'Certification failed: policy 100.1.' }],
+        resourceId: { id: `submission/${P}/1152921515689848683`, type: 'submission' },
+      },
+    ]);
+    expect(mapped).toEqual({
+      code: 'CertificationFailed',
+      message: 'Operation failed: Certification failed: policy 100.1.',
+      details: [
+        { code: 'internalServerError', message: 'partner API error code' },
+        { code: 'invalidState', message: 'Certification failed: policy 100.1.' },
+        { code: 'resourceId', message: `{"id":"submission/${P}/1152921515689848683","type":"submission"}` },
+      ],
+    });
+  });
+
+  it('advises a new Go Live only for a collision (3 times) or a stale preview (once)', () => {
+    expect(submitAgainAdvice([IN_PROGRESS])).toEqual({ reason: 'SubmissionInProgress', maxTimes: 3 });
+    expect(submitAgainAdvice([STALE])).toEqual({ reason: 'SubmissionNotLatest', maxTimes: 1 });
+    expect(submitAgainAdvice([CERT])).toBeUndefined();
+    expect(submitAgainAdvice([])).toBeUndefined();
+  });
+
   it.each([
     [[IN_PROGRESS], 'inProgress'],
     [[STALE], 'resubmit'],
@@ -199,10 +259,18 @@ describe('operation URLs', () => {
     });
   });
 
-  it('builds and parses the attached live submission URL', () => {
-    const url = submissionUrl(BASE, `submission/${P}/3`, 'v1');
-    expect(url).toBe(`${BASE}/submission/${P}/3?$version=v1`);
-    expect(parseOperationUrl(url!, BASE)).toEqual({ kind: 'submission', productGuid: P, submissionNumber: '3' });
+  it('builds and parses the live submission URL with a 19-digit id, kept as text', () => {
+    const url = submissionUrl(BASE, `submission/${P}/1152921515689848683`, 'v1');
+    expect(url).toBe(`${BASE}/submission/${P}/1152921515689848683?$version=v1`);
+    expect(parseOperationUrl(url!, BASE)).toEqual({
+      kind: 'submission',
+      productGuid: P,
+      submissionNumber: '1152921515689848683',
+    });
+    // no length limit: a longer number than any seen so far still works
+    expect(parseOperationUrl(`${BASE}/submission/${P}/${'9'.repeat(30)}`, BASE)).toMatchObject({
+      submissionNumber: '9'.repeat(30),
+    });
     expect(submissionUrl(BASE, 'product/x', 'v1')).toBeUndefined();
   });
 
@@ -242,6 +310,12 @@ describe('products and submissions', () => {
     expect(productGuidFromList(body, 'contoso-vm-offer')).toBe(P);
   });
 
+  it('reads identity keys without regard to case (the 2023 samples spell externalID)', () => {
+    for (const identity of [{ externalID: 'contoso-vm-offer' }, { EXTERNALID: 'contoso-vm-offer' }]) {
+      expect(productGuidFromList({ value: [{ id: `product/${P}`, Identity: identity }] }, 'contoso-vm-offer')).toBe(P);
+    }
+  });
+
   it('refuses none, several or no list with typed errors', () => {
     expect(() => productGuidFromList({ value: [] }, 'x')).toThrow(expect.objectContaining({ code: 'NotFound' }));
     const two = { value: [1, 2].map((n) => ({ id: `product/g${n}`, identity: { externalId: 'x' } })) };
@@ -249,20 +323,35 @@ describe('products and submissions', () => {
     expect(() => productGuidFromList('nope', 'x')).toThrow(expect.objectContaining({ code: 'UnexpectedResponse' }));
   });
 
+  // Real ids: 19-digit numbers past 2^53. OLD and NEW differ only in their last digits, where JS numbers are equal.
+  const OLD = '1152921515689848683';
+  const NEW = '1152921515689848690';
   const list = {
     value: [
       { id: `submission/${P}/0`, target: { targetType: 'draft' } },
-      { id: `submission/${P}/1`, target: { targetType: 'preview' }, status: 'completed', result: 'succeeded' },
-      { id: `submission/${P}/2`, target: { targetType: 'preview' }, status: 'completed', result: 'succeeded' },
       {
-        id: `submission/${P}/1`,
+        id: `submission/${P}/${OLD}`,
+        target: { targetType: 'preview' },
+        status: 'completed',
+        result: 'succeeded',
+        created: '2024-01-01T00:00:00Z',
+      },
+      {
+        id: `submission/${P}/${NEW}`,
+        target: { targetType: 'preview' },
+        status: 'completed',
+        result: 'succeeded',
+        created: '2024-01-01T00:00:00Z',
+      },
+      {
+        id: `submission/${P}/${OLD}`,
         target: { targetType: 'live' },
         status: 'completed',
         result: 'succeeded',
         created: '2024-01-01T00:00:00Z',
       },
       {
-        id: `submission/${P}/2`,
+        id: `submission/${P}/${NEW}`,
         target: { targetType: 'live' },
         status: 'running',
         result: 'pending',
@@ -273,44 +362,133 @@ describe('products and submissions', () => {
     ],
   };
 
-  it('reads the list, skipping entries without a submission id', () => {
+  it('the two ids are the same JS number: only a BigInt comparison tells them apart', () => {
+    expect(Number(OLD)).toBe(Number(NEW));
+    expect(compareSubmissionNumbers(OLD, NEW)).toBe(-1);
+    expect(compareSubmissionNumbers(NEW, OLD)).toBe(1);
+    expect(compareSubmissionNumbers(NEW, NEW)).toBe(0);
+    expect(compareSubmissionNumbers('11521167929065', OLD)).toBe(-1);
+  });
+
+  it('reads the list, keeping ids as text and skipping entries without a submission id', () => {
     const subs = parseSubmissions(list);
     expect(subs).toHaveLength(5);
-    expect(subs[0]).toEqual({ id: `submission/${P}/0`, number: 0, targetType: 'draft' });
+    expect(subs[0]).toEqual({ id: `submission/${P}/0`, number: '0', targetType: 'draft' });
+    expect(subs[4]).toMatchObject({ id: `submission/${P}/${NEW}`, number: NEW });
     expect(() => parseSubmissions({ nothing: true })).toThrow(PartnerApiError);
   });
 
-  it('skips the draft, picks the newest preview and sees what is in flight', () => {
+  it('skips the draft, picks the newest preview (by created, then the number as a BigInt) and sees what is in flight', () => {
     const subs = parseSubmissions(list);
-    expect(currentPreview(subs)?.id).toBe(`submission/${P}/2`);
-    expect(subs.filter(isInFlight).map((s) => `${s.targetType}:${s.id}`)).toEqual([`live:submission/${P}/2`]);
+    expect(currentPreview(subs)?.id).toBe(`submission/${P}/${NEW}`);
+    // a later `created` wins over a higher number
+    const later = parseSubmissions({
+      value: [
+        { id: `submission/${P}/${NEW}`, target: { targetType: 'preview' }, created: '2024-01-01T00:00:00Z' },
+        { id: `submission/${P}/${OLD}`, target: { targetType: 'preview' }, created: '2024-03-01T00:00:00Z' },
+      ],
+    });
+    expect(currentPreview(later)?.id).toBe(`submission/${P}/${OLD}`);
+    expect(subs.filter(isInFlight).map((s) => `${s.targetType}:${s.id}`)).toEqual([`live:submission/${P}/${NEW}`]);
     expect(currentPreview(parseSubmissions({ value: [list.value[0]] }))).toBeUndefined();
   });
 
-  it('lists running live submissions as attachable operations', () => {
-    expect(runningLiveSubmissions(parseSubmissions(list), BASE, 'v1')).toEqual([
-      {
-        operationUrl: `${BASE}/submission/${P}/2?$version=v1`,
-        operationId: `submission/${P}/2`,
-        submissionType: 'live',
-        rawStatus: 'running',
-        changedTime: '2024-02-01T00:00:00Z',
-      },
+  it('a preview is already live only when a live entry with its very id is completed and succeeded', () => {
+    const subs = parseSubmissions(list);
+    const [oldPreview, newPreview] = subs.filter((s) => s.targetType === 'preview');
+    expect(isAlreadyLive(subs, oldPreview!)).toBe(true);
+    // NEW is live but still running; and OLD being live says nothing about NEW (equal as JS numbers)
+    expect(isAlreadyLive(subs, newPreview!)).toBe(false);
+  });
+
+  it('lists live submissions as go-lives: running ones, and finished ones created since a time', () => {
+    const subs = parseSubmissions(list);
+    const running = {
+      operationUrl: `${BASE}/submission/${P}/${NEW}?$version=v1`,
+      operationId: `submission/${P}/${NEW}`,
+      submissionType: 'live',
+      rawStatus: 'running',
+      running: true,
+      changedTime: '2024-02-01T00:00:00Z',
+      createdAt: '2024-02-01T00:00:00Z',
+    };
+    expect(liveGoLives(subs, BASE, 'v1')).toEqual([running]);
+    expect(liveGoLives(subs, BASE, 'v1', '2024-01-31T00:00:00Z')).toEqual([running]);
+    expect(liveGoLives(subs, BASE, 'v1', '2023-12-31T00:00:00Z')).toEqual([
+      expect.objectContaining({
+        operationId: `submission/${P}/${OLD}`,
+        running: false,
+        rawStatus: 'completed/succeeded',
+      }),
+      running,
     ]);
   });
 
   it('follows a live submission: in flight first, else the newest finished entry', () => {
     const subs = parseSubmissions(list);
-    expect(liveSubmissionState(subs, `submission/${P}/2`)).toMatchObject({ state: 'running', rawStatus: 'running' });
-    expect(liveSubmissionState(subs, `submission/${P}/1`)).toMatchObject({
+    expect(liveSubmissionState(subs, `submission/${P}/${NEW}`)).toMatchObject({
+      state: 'running',
+      rawStatus: 'running',
+    });
+    expect(liveSubmissionState(subs, `submission/${P}/${OLD}`)).toMatchObject({
       state: 'succeeded',
       rawStatus: 'completed/succeeded',
     });
     expect(liveSubmissionState(subs, `submission/${P}/9`)).toBeUndefined();
   });
 
-  it('synthesizes the same two steps for every state', () => {
-    expect(synthesizeSteps('notStarted', 'notStarted').map((s) => s.status)).toEqual(['notStarted', 'notStarted']);
-    expect(synthesizeSteps('canceled', 'completed/cancelled').map((s) => s.status)).toEqual(['complete', 'canceled']);
+  it('reports the Publish to live phase: running beside the old live entry, failed with the id and result, not yet listed', () => {
+    const subs = parseSubmissions(list);
+    expect(publishPhase(subs, `submission/${P}/${NEW}`)).toMatchObject({
+      state: 'running',
+      terminal: false,
+      progressPercentage: 75,
+      steps: [
+        { stepName: 'Submit', status: 'complete' },
+        { stepName: 'Publish to live', status: 'inProgress' },
+      ],
+    });
+    const failed = parseSubmissions({
+      value: [{ id: `submission/${P}/${NEW}`, target: { targetType: 'live' }, status: 'completed', result: 'failed' }],
+    });
+    expect(publishPhase(failed, `submission/${P}/${NEW}`)).toMatchObject({
+      state: 'failed',
+      terminal: true,
+      errors: [
+        {
+          code: 'LiveSubmissionFailed',
+          message: expect.stringContaining(`submission/${P}/${NEW} completed with result failed`),
+        },
+      ],
+    });
+    const previewOnly = parseSubmissions({ value: [list.value[2]] });
+    expect(publishPhase(previewOnly, `submission/${P}/${NEW}`)).toMatchObject({
+      state: 'notStarted',
+      rawStatus: 'notListed',
+      terminal: false,
+    });
+    expect(publishPhase(previewOnly, `submission/${P}/123`)).toBeUndefined();
+  });
+
+  it('finds the submission a finished job pushed live in its detail', () => {
+    const id = `submission/${P}/${NEW}`;
+    expect(liveSubmissionFromJobDetail({ resources: [{ id, target: { targetType: 'live' } }] })).toBe(id);
+    expect(liveSubmissionFromJobDetail({ resources: [{ id, target: { targetType: 'preview' } }] })).toBeUndefined();
+    expect(liveSubmissionFromJobDetail({})).toBeUndefined();
+  });
+
+  it('synthesizes the same two steps for every phase', () => {
+    expect(synthesizeSteps({ phase: 'submit', state: 'notStarted' }).map((s) => s.status)).toEqual([
+      'notStarted',
+      'notStarted',
+    ]);
+    expect(synthesizeSteps({ phase: 'submit', state: 'canceled' }).map((s) => s.status)).toEqual([
+      'canceled',
+      'notStarted',
+    ]);
+    expect(synthesizeSteps({ phase: 'publish', state: 'succeeded' }).map((s) => s.status)).toEqual([
+      'complete',
+      'complete',
+    ]);
   });
 });

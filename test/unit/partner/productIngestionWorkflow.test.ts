@@ -6,11 +6,12 @@
  */
 import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
 import { type ActivityDeps, readOperation, submitGoLive } from '../../../src/golive/activities';
-import { goLiveOrchestration, MAX_IN_PROGRESS_RESUBMITS } from '../../../src/golive/orchestration';
+import { goLiveOrchestration } from '../../../src/golive/orchestration';
 import { nextPollDelaySeconds } from '../../../src/golive/pollingPolicy';
 import type { ReadOperationResult, RunInput, RunOutput, SubmitGoLiveResult } from '../../../src/golive/types';
 import { StaticTokenCredential } from '../../../src/partner/credential';
 import { ProductIngestionClient } from '../../../src/partner/productIngestionClient';
+import { MAX_IN_PROGRESS_RESUBMITS, submitAgainAdvice } from '../../../src/partner/productIngestionStatus';
 import { startSimulator } from '../../../tools/simulator';
 import { type ActivityFn, runOrchestration } from '../golive/support/replayHarness';
 
@@ -43,10 +44,9 @@ const job = (n: number): SubmitGoLiveResult => ({
   minPollIntervalSeconds: 60,
 });
 
-function status(
-  state: 'running' | 'succeeded' | 'failed',
-  errors?: { code: string; message: string }[],
-): ReadOperationResult {
+type StatusRead = Extract<ReadOperationResult, { kind: 'status' }>;
+
+function status(state: 'running' | 'succeeded' | 'failed', errors?: { code: string; message: string }[]): StatusRead {
   return {
     kind: 'status',
     operationId: 'job',
@@ -62,6 +62,8 @@ function status(
     ],
     minPollIntervalSeconds: 60,
     ...(errors ? { errors } : {}),
+    // The adapter's advice, as the Product Ingestion client gives it for these errors.
+    ...(errors && submitAgainAdvice(errors) ? { submitAgain: submitAgainAdvice(errors) } : {}),
   };
 }
 
@@ -110,7 +112,7 @@ describe('polling floor', () => {
     };
     const fast = await run(runInput(5), {
       submitGoLive: () => job(1),
-      readOperation: sequence(transient, status('succeeded')),
+      readOperation: sequence<ReadOperationResult>(transient, status('succeeded')),
     });
     expect(fast.calls('readOperation').map((c) => secondsOf(c.at))).toEqual([60, 120]);
     const slow = await run(runInput(300), {
@@ -184,21 +186,92 @@ describe('job failures', () => {
     expect(output).toMatchObject({ outcome: 'failed', error: { code: 'CertificationFailed' } });
   });
 
-  it('the CPP API is never resubmitted on a failed operation', async () => {
+  it('a failure without the adapter advising it is never submitted again (the CPP adapter never advises it)', async () => {
     const input = runInput();
     input.target = { api: 'cpp', publisherId: 'contoso', offerId: 'contoso-app' };
+    const { submitAgain: _advice, ...failed } = status('failed', [IN_PROGRESS]);
     const { output, calls } = await run(input, {
       submitGoLive: () => job(1),
-      readOperation: () => status('failed', [IN_PROGRESS]),
+      readOperation: () => failed,
     });
     expect(calls('submitGoLive')).toHaveLength(1);
     expect(output.outcome).toBe('failed');
   });
 });
 
+describe('two phases and an offer already live', () => {
+  const LIVE_URL = 'https://graph.example/rp/product-ingestion/submission/p/1152921515689848683?$version=v';
+  const publish = (state: 'running' | 'succeeded' | 'failed'): StatusRead => ({
+    ...status(state),
+    operationId: 'submission/p/1152921515689848683',
+    operationUrl: LIVE_URL,
+    phase: 'Publish to live',
+  });
+
+  it('follows the live submission the adapter hands on after the job, and succeeds only when it completes', async () => {
+    const submitPhase: StatusRead = {
+      ...status('running'),
+      operationUrl: 'https://graph.example/rp/product-ingestion/configure/job-1/status?$version=v',
+      phase: 'Submit',
+    };
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(submitPhase, publish('running'), publish('running'), publish('succeeded')),
+    });
+    expect(output).toMatchObject({
+      outcome: 'succeeded',
+      operationId: 'submission/p/1152921515689848683',
+      operationStatus: 'completed/succeeded',
+    });
+    expect(output.alreadyLive).toBeUndefined();
+    const urls = calls('readOperation').map((c) => (c.input as { operationUrl: string }).operationUrl);
+    expect(urls[0]).toContain('/configure/job-1/status');
+    expect(urls.slice(2)).toEqual([LIVE_URL, LIVE_URL]);
+  });
+
+  it('a live submission that fails ends the run failed', async () => {
+    const failed = publish('failed');
+    failed.errors = [{ code: 'LiveSubmissionFailed', message: 'Live submission x completed with result failed.' }];
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => job(1),
+      readOperation: sequence(publish('running'), failed),
+    });
+    expect(output).toMatchObject({ outcome: 'failed', error: { code: 'LiveSubmissionFailed' } });
+    expect(calls('submitGoLive')).toHaveLength(1);
+  });
+
+  it('an already-live preview ends succeeded at once with alreadyLive and the reason as a warning', async () => {
+    const { output, calls } = await run(runInput(), {
+      submitGoLive: () => ({
+        kind: 'alreadyLive',
+        operationId: 'submission/p/1152921515689848683',
+        rawStatus: 'completed/succeeded',
+        steps: [
+          { name: 'Submit', status: 'complete', progress: 100 },
+          { name: 'Publish to live', status: 'complete', progress: 100 },
+        ],
+        progressPercentage: 100,
+        phase: 'Publish to live',
+        warning: 'Preview submission submission/p/1152921515689848683 is already live: nothing to push.',
+      }),
+      readOperation: () => {
+        throw new Error('no read expected');
+      },
+    });
+    expect(output).toMatchObject({
+      outcome: 'succeeded',
+      alreadyLive: true,
+      operationId: 'submission/p/1152921515689848683',
+      pollCount: 0,
+    });
+    expect(output.warnings.join(' ')).toContain('already live');
+    expect(calls('readOperation')).toHaveLength(0);
+  });
+});
+
 describe('activities with the real client and simulator', () => {
   it('pass the adapter floor on, and attach to a running live submission instead of posting again', async () => {
-    const sim = await startSimulator({ defaults: { neverEnds: true } });
+    const sim = await startSimulator({ defaults: { neverEnds: true, jobDurationMs: 0 } });
     const client = new ProductIngestionClient({
       baseUrl: `${sim.url}/rp/product-ingestion`,
       schemaVersion: '2022-03-01-preview2',

@@ -112,6 +112,8 @@ describe('real HTTP', () => {
         maxRetries: 1,
         retryBaseMs: 1,
         onResponse: (i) => infos.push(i),
+        // the fault counters below are meant for the POST itself
+        checkOfferStatus: false,
         ...overrides,
       });
     const client = make();
