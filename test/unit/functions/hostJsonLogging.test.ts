@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ACTIVITY, ORCHESTRATOR_NAME } from '../../../src/golive/types';
+import { ACTIVITY, ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/types';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const levels = (
@@ -17,7 +17,7 @@ const levels = (
 
 /** Every function name the app registers (literal names, the orchestrator and the activity constants). */
 function registeredNames(): string[] {
-  const names = new Set<string>([ORCHESTRATOR_NAME, ...Object.values(ACTIVITY)]);
+  const names = new Set<string>([ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, ...Object.values(ACTIVITY)]);
   const dir = path.join(ROOT, 'src/functions');
   for (const file of readdirSync(dir)) {
     const text = readFileSync(path.join(dir, file), 'utf8');
@@ -35,7 +35,15 @@ describe('host.json logging', () => {
 
   it("keeps every registered function's own log lines at Information", () => {
     const names = registeredNames();
-    expect(names).toEqual(expect.arrayContaining(['console', 'goLiveRequests', 'goLiveOrchestrator', 'readOperation']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'console',
+        'goLiveRequests',
+        'goLiveOrchestrator',
+        'goLiveReconcileOrchestrator',
+        'readOperation',
+      ]),
+    );
     expect(names.filter((n) => levels[`Function.${n}.User`] !== 'Information')).toEqual([]);
   });
 });
