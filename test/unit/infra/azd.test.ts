@@ -157,6 +157,10 @@ describe('.funcignore', () => {
     for (const path of [
       'node_modules/zod/package.json',
       'dist/src/index.js',
+      // What CI and infra:check restore (Node 22, the Bicep CLI): hundreds of MB that are no part of the app.
+      '.tools/node-22.23.5/bin/node',
+      '.tools/nuget/azure.bicep.commandline.linux-x64/0.49.2/tools/bicep',
+      'tools/bicep/bicep.csproj',
       'test/unit/x.test.ts',
       'local.settings.json',
       '.gitignore',
