@@ -162,12 +162,12 @@ const POST_FAULT_LATENCY_MS = 700;
 
 /**
  * Makes the next Go Live POST of a reset offer lose its connection. Scenario counters are taken by whichever request
- * about the offer comes next, and the app reads the offer's running operations (GET submissions) just before it
- * POSTs; the simulator takes faults when a request arrives and then waits `latencyMs`, so arming the reset as soon
- * as that GET is in the request log hands it to the POST. Resolves once armed (or when `stop` says so).
+ * about the offer comes next, and the app reads the offer status (GET .../status) just before it POSTs; the
+ * simulator takes faults when a request arrives and then waits `latencyMs`, so arming the reset as soon as that GET
+ * is in the request log hands it to the POST. Resolves once armed (or when `stop` says so).
  */
 async function armPostFault(sim: Stack['simulator'], o: Offer, stop: () => boolean): Promise<boolean> {
-  const filter = { method: 'GET', publisherId: o.publisherId, offerId: o.offerId, pathIncludes: 'submissions' };
+  const filter = { method: 'GET', publisherId: o.publisherId, offerId: o.offerId, pathIncludes: '/status' };
   const before = sim.admin.requests(filter).length;
   while (!stop()) {
     if (sim.admin.requests(filter).length > before) {

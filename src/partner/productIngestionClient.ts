@@ -225,9 +225,10 @@ export class ProductIngestionClient implements PartnerApi {
   }
 
   /**
-   * The offer's go-lives: its `live` submissions that are still being processed, and finished ones created since
-   * `query.finishedSince`. A configure job is not listed (the API has no job list): a job still running shows only
-   * as a collision when the next one is sent.
+   * The offer's go-lives: the `live` submissions with the current preview's id (the go-live that pushes it) that are
+   * still being processed, and finished ones created since `query.finishedSince`. A live submission of another id
+   * is not this go-live: `startGoLive` then refuses with `SubmissionInProgressError`. A configure job is not listed
+   * (the API has no job list): a job still running shows only as a collision when the next one is sent.
    */
   async findGoLives(
     target: GoLiveTarget,
@@ -236,10 +237,12 @@ export class ProductIngestionClient implements PartnerApi {
   ): Promise<GoLiveOperation[]> {
     const productGuid = await this.productGuid(target, options);
     const submissions = await this.submissions(productGuid, options);
-    return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince);
+    const preview = currentPreview(submissions);
+    if (!preview) return [];
+    return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince, preview.id);
   }
 
-  /** The product's `live` submissions that are still being processed. */
+  /** The `live` submissions with the current preview's id that are still being processed. */
   async listRunningOperations(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<RunningOperation[]> {
     return (await this.findGoLives(target, {}, options)).map(({ running: _r, createdAt: _c, ...op }) => op);
   }

@@ -570,18 +570,20 @@ export function isAlreadyLive(submissions: readonly Submission[], preview: Submi
 
 /**
  * The product's live submissions as go-lives: every one still being processed, and finished ones created at or
- * after `finishedSince` (a finished one without `created` is left out: nothing says it is recent).
+ * after `finishedSince` (a finished one without `created` is left out: nothing says it is recent). With `onlyId`,
+ * only the live submissions with that id (the preview's: the go-live that pushes it).
  */
 export function liveGoLives(
   submissions: readonly Submission[],
   baseUrl: string,
   schemaVersion: string,
   finishedSince?: string,
+  onlyId?: string,
 ): GoLiveOperation[] {
   const since = finishedSince === undefined ? undefined : Date.parse(finishedSince);
   const out: GoLiveOperation[] = [];
   for (const s of submissions) {
-    if (!isLive(s)) continue;
+    if (!isLive(s) || (onlyId !== undefined && s.id !== onlyId)) continue;
     const running = isInFlight(s);
     if (!running) {
       const created = s.created === undefined ? Number.NaN : Date.parse(s.created);

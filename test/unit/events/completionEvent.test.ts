@@ -60,6 +60,13 @@ describe('buildCompletionEvent', () => {
     expect(COMPLETION_EVENT_TYPES).toContain(event.type);
   });
 
+  it('says alreadyLive: true only when the offer was already live and nothing was sent', () => {
+    const live: RunOutput = { ...output, outcome: 'succeeded', alreadyLive: true, pollCount: 0 };
+    delete live.error;
+    expect(buildCompletionEvent(live)).toMatchObject({ type: 'golive.succeeded', data: { alreadyLive: true } });
+    expect('alreadyLive' in buildCompletionEvent(output).data).toBe(false);
+  });
+
   it('is the same event (same id and time) when built again on replay or redelivery', () => {
     expect(JSON.stringify(buildCompletionEvent(structuredClone(output)))).toBe(
       JSON.stringify(buildCompletionEvent(output)),

@@ -414,6 +414,9 @@ describe('products and submissions', () => {
     };
     expect(liveGoLives(subs, BASE, 'v1')).toEqual([running]);
     expect(liveGoLives(subs, BASE, 'v1', '2024-01-31T00:00:00Z')).toEqual([running]);
+    // only the go-live of the preview's id: another live submission is not this go-live
+    expect(liveGoLives(subs, BASE, 'v1', undefined, `submission/${P}/${NEW}`)).toEqual([running]);
+    expect(liveGoLives(subs, BASE, 'v1', undefined, `submission/${P}/${OLD}`)).toEqual([]);
     expect(liveGoLives(subs, BASE, 'v1', '2023-12-31T00:00:00Z')).toEqual([
       expect.objectContaining({
         operationId: `submission/${P}/${OLD}`,

@@ -1,0 +1,221 @@
+/**
+ * End to end with a host that dies: the BUILT app in the local Functions host (Durable backend on Azurite) in a
+ * child process, killed with SIGKILL right after its Go Live POST reached the partner API and before the activity's
+ * result was stored. While it is down the go-live finishes; the restarted host runs the activity again, and its
+ * attach lookup finds the go-live created since the run started (finished, not only running), so nothing is posted
+ * twice. Also here: a CPP offer not waiting for the publisher's sign-off ends `NotReadyForGoLive` without a POST.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import { type RunningSimulator, startSimulator, submissionIdsFor } from '../../tools/simulator';
+import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { waitFor } from '../support/wait';
+
+jest.setTimeout(180_000);
+
+const APP_DIR = path.resolve(__dirname, '../..');
+const V = '2022-03-01-preview2';
+const PUB = 'crash';
+/** Each answer about an offer waits this long before it is handled: the window in which the host is killed. */
+const LATENCY_MS = 1_500;
+
+let azurite: RunningAzurite;
+let sim: RunningSimulator;
+let child: ChildProcess | undefined;
+
+async function startChild(): Promise<string> {
+  const proc = spawn(process.execPath, [path.join(__dirname, 'support/hostChild.js')], {
+    env: {
+      ...process.env,
+      CHILD_APP_DIR: APP_DIR,
+      CHILD_HUB: 'golivecrash',
+      CHILD_ENV: JSON.stringify({
+        AzureWebJobsStorage: azurite.connectionString,
+        PARTNER_API_BASE_URL: sim.url,
+        PARTNER_API_TOKEN: 'local-dev-token',
+        PARTNER_API_MAX_RETRIES: '1',
+        PARTNER_API_TIMEOUT_SECONDS: '10',
+        PRODUCT_INGESTION_BASE_URL: `${sim.url}/rp/product-ingestion`,
+        PRODUCT_INGESTION_TOKEN: 'local-dev-token',
+        PRODUCT_INGESTION_SCHEMA_VERSION: V,
+        GOLIVE_POLL_INTERVAL_SECONDS: '1',
+        GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
+        GOLIVE_DEADLINE_MINUTES: '3',
+        GOLIVE_SCHEDULED_OFFERS: '',
+        APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+      }),
+      // An activity the dead host had taken is offered again after 3 s, not the default 5 min.
+      CHILD_HOST_JSON: JSON.stringify({
+        extensions: {
+          queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' },
+          durableTask: {
+            storageProvider: {
+              maxQueuePollingInterval: '00:00:01',
+              controlQueueVisibilityTimeout: '00:00:03',
+              workItemQueueVisibilityTimeout: '00:00:03',
+            },
+          },
+        },
+      }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.once('exit', (code) => reject(new Error(`the host exited (${code}): ${err}`)));
+  });
+}
+
+async function killChild(): Promise<void> {
+  const proc = child;
+  child = undefined;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill('SIGKILL');
+  });
+}
+
+const completionFor = (offerId: string) =>
+  waitFor(
+    async () =>
+      (await peekAll(azurite.connectionString, 'golive-events'))
+        .map((t) => JSON.parse(t) as CloudEvent<CompletionData>)
+        .find((e) => e.source === `/publishers/${PUB}/offers/${offerId}`),
+    { timeoutMs: 120_000, intervalMs: 250, what: `the completion event of ${PUB}/${offerId}` },
+  );
+
+/** Enqueues a request, kills the host as soon as the partner API has the Go Live POST, waits until `finished`. */
+async function crashRightAfterThePost(
+  offerId: string,
+  api: 'cpp' | 'productIngestion',
+  isPost: (path: string) => boolean,
+  finished: () => Promise<boolean>,
+): Promise<void> {
+  sim.admin.setScenario(PUB, offerId, { latencyMs: LATENCY_MS });
+  await enqueue(azurite.connectionString, 'golive-requests', {
+    publisherId: PUB,
+    offerId,
+    requestId: `${offerId}-1`,
+    api,
+  });
+  await waitFor(async () => sim.admin.requests({ method: 'POST', offerId }).some((r) => isPost(r.path)), {
+    timeoutMs: 60_000,
+    intervalMs: 5,
+    what: 'the Go Live POST',
+  });
+  // The POST is in the partner API's hands (it is handled after LATENCY_MS); the host dies before the answer.
+  await killChild();
+  sim.admin.setScenario(PUB, offerId, { latencyMs: 0 });
+  await waitFor(finished, { timeoutMs: 60_000, intervalMs: 100, what: 'the go-live to finish while the host is down' });
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(APP_DIR, 'dist/src/index.js'))) throw new Error('Build the app first: npm run build.');
+  azurite = await startAzurite({ inMemory: true });
+  sim = await startSimulator({ defaults: { durationMs: 2_000, jobDurationMs: 500 } });
+  sim.admin.addOffer(PUB, 'cpp-offer');
+  sim.admin.addOffer(PUB, 'pi-offer');
+  sim.admin.addOffer(PUB, 'not-ready-offer', { offerStatus: 'certifying' });
+});
+
+afterAll(async () => {
+  await killChild();
+  await sim?.close();
+  await azurite?.close();
+});
+
+describe('a host killed right after the Go Live POST', () => {
+  it('CPP: the restarted run attaches to the go-live that finished meanwhile: one POST, golive.succeeded', async () => {
+    await startChild();
+    const posts = () =>
+      sim.admin.requests({ method: 'POST', offerId: 'cpp-offer' }).filter((r) => r.path.endsWith('/golive'));
+    await crashRightAfterThePost(
+      'cpp-offer',
+      'cpp',
+      (p) => p.endsWith('/golive'),
+      async () => {
+        const res = await fetch(
+          `${sim.url}/api/publishers/${PUB}/offers/cpp-offer/submissions/?api-version=2017-10-31`,
+          {
+            headers: { authorization: 'Bearer local-dev-token' },
+          },
+        );
+        const list = (await res.json()) as { submissionState: string }[];
+        return list.length === 1 && list[0]!.submissionState === 'complete';
+      },
+    );
+    // The offer waits for sign-off again (as if a new preview were published): a second POST would be taken.
+    await startChild();
+    const event = await completionFor('cpp-offer');
+    expect(event).toMatchObject({
+      type: 'golive.succeeded',
+      data: { outcome: 'succeeded', operationStatus: 'complete' },
+    });
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('Product Ingestion: the restarted run follows the live submission that completed meanwhile: one POST', async () => {
+    const { preview } = submissionIdsFor('pi-offer');
+    const configurePosts = () =>
+      sim.admin
+        .requests({ method: 'POST', offerId: 'pi-offer' })
+        .filter((r) => r.path === '/rp/product-ingestion/configure');
+    await crashRightAfterThePost(
+      'pi-offer',
+      'productIngestion',
+      (p) => p === '/rp/product-ingestion/configure',
+      async () => {
+        const res = await fetch(
+          `${sim.url}/rp/product-ingestion/submission/${preview.split('/')[1]}?$version=${V}&targetType=live`,
+          { headers: { authorization: 'Bearer local-dev-token' } },
+        );
+        const live = ((await res.json()) as { value: { id: string; status: string }[] }).value;
+        return live.some((s) => s.id === preview && s.status === 'completed');
+      },
+    );
+    await startChild();
+    const event = await completionFor('pi-offer');
+    expect(event).toMatchObject({
+      type: 'golive.succeeded',
+      data: { outcome: 'succeeded', operationId: preview, operationStatus: 'completed/succeeded' },
+    });
+    // attached to its own go-live, not mistaken for a preview that was live before the run
+    expect(event.data.alreadyLive).toBeUndefined();
+    expect(configurePosts()).toHaveLength(1);
+  });
+});
+
+describe('a CPP offer not waiting for the publisher sign-off', () => {
+  it('ends golive.failed with NotReadyForGoLive, the status and steps in the error, and no POST', async () => {
+    await enqueue(azurite.connectionString, 'golive-requests', { publisherId: PUB, offerId: 'not-ready-offer' });
+    const event = await completionFor('not-ready-offer');
+    expect(event).toMatchObject({
+      type: 'golive.failed',
+      data: {
+        outcome: 'failed',
+        operationId: null,
+        error: {
+          code: 'NotReadyForGoLive',
+          message: expect.stringContaining('Certification inProgress'),
+          body: {
+            status: 'running',
+            steps: expect.arrayContaining([{ stepName: 'Publisher signoff', status: 'notStarted' }]),
+          },
+        },
+      },
+    });
+    expect(sim.admin.requests({ method: 'POST', offerId: 'not-ready-offer' })).toHaveLength(0);
+  });
+});
