@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { isLoopbackUrl } from './util';
+
 /**
  * Every setting the app reads, validated once, typed, with defaults that serve production.
  * Documented in docs/settings.md, set in local.settings.sample.json and in infra/app/api.bicep.
@@ -16,17 +18,6 @@ export const SECRET_SETTINGS = [
   'AzureWebJobsStorage',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ] as const;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-function isLoopbackUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
-  } catch {
-    return false;
-  }
-}
 
 const httpUrl = (name: string) =>
   z

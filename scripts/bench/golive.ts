@@ -17,8 +17,9 @@ import os from 'node:os';
 
 import { QueueClient } from '@azure/storage-queue';
 
+import type { ReadOperationResult, SubmitGoLiveResult } from '../../src/golive/contracts';
 import { goLiveOrchestration } from '../../src/golive/orchestration';
-import type { ReadOperationResult, RunInput, SubmitGoLiveResult } from '../../src/golive/types';
+import type { RunInput } from '../../src/golive/run/record';
 import { runOrchestration } from '../../test/unit/golive/support/replayHarness';
 import type { ScenarioPatch } from '../../tools/simulator';
 import { Prng } from '../soak/prng';

@@ -1,7 +1,8 @@
 import type { RejectedRecord } from '../golive/request';
 import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
-import type { RunError, RunOutput, RunStep } from '../golive/types';
+import type { RunOutput } from '../golive/run/record';
 import type { PartnerApiKind } from '../partner/types';
+import { own } from '../util';
 import type { CompletionEventType } from './names';
 
 /**
@@ -21,6 +22,7 @@ export interface CloudEvent<T> {
   data: T;
 }
 
+/** The event's data: a pick of the run's output (`run/record.ts`); absent optional fields are `null`. */
 export interface CompletionData {
   publisherId: string;
   offerId: string;
@@ -35,8 +37,8 @@ export interface CompletionData {
   completedAt: string;
   durationSeconds: number;
   pollCount: number;
-  steps: RunStep[];
-  error: RunError | null;
+  steps: RunOutput['steps'];
+  error: NonNullable<RunOutput['error']> | null;
   warnings: string[];
   /** Present when the run's requests fill more than one event: which page of `requestIds` this event lists. */
   requestPage?: RequestPage;
@@ -155,12 +157,10 @@ export function buildRejectedEvent(record: RejectedRecord, parsed: unknown): Clo
 /** publisherId/offerId/requestId of an invalid message, where they are there and well-formed. */
 function readableFields(parsed: unknown): { publisherId?: string; offerId?: string; requestId?: string } {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-  const own = (key: string): unknown =>
-    Object.prototype.hasOwnProperty.call(parsed, key) ? (parsed as Record<string, unknown>)[key] : undefined;
   const result: { publisherId?: string; offerId?: string; requestId?: string } = {};
-  const pub = own('publisherId');
-  const offer = own('offerId');
-  const req = own('requestId');
+  const pub = own(parsed, 'publisherId');
+  const offer = own(parsed, 'offerId');
+  const req = own(parsed, 'requestId');
   if (typeof pub === 'string' && ID_PATTERN.test(pub)) result.publisherId = pub;
   if (typeof offer === 'string' && ID_PATTERN.test(offer)) result.offerId = offer;
   if (typeof req === 'string' && REQUEST_ID_PATTERN.test(req)) result.requestId = req;

@@ -12,8 +12,6 @@ export const COMPLETION_EVENT_TYPES = [
 ] as const;
 export type CompletionEventType = (typeof COMPLETION_EVENT_TYPES)[number];
 
-export type RunOutcome = 'succeeded' | 'failed' | 'canceled' | 'timedOut' | 'rejected';
-
 /** Application Insights custom event emitted on every run state change. */
 export const STATE_CHANGED_EVENT = 'GoLiveStateChanged';
 /** Application Insights custom event emitted when a request is rejected at intake. */

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 
 import { cancelOperation } from '../golive/activities';
-import { ACTIVITY, type CancelOperationInput } from '../golive/types';
+import { ACTIVITY, type CancelOperationInput } from '../golive/contracts';
 import { activityDeps } from './shared';
 
 /** Activity: cancels the offer's go-live operation at the partner API. */

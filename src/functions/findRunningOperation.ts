@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 
 import { findRunningOperation } from '../golive/activities';
-import { ACTIVITY, type FindRunningOperationInput } from '../golive/types';
+import { ACTIVITY, type FindRunningOperationInput } from '../golive/contracts';
 import { activityDeps } from './shared';
 
 /** Activity: the offer's running go-live operation, to resolve an unknown Go Live outcome. */

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 
+import { RECONCILE_ORCHESTRATOR_NAME } from '../golive/contracts';
 import { reconcileOrchestration } from '../golive/reconcile';
-import { RECONCILE_ORCHESTRATOR_NAME } from '../golive/types';
 
 /** Publishes the event of a run that ended without one, on its instance (logic in `golive/reconcile.ts`). */
 df.app.orchestration(RECONCILE_ORCHESTRATOR_NAME, reconcileOrchestration);

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { publishCompletionEvents } from '../golive/activities';
-import { ACTIVITY, type PublishCompletionInput } from '../golive/types';
+import { ACTIVITY, type PublishCompletionInput } from '../golive/contracts';
 import { activityDeps, eventsQueueOutput } from './shared';
 
 /**

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 
 import { readOperation } from '../golive/activities';
-import { ACTIVITY, type ReadOperationInput } from '../golive/types';
+import { ACTIVITY, type ReadOperationInput } from '../golive/contracts';
 import { activityDeps } from './shared';
 
 /** Activity: one read of the go-live operation. */

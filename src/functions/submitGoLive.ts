@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 
 import { submitGoLive } from '../golive/activities';
-import { ACTIVITY, type SubmitGoLiveInput } from '../golive/types';
+import { ACTIVITY, type SubmitGoLiveInput } from '../golive/contracts';
 import { activityDeps } from './shared';
 
 /** Activity: Go Live, unless a go-live already runs for the offer. */

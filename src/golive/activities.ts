@@ -2,14 +2,6 @@ import { buildCompletionEvents, type CloudEvent, type CompletionData } from '../
 import type { Dimensions, GoLiveTelemetry } from '../events/telemetry';
 import { isPartnerApiError } from '../partner/errors';
 import type { GoLiveOperation, GoLiveQuery, GoLiveTarget, PartnerApi, PartnerApiKind } from '../partner/types';
-import {
-  classifySubmitError,
-  compactSteps,
-  isGoLiveOperation,
-  isTransientReadError,
-  retryAfterOf,
-  toRunError,
-} from './outcome';
 import type {
   CancelOperationInput,
   CancelOperationResult,
@@ -18,11 +10,18 @@ import type {
   PublishCompletionInput,
   ReadOperationInput,
   ReadOperationResult,
-  RunError,
-  RunTarget,
   SubmitGoLiveInput,
   SubmitGoLiveResult,
-} from './types';
+} from './contracts';
+import {
+  classifySubmitError,
+  compactSteps,
+  isGoLiveOperation,
+  isTransientReadError,
+  retryAfterOf,
+  toRunError,
+} from './outcome';
+import type { RunError, RunTarget } from './run/record';
 
 /**
  * The run's activities: all partner API I/O and telemetry. Each returns a typed result the orchestrator decides

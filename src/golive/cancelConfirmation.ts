@@ -1,5 +1,6 @@
+import type { ReadOperationResult } from './contracts';
 import { operationError, outcomeOfOperation } from './outcome';
-import type { ReadOperationResult, RunError, RunOutcome } from './types';
+import type { RunError, RunOutcome } from './run/record';
 
 /**
  * After the partner API accepted a cancel, the run reads the operation until it is terminal (at most

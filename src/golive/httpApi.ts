@@ -1,9 +1,10 @@
 import type { PartnerApiKind } from '../partner/types';
+import { own, sleep } from '../util';
+import { RUN_EVENT } from './contracts';
 import { ID_PATTERN, validateGoLiveRequest } from './request';
-import { runInstanceId } from './runIdentity';
+import { runInstanceId } from './run/identity';
+import { ACTIVE_RUNTIME_STATUSES, type InstanceStatus, isActive } from './run/record';
 import {
-  type InstanceStatus,
-  isActive,
   isRunStatus,
   matchesState,
   needsInput,
@@ -11,8 +12,7 @@ import {
   runView,
   STATE_FILTERS,
   type StateFilter,
-} from './runStatus';
-import { RUN_EVENT } from './types';
+} from './run/view';
 
 /**
  * The HTTP API of the Function App (routes under `/api/golive`), as plain functions over a small Durable client
@@ -145,7 +145,7 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
 
 const RUNTIME_STATUSES_FOR: Record<StateFilter, string[] | undefined> = {
-  running: ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'],
+  running: [...ACTIVE_RUNTIME_STATUSES],
   pending: ['Pending'],
   submitting: ['Running', 'ContinuedAsNew'],
   polling: ['Running', 'ContinuedAsNew'],
@@ -196,8 +196,7 @@ export async function cancelRun(
   if (bodyText.trim() !== '' && bodyText.length <= MAX_BODY_CHARS) {
     try {
       const body: unknown = JSON.parse(bodyText);
-      const by =
-        typeof body === 'object' && body !== null ? own(body as Record<string, unknown>, 'requestedBy') : undefined;
+      const by = typeof body === 'object' && body !== null ? own(body, 'requestedBy') : undefined;
       if (typeof by === 'string') requestedBy = by.slice(0, 200);
     } catch {
       return apiError(400, 'InvalidJson', 'the body must be JSON (or empty)');
@@ -239,19 +238,15 @@ export interface CancelOptions {
 
 /** Whether the run shows it took the cancel (state canceling or ended) within the confirmation time. */
 async function cancelTaken(client: StatusClient, instanceId: string, options: CancelOptions): Promise<boolean> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
   const budget = options.confirmMs ?? 3_000;
   for (let waited = 0; ; waited += 250) {
     const status = await client.getStatus(instanceId);
     if (!status || !isActive(status)) return true;
     if (runView({ ...status, instanceId })?.state === 'canceling') return true;
     if (waited >= budget) return false;
-    await sleep(250);
+    await wait(250);
   }
-}
-
-function own(body: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(body, key) ? body[key] : undefined;
 }
 
 function time(value: Date | string | undefined): number {

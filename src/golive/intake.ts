@@ -1,8 +1,8 @@
 import { buildRejectedEvent, type CloudEvent, type RejectedData } from '../events/completionEvent';
 import type { PartnerApiKind } from '../partner/types';
 import { type GoLiveRequest, messageText, parseGoLiveRequest, type RejectedRecord, rejectedRecord } from './request';
+import type { RunSettings } from './run/record';
 import { type RunClient, startOrJoin, type StartOutcome } from './starter';
-import type { RunSettings } from './types';
 
 /**
  * Intake of one `golive-requests` message: validate, then start or join the offer's run. An invalid message is

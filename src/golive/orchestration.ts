@@ -6,33 +6,35 @@ import {
   cancelRefused,
   MAX_CANCEL_CONFIRM_READS,
 } from './cancelConfirmation';
-import { operationError, outcomeOfOperation } from './outcome';
-import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
-import { isValidJoin, mergeRequest } from './requests';
-import { completionEventId } from './runIdentity';
 import {
   ACTIVITY,
   type CancelOperationInput,
   type CancelOperationResult,
   type FindRunningOperationInput,
   type FindRunningOperationResult,
-  MAX_RUN_CHECKS,
   type PublishCompletionInput,
   type ReadOperationInput,
   type ReadOperationResult,
   RUN_EVENT,
+  type SubmitGoLiveInput,
+  type SubmitGoLiveResult,
+} from './contracts';
+import { operationError, outcomeOfOperation } from './outcome';
+import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
+import { isValidJoin, joinVerdict, requestOf } from './run/membership';
+import {
+  fromInput,
+  MAX_RUN_CHECKS,
   type RunCheck,
-  type RunCustomStatus,
   type RunError,
   type RunInput,
   type RunOutcome,
   type RunOutput,
-  type RunProgress,
-  type RunRequest,
-  STATUS_REQUEST_IDS,
-  type SubmitGoLiveInput,
-  type SubmitGoLiveResult,
-} from './types';
+  type RunRecord,
+  toCustomStatus,
+  toInput,
+  toOutput,
+} from './run/record';
 
 /**
  * The go-live run: the monitor pattern over `context.df` only.
@@ -63,15 +65,8 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const input = df.getInput<RunInput>();
   const { settings, target, runId } = input;
   const deadline = new Date(input.deadlineAt);
-  const progress: RunProgress = input.progress
-    ? {
-        ...input.progress,
-        steps: [...input.progress.steps],
-        warnings: [...input.progress.warnings],
-        checks: [...(input.progress.checks ?? [])],
-      }
-    : { state: 'submitting', steps: [], pollCount: 0, readErrors: 0, warnings: [], generation: 0, checks: [] };
-  const requests: RunRequest[] = [...input.requests];
+  const progress: RunRecord = fromInput(input);
+  const requests = progress.requests;
   /** What the attach lookup needs: go-lives finished since the run started are its own, earlier runs' are not. */
   const lookup = {
     startedAt: input.startedAt,
@@ -81,8 +76,6 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const joinWaiters: Task[] = [];
   const cancelWaiters: Task[] = [];
   const taken = new Set<Task>();
-  /** Request ids earlier runs of the offer accounted for: a join of one of them is a late redelivery. */
-  const earlierRunIds = new Set(input.previousRuns.flatMap((run) => run.requestIds));
   /** Set once the run has built its completion: membership is final, later joins are not taken. */
   let membershipClosed = false;
   let cancelRequested = false;
@@ -99,7 +92,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     else context.log(line);
   };
   const recordCheck = (check: RunCheck): void => {
-    const checks = (progress.checks ??= []);
+    const checks = progress.checks;
     checks.push(check);
     if (checks.length > MAX_RUN_CHECKS) checks.splice(0, checks.length - MAX_RUN_CHECKS);
   };
@@ -110,26 +103,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     }
   };
   const publishStatus = (): void => {
-    const status: RunCustomStatus = {
-      runId,
-      api: target.api,
-      state: progress.state,
-      steps: progress.steps,
-      pollCount: progress.pollCount,
-      requestIds: requests.slice(-STATUS_REQUEST_IDS).map((r) => r.requestId),
-      requestCount: requests.length,
-      startedAt: input.startedAt,
-      deadlineAt: input.deadlineAt,
-      warnings: progress.warnings,
-    };
-    if (progress.operationId !== undefined) status.operationId = progress.operationId;
-    if (progress.operationStatus !== undefined) status.operationStatus = progress.operationStatus;
-    if (progress.phase !== undefined) status.phase = progress.phase;
-    if (progress.progressPercentage !== undefined) status.progressPercentage = progress.progressPercentage;
-    if (progress.lastCheckedAt !== undefined) status.lastCheckedAt = progress.lastCheckedAt;
-    if (progress.nextCheckAt !== undefined) status.nextCheckAt = progress.nextCheckAt;
-    if (progress.checks?.length) status.checks = progress.checks;
-    df.setCustomStatus(status);
+    df.setCustomStatus(toCustomStatus(progress));
   };
 
   /** Records every joined request and cancel that any waiter of this generation took. */
@@ -140,13 +114,11 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         taken.add(waiter);
         if (!isValidJoin(waiter.result)) continue;
         const join = waiter.result;
-        if (join.runId !== undefined && join.runId !== runId) {
-          log(`request ${join.requestId} was raised to run ${join.runId}, not this one; not taken`, 'debug');
-        } else if (earlierRunIds.has(join.requestId)) {
-          log(`request ${join.requestId} was accounted for by an earlier run; not taken`, 'debug');
-        } else if (membershipClosed) {
-          log(`request ${join.requestId} arrived after the run decided to complete; not taken`, 'debug');
-        } else if (mergeRequest(requests, join)) {
+        const verdict = joinVerdict(progress, join, membershipClosed);
+        if (verdict !== 'taken') {
+          log(`request ${join.requestId} not taken: ${verdict}`, 'debug');
+        } else {
+          requests.push(requestOf(join));
           log(
             `request ${join.requestId}${join.requestedBy ? ` (${join.requestedBy})` : ''} joined the run ` +
               `(${requests.length} requests)`,
@@ -385,11 +357,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 
       if (pollsThisGeneration >= settings.pollsPerHistory) {
         collectEvents();
-        const next: RunInput = {
-          ...input,
-          requests,
-          progress: { ...progress, generation: progress.generation + 1 },
-        };
+        const next: RunInput = toInput({ ...progress, generation: progress.generation + 1 }, settings);
         log(`continuing as new after ${pollsThisGeneration} polls (generation ${progress.generation + 1})`, 'debug');
         df.continueAsNew(next);
         return { continued: true };
@@ -457,28 +425,13 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     progress.nextCheckAt = undefined;
     publishStatus();
     const completedAt = now();
-    const output: RunOutput = {
-      runId,
-      runNumber: input.runNumber,
-      target,
+    const output: RunOutput = toOutput({
+      ...progress,
       outcome,
-      steps: progress.steps,
-      pollCount: progress.pollCount,
-      requests,
-      requestIds: requests.map((r) => r.requestId),
-      startedAt: input.startedAt,
+      ...(error !== undefined ? { error } : {}),
       completedAt: completedAt.toISOString(),
       durationSeconds: Math.max(0, Math.round((completedAt.getTime() - Date.parse(input.startedAt)) / 1000)),
-      warnings: progress.warnings,
-      eventId: completionEventId(runId),
-      previousRuns: input.previousRuns,
-    };
-    if (progress.operationId !== undefined) output.operationId = progress.operationId;
-    if (progress.operationStatus !== undefined) output.operationStatus = progress.operationStatus;
-    if (progress.progressPercentage !== undefined) output.progressPercentage = progress.progressPercentage;
-    if (error !== undefined) output.error = error;
-    if (progress.checks?.length) output.checks = progress.checks;
-    if (progress.alreadyLive === true) output.alreadyLive = true;
+    });
 
     const publishInput: PublishCompletionInput = { output };
     for (let attempt = 1; ; attempt++) {

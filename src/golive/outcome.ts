@@ -1,6 +1,6 @@
 import { GoLiveOutcomeUnknownError, isPartnerApiError } from '../partner/errors';
 import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from '../partner/types';
-import type { RunError, RunOutcome, RunStep } from './types';
+import type { RunError, RunOutcome, RunStep } from './run/record';
 
 /**
  * How partner API answers and errors become run decisions. Pure functions over plain values.

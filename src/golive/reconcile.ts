@@ -1,15 +1,8 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { completionEventId, isRunInstanceId } from './runIdentity';
-import { type InstanceStatus, runView } from './runStatus';
-import {
-  ACTIVITY,
-  ORCHESTRATOR_NAME,
-  type PublishCompletionInput,
-  RECONCILE_ORCHESTRATOR_NAME,
-  type RunOutput,
-  type RunRequest,
-} from './types';
+import { ACTIVITY, ORCHESTRATOR_NAME, type PublishCompletionInput, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
+import { isRunInstanceId } from './run/identity';
+import { type InstanceStatus, readRun, type RunOutput, toOutput } from './run/record';
 
 /**
  * Runs that ended without a completion event: terminated through the Durable API (the orchestrator never runs
@@ -61,11 +54,11 @@ export function unpublishedRun(status: InstanceStatus, now: Date): RunOutput | u
   if (status.name !== undefined && status.name !== ORCHESTRATOR_NAME) return undefined;
   if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
   if (looksLikeRunOutput(status.output)) return undefined;
-  const view = runView(status);
-  const input = status.input as { target?: RunOutput['target'] } | undefined;
-  if (!view || !input?.target) return undefined;
-  const completedAt = view.completedAt ?? now.toISOString();
-  const startedAt = view.startedAt ?? completedAt;
+  const run = readRun(status);
+  if (!run?.hasInput) return undefined;
+  const { record } = run;
+  const completedAt = run.lastUpdatedTime ?? now.toISOString();
+  const startedAt = record.startedAt || completedAt;
   const reason = reasonOf(status.output);
   const terminated = status.runtimeStatus === 'Terminated';
   const error = terminated
@@ -77,28 +70,18 @@ export function unpublishedRun(status: InstanceStatus, now: Date): RunOutput | u
         code: RUN_FAILED,
         message: `the run's orchestration failed before it published its event: ${reason || '(no detail)'}`,
       };
-  const known = new Map(view.requests.map((r) => [r.requestId, r]));
-  const requests: RunRequest[] = view.requestIds.map((id) => known.get(id) ?? { requestId: id, receivedAt: startedAt });
-  const output: RunOutput = {
-    runId: view.runId,
-    runNumber: view.runNumber,
-    target: input.target,
+  const known = new Map(record.requests.map((r) => [r.requestId, r]));
+  return toOutput({
+    ...record,
+    // What the run records: every request id it shows, never a progress field the run no longer reports.
+    state: 'failed',
     outcome: 'failed',
-    steps: view.steps,
-    pollCount: view.pollCount,
-    requests,
-    requestIds: requests.map((r) => r.requestId),
+    requests: run.requestIds.map((id) => known.get(id) ?? { requestId: id, receivedAt: startedAt }),
     startedAt,
     completedAt,
     durationSeconds: Math.max(0, Math.round((Date.parse(completedAt) - Date.parse(startedAt)) / 1000)),
     error,
-    warnings: view.warnings,
-    eventId: completionEventId(view.runId),
-    previousRuns: view.previousRuns,
-  };
-  if (view.operationId !== null) output.operationId = view.operationId;
-  if (view.operationStatus !== null) output.operationStatus = view.operationStatus;
-  return output;
+  });
 }
 
 /** The Durable client calls the reconciler needs. */

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config';
-import type { RunSettings } from './types';
+import type { RunSettings } from './run/record';
 
 /** Go Live submit attempts per run (transient answers and unresolved unknown outcomes together). */
 export const MAX_SUBMIT_ATTEMPTS = 6;

@@ -1,25 +1,18 @@
+import { sleep as sleepMs } from '../util';
+import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
 import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
-import { MAX_RUN_REQUESTS } from './requests';
-import { deriveRunId, runInstanceId } from './runIdentity';
+import { deriveRunId, runInstanceId } from './run/identity';
+import { joinNeedsResend, previousRunsAfter, requestSeen, runFull, type RunJoin } from './run/membership';
 import {
   type InstanceStatus,
   isActive,
-  previousRunsAfter,
-  recordedRequestIds,
-  requestCountOf,
-  requestSeen,
-} from './runStatus';
-import {
-  ORCHESTRATOR_NAME,
-  RECONCILE_ORCHESTRATOR_NAME,
-  RUN_EVENT,
+  readRun,
+  type Run,
   type RunInput,
-  type RunJoin,
-  type RunRequest,
   type RunSettings,
   type RunTarget,
-} from './types';
+} from './run/record';
 
 /**
  * Starts the offer's run or joins the running one. Safe under at-least-once delivery:
@@ -118,7 +111,7 @@ export async function startOrJoin(request: GoLiveRequest, options: StarterOption
 async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): Promise<StartOutcome> {
   const { client } = options;
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => sleepMs(ms));
   const log = options.log ?? (() => undefined);
   const instanceId = runInstanceId(request);
   const receivedAt = now().toISOString();
@@ -126,17 +119,22 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const status = await client.getStatus(instanceId);
-    if (status && isActive(status) && status.name === RECONCILE_ORCHESTRATOR_NAME) {
+    const run = status ? readRun(status) : undefined;
+    if (status?.name === RECONCILE_ORCHESTRATOR_NAME && run?.active) {
       // The previous run's event is being published on the instance: its next run starts after.
       await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
       continue;
     }
+    const runId = run?.record.runId;
+    if (run && requestSeen(run, request.requestId)) {
+      log(
+        run.active
+          ? `request ${request.requestId} is already recorded on go-live ${instanceId} (this or an earlier run)`
+          : `request ${request.requestId} was already handled by go-live ${instanceId}; nothing to do`,
+      );
+      return { kind: 'duplicate', instanceId, ...(runId ? { runId } : {}) };
+    }
     if (status && isActive(status)) {
-      const runId = runIdOf(status);
-      if (requestSeen(status, request.requestId)) {
-        log(`request ${request.requestId} is already recorded on go-live ${instanceId} (this or an earlier run)`);
-        return { kind: 'duplicate', instanceId, ...(runId ? { runId } : {}) };
-      }
       const join: RunJoin = { requestId: request.requestId, receivedAt };
       if (request.requestedBy !== undefined) join.requestedBy = request.requestedBy;
       if (runId !== undefined) join.runId = runId;
@@ -146,7 +144,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
         client,
         instanceId,
         runId,
-        { join, generation: generationOf(status) },
+        { join, generation: run?.generation ?? 0 },
         options.joinConfirmMs ?? 30_000,
         sleep,
         log,
@@ -155,11 +153,6 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       if (confirmed === 'pending') throw new JoinNotConfirmedError(instanceId, request.requestId);
       log(`the go-live ${instanceId} run ended without taking request ${request.requestId}; trying the next run`);
       continue;
-    }
-    if (status && requestSeen(status, request.requestId)) {
-      log(`request ${request.requestId} was already handled by go-live ${instanceId}; nothing to do`);
-      const runId = runIdOf(status);
-      return { kind: 'duplicate', instanceId, ...(runId ? { runId } : {}) };
     }
 
     const owed = status ? unpublishedRun(status, now()) : undefined;
@@ -176,7 +169,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
       continue;
     }
-    const input = newRunInput(request, instanceId, status, options.settings, now(), receivedAt);
+    const input = newRunInput(request, instanceId, run, options.settings, now(), receivedAt);
     try {
       await client.startNew(ORCHESTRATOR_NAME, { instanceId, input });
     } catch (e) {
@@ -188,8 +181,8 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       continue;
     }
     // The backend's start is a read then a write: a concurrent start may have written its run over ours.
-    const shown = await client.getStatus(instanceId);
-    if (shown && runIdOf(shown) !== input.runId && !requestSeen(shown, request.requestId)) {
+    const shown = await readStatus(client, instanceId);
+    if (shown && shown.record.runId !== input.runId && !requestSeen(shown, request.requestId)) {
       lastStartError = new Error(`run ${input.runId} was replaced by a concurrent start`);
       log(`go-live ${instanceId} run ${input.runId} was replaced by a concurrent start; joining the run shown`);
       continue;
@@ -203,18 +196,16 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
 export function newRunInput(
   request: GoLiveRequest,
   instanceId: string,
-  finished: InstanceStatus | undefined,
+  ended: Run | undefined,
   settings: RunSettings,
   now: Date,
   receivedAt: string,
 ): RunInput {
-  const { previousRuns, lastRunNumber } = finished
-    ? previousRunsAfter(finished, now)
-    : { previousRuns: [], lastRunNumber: 0 };
+  const { previousRuns, lastRunNumber } = previousRunsAfter(ended, now);
   const runNumber = lastRunNumber + 1;
   const target: RunTarget = { api: request.api, publisherId: request.publisherId, offerId: request.offerId };
   if (request.productId !== undefined) target.productId = request.productId;
-  const first: RunRequest = { requestId: request.requestId, receivedAt };
+  const first: RunJoin = { requestId: request.requestId, receivedAt };
   if (request.requestedBy !== undefined) first.requestedBy = request.requestedBy;
   return {
     runId: deriveRunId(instanceId, runNumber, request.requestId),
@@ -223,26 +214,9 @@ export function newRunInput(
     requests: [first],
     startedAt: now.toISOString(),
     deadlineAt: new Date(now.getTime() + settings.deadlineMinutes * 60_000).toISOString(),
-    settings,
     previousRuns,
+    settings,
   };
-}
-
-/** The generation (`continueAsNew` count) of the run an instance status shows; 0 when it does not say. */
-export function generationOf(status: InstanceStatus): number {
-  const input = status.input as { progress?: { generation?: unknown } } | undefined;
-  const generation = typeof input === 'object' && input !== null ? input.progress?.generation : undefined;
-  return typeof generation === 'number' && Number.isInteger(generation) ? generation : 0;
-}
-
-/**
- * Whether a join raised while the run was in generation `raisedAt` must be raised again: the run has continued as
- * new since and does not show the request. An event that reached the episode calling `continueAsNew` after the
- * orchestrator's last step is dropped with that generation; raising it again carries it into the next one (a copy
- * the run already took is ignored by request id).
- */
-export function joinNeedsResend(raisedAt: number, status: InstanceStatus, requestId: string): boolean {
-  return isActive(status) && generationOf(status) > raisedAt && !recordedRequestIds(status).has(requestId);
 }
 
 /**
@@ -263,19 +237,19 @@ async function confirmJoin(
   let waited = 0;
   let delay = 100;
   for (;;) {
-    const status = await client.getStatus(instanceId);
-    if (!status) return 'ended';
-    if (recordedRequestIds(status).has(requestId)) return 'recorded';
-    if (!isActive(status) || runIdOf(status) !== runId) return 'ended';
-    if (joinNeedsResend(raisedAt, status, requestId)) {
-      raisedAt = generationOf(status);
+    const run = await readStatus(client, instanceId);
+    if (!run) return 'ended';
+    if (run.requestIds.includes(requestId)) return 'recorded';
+    if (!run.active || run.record.runId !== runId) return 'ended';
+    if (joinNeedsResend(raisedAt, run, requestId)) {
+      raisedAt = run.generation;
       await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, raised.join);
       log(
         `request ${requestId} raised again to go-live ${instanceId}: the run continued as new (generation ${raisedAt})`,
       );
     }
     // A run that is full records no more ids: the message stays on the queue for a later run.
-    if (requestCountOf(status) >= MAX_RUN_REQUESTS) return 'pending';
+    if (runFull(run)) return 'pending';
     if (waited >= budgetMs) return 'pending';
     await sleep(delay);
     waited += delay;
@@ -301,11 +275,7 @@ async function waitWhileActive(
   }
 }
 
-function runIdOf(status: InstanceStatus): string | undefined {
-  for (const v of [status.output, status.customStatus, status.input]) {
-    if (typeof v === 'object' && v !== null && typeof (v as { runId?: unknown }).runId === 'string') {
-      return (v as { runId: string }).runId;
-    }
-  }
-  return undefined;
+async function readStatus(client: RunClient, instanceId: string): Promise<Run | undefined> {
+  const status = await client.getStatus(instanceId);
+  return status ? readRun(status) : undefined;
 }

@@ -2,8 +2,9 @@
  * Cloud Partner Portal operation answers as the workflow sees them: operation URL checks, status normalisation,
  * steps, overall progress and error details. Pure functions over parsed JSON (reference/partner-api.md 1.7, 1.10, 1.11).
  */
+import { isRecord } from '../util';
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
-import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
+import { MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
 import type { GoLiveOperation, OperationMessage, OperationState, OperationStep, PartnerErrorDetail } from './types';
 import { TERMINAL_STATES } from './types';
 

@@ -6,16 +6,16 @@
  * it names itself in messages, and the advice for an unexpected status.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
+import { isRecord, sleep } from '../util';
 import { getAccessToken } from './credential';
 import { GoLiveOutcomeUnknownError, PartnerApiError, type PartnerErrorCode, PartnerTransportError } from './errors';
 import { type HttpResponse, PartnerHttp, type ResponseHook } from './http';
 import { backoffDelayMs, retryAfterFromHeaders, shouldRetryGoLive, shouldRetryRead } from './retry';
-import { errorCodeForStatus, isRecord, MAX_TEXT } from './shared';
+import { errorCodeForStatus, MAX_TEXT } from './shared';
 import type { GoLiveTarget, PartnerErrorDetail, PartnerRequestOptions } from './types';
 
 /** `read`: safe to repeat. `goLive`: retried only where the partner API cannot have acted on it. */
@@ -82,9 +82,6 @@ export interface PartnerCallPipelineOptions extends PartnerClientCallOptions {
   describeStatus: (res: HttpResponse, call: PartnerCall, detail: PartnerErrorDetail | undefined) => StatusDescription;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  delay(ms, undefined, signal ? { signal } : undefined).then(() => undefined);
-
 export class PartnerCallPipeline {
   private readonly credential: TokenCredential;
   private readonly scope: string;
@@ -107,7 +104,7 @@ export class PartnerCallPipeline {
     this.retryBaseMs = options.retryBaseMs ?? 1_000;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
     this.onResponse = options.onResponse;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
     this.callName = options.callName;
     this.detailLabel = options.detailLabel;

@@ -4,8 +4,9 @@
  * classification (nested details included), submission lists with opaque ids, error bodies.
  * Pure functions over parsed JSON; no I/O.
  */
+import { isLoopbackUrl, isRecord } from '../util';
 import { OperationUrlRefusedError, PartnerApiError } from './errors';
-import { isRecord, MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
+import { MAX_TEXT, normKey, operationUrlOnOrigin, type ParsedStatus, safeBody, str } from './shared';
 import type { GoLiveOperation, OperationState, OperationStep, PartnerErrorDetail } from './types';
 import { TERMINAL_STATES } from './types';
 
@@ -673,16 +674,10 @@ function unexpected(message: string, o: { statusCode: number; body: unknown; req
   });
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
 /**
  * The polling floor for a base URL: the documented once-a-minute limit for the real API; none for a loopback base
  * URL (the local simulator, which the development token is limited to), so local runs and tests poll quickly.
  */
 export function minPollIntervalFor(baseUrl: string): number {
-  try {
-    return LOOPBACK.test(new URL(baseUrl).hostname) ? 0 : PRODUCT_INGESTION_MIN_POLL_SECONDS;
-  } catch {
-    return PRODUCT_INGESTION_MIN_POLL_SECONDS;
-  }
+  return isLoopbackUrl(baseUrl) ? 0 : PRODUCT_INGESTION_MIN_POLL_SECONDS;
 }

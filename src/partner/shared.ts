@@ -9,10 +9,6 @@ import type { GoLiveAccepted, OperationStatus } from './types';
 /** Longest error or message text kept from a partner answer. */
 export const MAX_TEXT = 2_000;
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Lowercase, without spaces, dashes or underscores: `Not Started`, `notStarted` and `not_started` compare equal. */

@@ -8,7 +8,7 @@
  * and checked last, so its one-minute deadline overlaps the other scenarios.
  */
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
-import type { RunView } from '../../src/golive/runStatus';
+import type { RunView } from '../../src/golive/run/view';
 import type { RunningSimulator } from '../../tools/simulator/types';
 import { enqueue, peekAll, type RunningAzurite } from '../support/azurite';
 import { waitFor } from '../support/wait';

@@ -14,7 +14,7 @@ import {
   submitGoLive,
 } from '../../src/golive/activities';
 import { goLiveOrchestration } from '../../src/golive/orchestration';
-import type { RunInput, RunOutput } from '../../src/golive/types';
+import type { RunInput, RunOutput } from '../../src/golive/run/record';
 import { CloudPartnerPortalClient, createPartnerApi, StaticTokenCredential } from '../../src/partner';
 import type { PartnerApi } from '../../src/partner/types';
 import { startSimulator } from '../../tools/simulator';

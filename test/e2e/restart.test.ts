@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
-import type { RunView } from '../../src/golive/runStatus';
+import type { RunView } from '../../src/golive/run/view';
 import { createDurableExtension } from '../../tools/host/durable';
 import { type FunctionsHost, startHost } from '../../tools/host/host';
 import { startSimulator } from '../../tools/simulator';

@@ -6,7 +6,7 @@ import {
 } from '../../../src/events/completionEvent';
 import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
 import { rejectedRecord } from '../../../src/golive/request';
-import type { RunOutput } from '../../../src/golive/types';
+import type { RunOutput } from '../../../src/golive/run/record';
 
 const output: RunOutput = {
   runId: '0b0e7c1a-1111-5222-8333-444455556666',

@@ -10,9 +10,9 @@ import { goLiveStatusHandler } from '../../../src/functions/goLiveStatus';
 import { publishCompletionHandler } from '../../../src/functions/publishCompletion';
 import { eventsQueueOutput, rejectedQueueOutput, requestsQueueOutput } from '../../../src/functions/shared';
 import type { StatusClient } from '../../../src/golive/httpApi';
-import type { InstanceStatus } from '../../../src/golive/runStatus';
+import type { InstanceStatus } from '../../../src/golive/run/record';
+import type { RunInput, RunOutput } from '../../../src/golive/run/record';
 import type { RunClient } from '../../../src/golive/starter';
-import type { RunInput, RunOutput } from '../../../src/golive/types';
 
 const quiet = () => undefined;
 const context = (functionName: string, triggerMetadata?: Record<string, unknown>) =>

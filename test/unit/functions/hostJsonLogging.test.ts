@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ACTIVITY, ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/types';
+import { ACTIVITY, ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const levels = (

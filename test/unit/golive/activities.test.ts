@@ -10,7 +10,7 @@ import {
   readOperation,
   submitGoLive,
 } from '../../../src/golive/activities';
-import type { RunOutput, RunTarget } from '../../../src/golive/types';
+import type { RunOutput, RunTarget } from '../../../src/golive/run/record';
 import { GoLiveOutcomeUnknownError, PartnerApiError } from '../../../src/partner/errors';
 import type {
   GoLiveAccepted,

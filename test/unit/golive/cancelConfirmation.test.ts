@@ -4,7 +4,7 @@ import {
   cancelRefused,
   MAX_CANCEL_CONFIRM_READS,
 } from '../../../src/golive/cancelConfirmation';
-import type { ReadOperationResult } from '../../../src/golive/types';
+import type { ReadOperationResult } from '../../../src/golive/contracts';
 
 const read = (
   state: 'running' | 'succeeded' | 'failed' | 'canceled',

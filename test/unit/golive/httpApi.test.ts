@@ -1,6 +1,6 @@
 import { cancelRun, getRun, listRuns, startRequest, type StatusClient } from '../../../src/golive/httpApi';
-import type { InstanceStatus } from '../../../src/golive/runStatus';
-import type { RunCustomStatus, RunInput, RunOutput } from '../../../src/golive/types';
+import type { InstanceStatus } from '../../../src/golive/run/record';
+import type { RunCustomStatus, RunInput, RunOutput } from '../../../src/golive/run/record';
 
 const startOptions = {
   defaultApi: 'cpp' as const,
@@ -36,7 +36,7 @@ const input: RunInput = {
 };
 const custom: RunCustomStatus = {
   runId: 'run-2',
-  api: 'cpp',
+  target: input.target,
   state: 'polling',
   operationId: 'op-1',
   operationStatus: 'running',
@@ -50,6 +50,7 @@ const custom: RunCustomStatus = {
   startedAt: input.startedAt,
   deadlineAt: input.deadlineAt,
   warnings: [],
+  checks: [],
 };
 const running: InstanceStatus = {
   name: 'goLiveOrchestrator',

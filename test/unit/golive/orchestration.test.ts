@@ -1,11 +1,6 @@
+import type { ReadOperationResult, SubmitGoLiveResult } from '../../../src/golive/contracts';
 import { goLiveOrchestration } from '../../../src/golive/orchestration';
-import type {
-  ReadOperationResult,
-  RunCustomStatus,
-  RunInput,
-  RunOutput,
-  SubmitGoLiveResult,
-} from '../../../src/golive/types';
+import type { RunCustomStatus, RunInput, RunOutput } from '../../../src/golive/run/record';
 import { type ActivityFn, runOrchestration, type ScheduledEvent } from './support/replayHarness';
 
 const START = new Date('2026-01-01T00:00:00.000Z');
@@ -449,7 +444,7 @@ describe('goLiveOrchestration', () => {
       60, 120, 180, 240, 300, 360, 420, 480,
     ]);
     const carried = result.continueAsNewInputs[0] as RunInput;
-    expect(carried.progress).toMatchObject({ pollCount: 3, operationId: 'op-1', generation: 1 });
+    expect(carried).toMatchObject({ pollCount: 3, operationId: 'op-1', generation: 1 });
     expect(carried.startedAt).toBe(START.toISOString());
     expect(carried.deadlineAt).toBe(runInput().deadlineAt);
     expect(Math.max(...result.historyLengths)).toBeLessThan(40);

@@ -3,8 +3,9 @@
  * `continueAsNew` and raised again, a cancel the partner API confirms (or will not do), and more than 100 requests.
  */
 import { buildCompletionEvents } from '../../../src/events/completionEvent';
+import type { ReadOperationResult, SubmitGoLiveResult } from '../../../src/golive/contracts';
 import { goLiveOrchestration } from '../../../src/golive/orchestration';
-import type { ReadOperationResult, RunInput, RunOutput, SubmitGoLiveResult } from '../../../src/golive/types';
+import type { RunInput, RunOutput } from '../../../src/golive/run/record';
 import { type ActivityFn, runOrchestration, type ScheduledEvent } from './support/replayHarness';
 
 const START = new Date('2026-01-01T00:00:00.000Z');

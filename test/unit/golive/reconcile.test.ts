@@ -1,12 +1,13 @@
 import { buildCompletionEvent } from '../../../src/events/completionEvent';
+import { RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 import {
   type ReconcileClient,
   reconcileOrchestration,
   reconcileRuns,
   unpublishedRun,
 } from '../../../src/golive/reconcile';
-import type { InstanceStatus } from '../../../src/golive/runStatus';
-import { RECONCILE_ORCHESTRATOR_NAME, type RunInput, type RunOutput } from '../../../src/golive/types';
+import type { InstanceStatus } from '../../../src/golive/run/record';
+import type { RunInput, RunOutput } from '../../../src/golive/run/record';
 import { runOrchestration } from './support/replayHarness';
 
 const NOW = new Date('2026-01-02T00:00:00.000Z');
@@ -31,17 +32,15 @@ function input(): RunInput {
       maxSubmitAttempts: 4,
     },
     previousRuns: [],
-    progress: {
-      state: 'polling',
-      operationId: 'op-7',
-      operationUrl: 'https://p/op-7',
-      operationStatus: 'running',
-      steps: [],
-      pollCount: 12,
-      readErrors: 0,
-      warnings: [],
-      generation: 0,
-    },
+    state: 'polling',
+    operationId: 'op-7',
+    operationUrl: 'https://p/op-7',
+    operationStatus: 'running',
+    steps: [],
+    pollCount: 12,
+    readErrors: 0,
+    warnings: [],
+    generation: 0,
   };
 }
 

@@ -1,12 +1,8 @@
+import { RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 import type { GoLiveRequest } from '../../../src/golive/request';
-import type { InstanceStatus } from '../../../src/golive/runStatus';
+import type { InstanceStatus } from '../../../src/golive/run/record';
+import type { RunInput, RunOutput, RunSettings } from '../../../src/golive/run/record';
 import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/starter';
-import {
-  RECONCILE_ORCHESTRATOR_NAME,
-  type RunInput,
-  type RunOutput,
-  type RunSettings,
-} from '../../../src/golive/types';
 
 const settings: RunSettings = {
   pollIntervalSeconds: 60,

@@ -1,12 +1,6 @@
-import type { InstanceStatus } from '../../../src/golive/runStatus';
-import {
-  generationOf,
-  joinNeedsResend,
-  JoinNotConfirmedError,
-  type RunClient,
-  startOrJoin,
-} from '../../../src/golive/starter';
-import type { RunSettings } from '../../../src/golive/types';
+import { joinNeedsResend } from '../../../src/golive/run/membership';
+import { type InstanceStatus, readRun, type RunSettings } from '../../../src/golive/run/record';
+import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/starter';
 
 const settings: RunSettings = {
   pollIntervalSeconds: 60,
@@ -28,7 +22,7 @@ function running(generation: number, requestIds: string[]): InstanceStatus {
       target: { api: 'cpp', publisherId: 'contoso', offerId: 'resend' },
       requests: [{ requestId: 'req-1', receivedAt: '2026-01-01T00:00:00.000Z' }],
       previousRuns: [],
-      ...(generation > 0 ? { progress: { generation } } : {}),
+      ...(generation > 0 ? { generation } : {}),
     },
     customStatus: { runId: 'run-a', requestIds: ['req-1', ...requestIds] },
   };
@@ -48,7 +42,7 @@ class ContinuingRun implements RunClient {
     throw new Error('no start expected');
   }
   async raiseEvent(_id: string, _name: string, data: unknown) {
-    const generation = generationOf(this.status);
+    const generation = readRun(this.status)!.generation;
     this.raises.push(generation);
     if (generation === 0) this.status = running(1, []);
     else this.status = running(generation, [(data as { requestId: string }).requestId]);
@@ -69,10 +63,11 @@ describe('a join dropped when the run continues as new', () => {
   });
 
   it('joinNeedsResend: only for an active run in a later generation that does not show the request', () => {
-    expect(joinNeedsResend(0, running(1, []), 'req-late')).toBe(true);
-    expect(joinNeedsResend(1, running(1, []), 'req-late')).toBe(false);
-    expect(joinNeedsResend(0, running(1, ['req-late']), 'req-late')).toBe(false);
-    expect(joinNeedsResend(0, { ...running(1, []), runtimeStatus: 'Completed' }, 'req-late')).toBe(false);
+    const read = (status: InstanceStatus) => readRun(status)!;
+    expect(joinNeedsResend(0, read(running(1, [])), 'req-late')).toBe(true);
+    expect(joinNeedsResend(1, read(running(1, [])), 'req-late')).toBe(false);
+    expect(joinNeedsResend(0, read(running(1, ['req-late'])), 'req-late')).toBe(false);
+    expect(joinNeedsResend(0, read({ ...running(1, []), runtimeStatus: 'Completed' }), 'req-late')).toBe(false);
   });
 
   it('a run that neither shows the request nor continues still ends in JoinNotConfirmed (the queue retries)', async () => {

@@ -6,7 +6,7 @@ import {
   REQUEST_REJECTED_EVENT,
   STATE_CHANGED_EVENT,
 } from '../../../src/events/names';
-import { RUN_STATES } from '../../../src/golive/types';
+import { RUN_STATES } from '../../../src/golive/run/record';
 import { evaluate, isPlainObject, objectAt, property, text, type Value } from './bicep';
 import {
   bicep,

@@ -6,9 +6,10 @@
  */
 import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
 import { type ActivityDeps, readOperation, submitGoLive } from '../../../src/golive/activities';
+import type { ReadOperationResult, SubmitGoLiveResult } from '../../../src/golive/contracts';
 import { goLiveOrchestration } from '../../../src/golive/orchestration';
 import { nextPollDelaySeconds } from '../../../src/golive/pollingPolicy';
-import type { ReadOperationResult, RunInput, RunOutput, SubmitGoLiveResult } from '../../../src/golive/types';
+import type { RunInput, RunOutput } from '../../../src/golive/run/record';
 import { StaticTokenCredential } from '../../../src/partner/credential';
 import { ProductIngestionClient } from '../../../src/partner/productIngestionClient';
 import { MAX_IN_PROGRESS_RESUBMITS, submitAgainAdvice } from '../../../src/partner/productIngestionStatus';

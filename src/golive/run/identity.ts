@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { RunTarget } from './types';
+import type { RunTarget } from './record';
 
 /**
  * Run identity: one Durable instance per offer, so at most one go-live runs per offer at a time.
@@ -47,11 +47,6 @@ export function deriveRunId(instanceId: string, runNumber: number, requestId: st
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** The completion event id of a run: stable for the run, unique across runs. */
-export function completionEventId(runId: string): string {
-  return `golive-${runId}`;
 }
 
 function sha256Hex(text: string): string {

@@ -1,11 +1,11 @@
 import {
-  completionEventId,
   deriveRunId,
   isRunInstanceId,
   isValidInstanceId,
   MAX_INSTANCE_ID_LENGTH,
   runInstanceId,
-} from '../../../src/golive/runIdentity';
+} from '../../../../src/golive/run/identity';
+import { completionEventId } from '../../../../src/golive/run/record';
 
 describe('runInstanceId', () => {
   it('is golive:{publisherId}:{offerId}', () => {

@@ -1,0 +1,117 @@
+import type { RunError, RunOutput, RunState, RunStep, RunTarget } from './run/record';
+
+/**
+ * What the orchestration and its activities agree on: the function names, the run's external events, and the
+ * activities' inputs and results (the run's own state is `run/record.ts`). Everything here is stored in
+ * orchestration history, so nothing here may ever hold a token.
+ */
+
+export const ORCHESTRATOR_NAME = 'goLiveOrchestrator';
+/** Publishes the completion event of a run that ended without one (see `reconcile.ts`), on the run's instance. */
+export const RECONCILE_ORCHESTRATOR_NAME = 'goLiveReconcileOrchestrator';
+
+export const ACTIVITY = {
+  submitGoLive: 'submitGoLive',
+  readOperation: 'readOperation',
+  findRunningOperation: 'findRunningOperation',
+  cancelOperation: 'cancelOperation',
+  publishCompletion: 'publishCompletion',
+} as const;
+
+/** External events a run listens to. */
+export const RUN_EVENT = {
+  /** A second request for the same offer while the run is active: a `RunJoin` (see `run/membership.ts`). */
+  requestJoined: 'requestJoined',
+  /** Cancel the run: `{ requestedBy?, reason? }`. */
+  cancel: 'cancel',
+} as const;
+
+// ---- activity inputs and results ----
+
+export interface SubmitGoLiveInput {
+  runId: string;
+  target: RunTarget;
+  attempt: number;
+  /** When the run started: go-lives finished since then (less a clock-skew margin) are this run's to attach to. */
+  startedAt?: string;
+  /** Operation ids earlier runs of the offer followed: never attached to once finished. */
+  earlierOperationIds?: string[];
+}
+
+export type SubmitGoLiveResult =
+  | {
+      kind: 'accepted';
+      operationId: string;
+      operationUrl: string;
+      retryAfterSeconds?: number;
+      minPollIntervalSeconds?: number;
+    }
+  | { kind: 'attached'; operationId: string; operationUrl: string; rawStatus: string }
+  | {
+      kind: 'alreadyLive';
+      operationId: string;
+      rawStatus: string;
+      steps: RunStep[];
+      progressPercentage?: number;
+      phase?: string;
+      /** Why nothing was sent. */
+      warning: string;
+    }
+  | { kind: 'outcomeUnknown'; error: RunError }
+  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number }
+  | { kind: 'rejected'; error: RunError };
+
+export interface FindRunningOperationInput {
+  runId: string;
+  target: RunTarget;
+  /** As in `SubmitGoLiveInput`. */
+  startedAt?: string;
+  earlierOperationIds?: string[];
+}
+
+export type FindRunningOperationResult =
+  | { kind: 'found'; operationId: string; operationUrl: string; rawStatus: string }
+  | { kind: 'none' }
+  | { kind: 'error'; error: RunError; retryAfterSeconds?: number };
+
+export interface ReadOperationInput {
+  runId: string;
+  target: RunTarget;
+  operationUrl: string;
+  previousState: RunState;
+}
+
+export type ReadOperationResult =
+  | {
+      kind: 'status';
+      operationId: string;
+      /** The URL to read next time: the adapter moves it on when the go-live enters its next phase. */
+      operationUrl?: string;
+      /** The go-live phase (Product Ingestion: `Submit`, `Publish to live`). */
+      phase?: string;
+      /** The adapter's advice on a failure: a new Go Live may succeed, at most `maxTimes` per run. */
+      submitAgain?: { reason: string; maxTimes: number };
+      rawStatus: string;
+      state: 'notStarted' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'unknown';
+      terminal: boolean;
+      steps: RunStep[];
+      progressPercentage?: number;
+      retryAfterSeconds?: number;
+      minPollIntervalSeconds?: number;
+      errors?: { code: string; message: string }[];
+    }
+  | { kind: 'transient'; error: RunError; retryAfterSeconds?: number; minPollIntervalSeconds?: number }
+  | { kind: 'permanent'; error: RunError };
+
+export interface CancelOperationInput {
+  runId: string;
+  target: RunTarget;
+  operationUrl?: string;
+  requestedBy?: string;
+}
+
+export type CancelOperationResult = { kind: 'canceled'; completed: boolean } | { kind: 'error'; error: RunError };
+
+export interface PublishCompletionInput {
+  output: RunOutput;
+}
