@@ -206,6 +206,10 @@ async function events(args: GoliveArgs, io: Io): Promise<number> {
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.write(`${USAGE}\n`);
+    return 0;
+  }
   let args: GoliveArgs;
   try {
     args = parseArgs(argv);
