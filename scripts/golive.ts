@@ -3,7 +3,7 @@
  * (and the events queue for `events`). `--url` / `GOLIVE_URL` (default http://localhost:7071) and `--key` /
  * `GOLIVE_KEY` (the function key) follow a deployed app exactly as `npm start`.
  *
- *   watch  {publisherId}/{offerId}           follow the run to its end; exit 0 succeeded, 1 failed,
+ *   watch  {publisherId}/{offerId} [--request-id ID]  follow the run (that took the request) to its end; exit 0 succeeded, 1 failed,
  *                                            2 canceled/timedOut, 3 rejected, 4 could not reach the app
  *   status {publisherId}/{offerId} [--json]  the current or last run
  *   list   [--state STATE] [--json]          runs, newest first
@@ -19,7 +19,8 @@ import { endLines, EXIT, watchRun } from './golive/watch';
 
 export const USAGE = `Usage: npm run golive -- <command> [options]
   watch  {publisherId}/{offerId}            follow the run to its end (exit 0 succeeded, 1 failed,
-                                            2 canceled/timedOut, 3 rejected, 4 could not reach the app)
+         [--request-id ID]                  2 canceled/timedOut, 3 rejected, 4 could not reach the app);
+                                            with --request-id, the run that took that request
   status {publisherId}/{offerId} [--json]   the offer's current or last run
   list   [--state STATE] [--json]           runs, newest first
   cancel {publisherId}/{offerId} [--wait]   cancel the active run
@@ -45,6 +46,7 @@ export interface GoliveArgs {
   follow: boolean;
   wait: boolean;
   intervalSeconds?: number;
+  requestId?: string;
 }
 
 const COMMANDS = ['watch', 'status', 'list', 'cancel', 'events'] as const;
@@ -58,12 +60,13 @@ export function parseArgs(argv: readonly string[]): GoliveArgs {
   let offer: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    const m = /^--(url|key|state|interval)(?:=(.*))?$/.exec(arg);
+    const m = /^--(url|key|state|interval|request-id)(?:=(.*))?$/.exec(arg);
     if (m) {
       const value = m[2] ?? rest[++i];
       if (value === undefined) throw new UsageError(`--${m[1]} needs a value.\n${USAGE}`);
       if (m[1] === 'url') args.url = value;
       if (m[1] === 'key') args.key = value;
+      if (m[1] === 'request-id') args.requestId = value;
       if (m[1] === 'state') {
         if (!(STATE_FILTERS as readonly string[]).includes(value)) {
           throw new UsageError(`--state must be one of ${STATE_FILTERS.join(', ')}.`);
@@ -203,6 +206,10 @@ async function events(args: GoliveArgs, io: Io): Promise<number> {
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.write(`${USAGE}\n`);
+    return 0;
+  }
   let args: GoliveArgs;
   try {
     args = parseArgs(argv);
@@ -222,6 +229,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
           tty: io.tty,
           write: io.write,
           ...(args.intervalSeconds !== undefined ? { intervalMs: args.intervalSeconds * 1000 } : {}),
+          ...(args.requestId !== undefined ? { requestId: args.requestId } : {}),
         });
       case 'status':
         return await status(target, args, io);

@@ -497,7 +497,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 
   // ---- the run ----
   if (progress.generation === 0 && progress.pollCount === 0 && progress.operationUrl === undefined) {
-    log(`accepted: run ${input.runNumber} for requests ${requests.map((r) => r.requestId).join(', ')}`);
+    log(`run ${input.runNumber} started for requests ${requests.map((r) => r.requestId).join(', ')}`);
   }
   publishStatus();
   let end: PhaseEnd;

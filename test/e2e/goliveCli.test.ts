@@ -139,6 +139,19 @@ describe('npm run golive', () => {
     expect(events.stdout).toMatch(/golive\.failed cli\/fail-offer .*Certification failed/);
   });
 
+  it("watch --request-id follows the run that took that request, not the offer's last run (a pipeline after POST)", async () => {
+    const posted = await fetch(`${stack.base}/api/golive/cli/ok-offer`, {
+      method: 'POST',
+      headers: { 'x-functions-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ requestId: 'gh-run-42', requestedBy: 'github' }),
+    });
+    expect(posted.status).toBe(202);
+    const ran = await run('golive', ['watch', 'cli/ok-offer', '--request-id', 'gh-run-42', ...remote()]).done;
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toMatch(/cli\/ok-offer run 2 /);
+    expect(ran.stdout).toMatch(/"requestIds": \[\s*"gh-run-42"\s*\]/);
+  });
+
   it('exits 4 when the app refuses the key or cannot be reached, and 64 on a bad command line', async () => {
     const badKey = await run('golive', ['watch', 'cli/ok-offer', '--url', stack.base, '--key', 'wrong']).done;
     expect(badKey.code).toBe(4);

@@ -139,7 +139,7 @@ describe('goLiveOrchestration', () => {
       runInput(),
       activities({ readOperation: reads(status('running'), status('succeeded')) }),
     );
-    expect(result.logs.filter((l) => l.includes('accepted: run 1'))).toHaveLength(1);
+    expect(result.logs.filter((l) => l.includes('run 1 started for requests'))).toHaveLength(1);
     expect(result.logs.filter((l) => l.includes('run ended succeeded'))).toHaveLength(1);
   });
 

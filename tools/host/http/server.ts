@@ -6,6 +6,7 @@
  * locally whatever the `authLevel`, unless a `functionKey` is given (as `func start --enableAuth`): then a route
  * with `authLevel` `function` or `admin` answers 401 without that key in `?code=` or `x-functions-key`, as in Azure.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -207,8 +208,10 @@ export class HttpServer {
     const required = this.options.functionKey;
     const level = typeof fn.trigger.authLevel === 'string' ? fn.trigger.authLevel.toLowerCase() : 'function';
     if (!required || level === 'anonymous') return true;
-    const given = req.headers['x-functions-key'] ?? url.searchParams.get('code');
-    return given === required;
+    const header = req.headers['x-functions-key'];
+    const given = Buffer.from((Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? '');
+    const expected = Buffer.from(required);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   async #invoke(

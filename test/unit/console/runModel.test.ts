@@ -1,0 +1,100 @@
+import { countdown, formatDuration, plainAnswer, textBar } from '../../../src/console/answers';
+import { readApiError, readRun, readRunList } from '../../../src/console/runModel';
+
+const view = {
+  publisherId: 'contoso',
+  offerId: 'contoso-app',
+  api: 'cpp',
+  runId: 'r-1',
+  runNumber: 2,
+  state: 'polling',
+  active: true,
+  operationId: 'op-1',
+  operationStatus: 'running',
+  steps: [
+    { name: 'Publisher signoff', status: 'complete', progress: 100 },
+    { name: 'Certification', status: 'inProgress', progress: 40 },
+    { name: 'Live', status: 'notStarted' },
+  ],
+  progressPercentage: null,
+  pollCount: 3,
+  lastCheckedAt: '2026-01-01T00:00:30.000Z',
+  nextCheckAt: '2026-01-01T00:01:30.000Z',
+  requestIds: ['a', 'b'],
+  requests: [{ requestId: 'a', requestedBy: 'me', receivedAt: '2026-01-01T00:00:00.000Z' }],
+  startedAt: '2026-01-01T00:00:00.000Z',
+  checks: [{ at: '2026-01-01T00:00:30.000Z', status: 'running', progress: 35 }, { nope: true }],
+  error: { code: 'X', message: 'y', statusCode: 409, body: { errors: [] } },
+  previousRuns: [
+    { runId: 'r-0', runNumber: 1, outcome: 'failed', requestIds: ['z'], error: { code: 'E', message: 'm' } },
+  ],
+  completionEvent: null,
+  somethingNew: { ignored: true },
+};
+
+describe('readRun', () => {
+  it('reads the HTTP API run: current step, progress from that step, requests from both lists, checks, previous runs', () => {
+    const run = readRun(view)!;
+    expect(run.key).toBe('contoso/contoso-app');
+    expect(run.currentStep?.name).toBe('Certification');
+    expect(run.progress).toBe(40);
+    expect(run.requests.map((r) => r.requestId)).toEqual(['a', 'b']);
+    expect(run.requestCount).toBe(2);
+    expect(run.checks).toEqual([{ at: '2026-01-01T00:00:30.000Z', status: 'running', progress: 35, error: null }]);
+    expect(run.error).toEqual({ code: 'X', message: 'y', statusCode: 409, body: { errors: [] } });
+    expect(run.previousRuns[0]).toMatchObject({ runId: 'r-0', outcome: 'failed', requestIds: ['z'] });
+  });
+
+  it('reads missing or mistyped fields as absent, and a succeeded run as 100%', () => {
+    const run = readRun({ publisherId: 'p', offerId: 'o', state: 'succeeded', steps: 'nope', pollCount: '3' })!;
+    expect(run).toMatchObject({
+      steps: [],
+      currentStep: null,
+      progress: 100,
+      pollCount: 0,
+      active: false,
+      error: null,
+    });
+    expect(readRun({ offerId: 'o' })).toBeUndefined();
+    expect(readRun(null)).toBeUndefined();
+  });
+
+  it('lists runs newest start first, skipping entries it cannot read', () => {
+    const runs = readRunList({
+      runs: [
+        { ...view, offerId: 'old', startedAt: '2025-01-01T00:00:00Z' },
+        { nope: 1 },
+        { ...view, offerId: 'new', startedAt: '2026-06-01T00:00:00Z' },
+      ],
+    });
+    expect(runs.map((r) => r.offerId)).toEqual(['new', 'old']);
+    expect(readApiError({ error: { code: 'NotFound', message: 'no' } })).toEqual({ code: 'NotFound', message: 'no' });
+  });
+});
+
+describe('plain answers', () => {
+  it('says what the API answered in words', () => {
+    expect(plainAnswer('goLive', 'p/o', 202, { requestId: 'r' }).text).toMatch(
+      /Go-live requested for p\/o \(request r\)/,
+    );
+    expect(plainAnswer('goLive', 'p/o', 400, { error: { code: 'InvalidOfferId', message: 'bad id' } })).toEqual({
+      ok: false,
+      text: 'The go-live request for p/o was refused: bad id (InvalidOfferId).',
+    });
+    expect(plainAnswer('cancel', 'p/o', 409, {}).text).toMatch(/already ended/);
+    expect(plainAnswer('cancel', 'p/o', 404, {}).text).toMatch(/never gone live/);
+    expect(plainAnswer('read', '', 401, null).text).toMatch(/refused the key/);
+  });
+
+  it('formats durations, countdowns and text bars', () => {
+    expect(formatDuration(5)).toBe('5 s');
+    expect(formatDuration(125)).toBe('2 min 05 s');
+    expect(formatDuration(3 * 3600 + 120)).toBe('3 h 02 min');
+    expect(formatDuration(2 * 86_400 + 3600)).toBe('2 d 1 h');
+    expect(countdown('2026-01-01T00:00:10.000Z', Date.parse('2026-01-01T00:00:00.000Z'))).toBe('in 10 s');
+    expect(countdown('2026-01-01T00:00:00.000Z', Date.parse('2026-01-01T00:00:05.000Z'))).toBe('due now');
+    expect(countdown(null, 0)).toBe('');
+    expect(textBar(50, 10)).toBe('[#####-----] 50%');
+    expect(textBar(null, 4)).toBe('[----]');
+  });
+});
