@@ -1,5 +1,5 @@
-import { runView } from '../../../src/golive/runStatus';
-import type { RunCustomStatus, RunInput, RunOutput } from '../../../src/golive/types';
+import type { RunCustomStatus, RunInput, RunOutput } from '../../../../src/golive/run/record';
+import { runView } from '../../../../src/golive/run/view';
 
 const target = { api: 'cpp' as const, publisherId: 'contoso', offerId: 'contoso-app' };
 const input: RunInput = {
@@ -24,7 +24,7 @@ describe('runView checks and completion event', () => {
   it('shows the checks of an active run from its custom status, and no completion event yet', () => {
     const custom: RunCustomStatus = {
       runId: 'run-1',
-      api: 'cpp',
+      target,
       state: 'polling',
       steps: [],
       pollCount: 1,
