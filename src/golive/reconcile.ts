@@ -1,6 +1,7 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { ACTIVITY, ORCHESTRATOR_NAME, type PublishCompletionInput, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
+import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
+import { publishCompletion } from './orchestration';
 import { isRunInstanceId } from './run/identity';
 import { type InstanceStatus, readRun, type RunOutput, toOutput } from './run/record';
 
@@ -20,7 +21,6 @@ export const RUN_FAILED = 'RunFailed';
 /** Runtime statuses of runs that may have ended without publishing. */
 export const UNPUBLISHED_RUNTIME_STATUSES = ['Terminated', 'Failed'] as const;
 export const MAX_REASON_CHARS = 500;
-const MAX_PUBLISH_ATTEMPTS = 5;
 
 export interface ReconcileInput {
   output: RunOutput;
@@ -137,16 +137,7 @@ export async function reconcileRuns(
 export function* reconcileOrchestration(context: OrchestrationContext): Generator<Task, RunOutput, unknown> {
   const df = context.df;
   const { output } = df.getInput<ReconcileInput>();
-  const publishInput: PublishCompletionInput = { output };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      yield df.callActivity(ACTIVITY.publishCompletion, publishInput);
-      break;
-    } catch (e) {
-      if (attempt >= MAX_PUBLISH_ATTEMPTS) throw e;
-      yield df.createTimer(new Date(df.currentUtcDateTime.getTime() + 5_000 * 2 ** (attempt - 1)));
-    }
-  }
+  yield* publishCompletion(context, output);
   if (!df.isReplaying)
     context.log(`[golive reconcile ${output.runId}] published ${output.eventId} (${output.error?.code ?? ''})`);
   return output;
