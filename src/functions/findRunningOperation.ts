@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 
 import { findRunningOperation } from '../golive/activities';
 import { ACTIVITY, type FindRunningOperationInput } from '../golive/contracts';
-import { activityDeps } from './shared';
+import { activityDeps } from './activityDeps';
 
 /** Activity: the offer's running go-live operation, to resolve an unknown Go Live outcome. */
 df.app.activity(ACTIVITY.findRunningOperation, {

@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { cancelRun, type StatusClient } from '../golive/httpApi';
-import { statusClient, statusUrlFor } from './http';
+import { statusClient } from './durableClients';
+import { statusUrlFor } from './http';
 
 /** `POST /api/golive/{publisherId}/{offerId}/cancel`: 202 raised to the active run, 404 never ran, 409 ended. */
 export async function goLiveCancelHandler(request: HttpRequest, client: StatusClient): Promise<HttpResponseInit> {

@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { listRuns, type StatusClient } from '../golive/httpApi';
-import { statusClient } from './http';
+import { statusClient } from './durableClients';
 
 /** `GET /api/golive?state=&limit=`: recent runs, most recently updated first. */
 export async function goLiveListHandler(request: HttpRequest, client: StatusClient): Promise<HttpResponseInit> {

@@ -1,9 +1,9 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import type { DurableClient, OrchestrationRuntimeStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
 import { type ReconcileClient, reconcileRuns } from '../golive/reconcile';
+import { reconcileClient } from './durableClients';
 
 /**
  * Timer trigger (`GOLIVE_RECONCILE_SCHEDULE`): publishes the completion event of every run that ended `Terminated`
@@ -20,21 +20,6 @@ export async function goLiveReconcileHandler(
       `reconcile: ${result.examined} ended runs examined, ${result.started.length} events being published, ${result.failed.length} not started`,
     );
   }
-}
-
-export function reconcileClient(client: DurableClient): ReconcileClient {
-  return {
-    async listEnded(runtimeStatuses) {
-      const listed = await client.getStatusBy({ runtimeStatus: runtimeStatuses as OrchestrationRuntimeStatus[] });
-      // Listing may omit inputs: read each candidate with its input.
-      return Promise.all(
-        listed.map(async (s) =>
-          s.input === undefined || s.input === null ? client.getStatus(s.instanceId, { showInput: true }) : s,
-        ),
-      );
-    },
-    startNew: (name, options) => client.startNew(name, options),
-  };
 }
 
 df.app.client.timer('goLiveReconcile', {

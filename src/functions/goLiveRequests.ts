@@ -4,8 +4,10 @@ import * as df from 'durable-functions';
 import { getConfig } from '../config';
 import { intake, queueMessage } from '../golive/intake';
 import { runSettingsFrom } from '../golive/settings';
-import type { RunClient } from '../golive/starter';
-import { eventsQueueOutput, goLiveTelemetry, rejectedQueueOutput, runClient } from './shared';
+import type { RunClient } from '../golive/startOrJoin';
+import { goLiveTelemetry } from './activityDeps';
+import { runClient } from './durableClients';
+import { eventsQueueOutput, rejectedQueueOutput } from './queues';
 
 /** Queue trigger on `golive-requests`: validate, then start or join the offer's run (see `golive/intake.ts`). */
 export async function goLiveRequestsHandler(message: unknown, client: RunClient, context: InvocationContext) {

@@ -2,7 +2,7 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 
 import { getConfig } from '../config';
 import { scheduledRequests } from '../golive/schedule';
-import { requestsQueueOutput } from './shared';
+import { requestsQueueOutput } from './queues';
 
 /** Timer trigger (`GOLIVE_SCHEDULE`): enqueues one request per `GOLIVE_SCHEDULED_OFFERS` pair. */
 export function goLiveScheduleHandler(timer: Timer, context: InvocationContext): void {

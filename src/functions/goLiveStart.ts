@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 
 import { getConfig } from '../config';
-import { startRequest } from '../golive/httpApi';
+import { requestFromPost } from '../golive/httpApi';
 import { statusUrlFor } from './http';
-import { requestsQueueOutput } from './shared';
+import { requestsQueueOutput } from './queues';
 
 /** `POST /api/golive/{publisherId}/{offerId}`: enqueues a request (same path as upstream) and answers 202. */
 export async function goLiveStartHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { response, message } = startRequest(request.params, await request.text(), {
+  const { response, message } = requestFromPost(request.params, await request.text(), {
     defaultApi: getConfig().golive.defaultApi,
     statusUrl: statusUrlFor(request),
     newRequestId: () => `http-${randomUUID()}`,

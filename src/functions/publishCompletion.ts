@@ -3,7 +3,8 @@ import * as df from 'durable-functions';
 
 import { publishCompletionEvents } from '../golive/activities';
 import { ACTIVITY, type PublishCompletionInput } from '../golive/contracts';
-import { activityDeps, eventsQueueOutput } from './shared';
+import { activityDeps } from './activityDeps';
+import { eventsQueueOutput } from './queues';
 
 /**
  * Activity: the run's completion event onto `golive-events` (queue output binding; one message per page of request

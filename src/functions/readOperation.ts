@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 
 import { readOperation } from '../golive/activities';
 import { ACTIVITY, type ReadOperationInput } from '../golive/contracts';
-import { activityDeps } from './shared';
+import { activityDeps } from './activityDeps';
 
 /** Activity: one read of the go-live operation. */
 df.app.activity(ACTIVITY.readOperation, {

@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 
 import { submitGoLive } from '../golive/activities';
 import { ACTIVITY, type SubmitGoLiveInput } from '../golive/contracts';
-import { activityDeps } from './shared';
+import { activityDeps } from './activityDeps';
 
 /** Activity: Go Live, unless a go-live already runs for the offer. */
 df.app.activity(ACTIVITY.submitGoLive, {

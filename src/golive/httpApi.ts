@@ -61,7 +61,7 @@ function isResponse(v: unknown): v is ApiResponse {
 
 export const MAX_BODY_CHARS = 4_096;
 
-export interface StartOptions {
+export interface PostOptions {
   defaultApi: PartnerApiKind;
   /** Absolute status URL of an offer (built from the request's own origin). */
   statusUrl(publisherId: string, offerId: string): string;
@@ -72,10 +72,10 @@ export interface StartOptions {
  * Validates `POST /api/golive/{publisherId}/{offerId}` with an optional JSON body (`requestedBy`, `requestId`,
  * `api`, `productId`) and returns the queue message to enqueue. The route's ids win over any in the body.
  */
-export function startRequest(
+export function requestFromPost(
   params: Params,
   bodyText: string,
-  options: StartOptions,
+  options: PostOptions,
 ): { response: ApiResponse; message?: string } {
   const ids = offerParams(params);
   if (isResponse(ids)) return { response: ids };

@@ -2,7 +2,7 @@ import { buildRejectedEvent, type CloudEvent, type RejectedData } from '../event
 import type { PartnerApiKind } from '../partner/types';
 import { type GoLiveRequest, messageText, parseGoLiveRequest, type RejectedRecord, rejectedRecord } from './request';
 import type { RunSettings } from './run/record';
-import { type RunClient, startOrJoin, type StartOutcome } from './starter';
+import { type RunClient, startOrJoin, type StartOrJoinResult } from './startOrJoin';
 
 /**
  * Intake of one `golive-requests` message: validate, then start or join the offer's run. An invalid message is
@@ -12,7 +12,7 @@ import { type RunClient, startOrJoin, type StartOutcome } from './starter';
 
 export type IntakeResult =
   | { kind: 'rejected'; record: RejectedRecord; event: CloudEvent<RejectedData> }
-  | { kind: 'accepted'; request: GoLiveRequest; outcome: StartOutcome };
+  | { kind: 'accepted'; request: GoLiveRequest; outcome: StartOrJoinResult };
 
 export interface IntakeDeps {
   client: RunClient;

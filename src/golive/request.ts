@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { PartnerApiKind } from '../partner/types';
 
 /**
- * The go-live request contract (queue `golive-requests`, message text JSON). See DESIGN.md "Go-live request".
+ * The go-live request contract (queue `golive-requests`, message text JSON). See docs/workflow.md "Sending a request".
  *
  * Unknown extra fields are stripped, not rejected: upstream systems may add their own fields (trace ids, notes)
  * without breaking intake; only the documented fields are kept and stored. Parsing builds a fresh object from

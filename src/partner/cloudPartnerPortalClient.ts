@@ -1,5 +1,5 @@
 /**
- * The Cloud Partner Portal API adapter (reference/partner-api.md section 1): Go Live, operation status, running
+ * The Cloud Partner Portal API adapter (docs/partner-apis.md): Go Live, operation status, running
  * operations, cancel. undici over one keep-alive pool, a bearer token per request from a `TokenCredential`, retries
  * with backoff and `Retry-After`, typed errors. The bearer token is sent only to the configured origin.
  */

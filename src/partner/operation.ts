@@ -1,6 +1,6 @@
 /**
  * Cloud Partner Portal operation answers as the workflow sees them: operation URL checks, status normalisation,
- * steps, overall progress and error details. Pure functions over parsed JSON (reference/partner-api.md 1.7, 1.10, 1.11).
+ * steps, overall progress and error details. Pure functions over parsed JSON (docs/partner-apis.md).
  */
 import { isRecord } from '../util';
 import { OperationUrlRefusedError, PartnerApiError } from './errors';

@@ -1,5 +1,5 @@
 /**
- * The Partner Center Product Ingestion API adapter (reference/partner-api.md section 2): go-live is a `configure`
+ * The Partner Center Product Ingestion API adapter (docs/partner-apis.md): go-live is a `configure`
  * job that pushes the current preview submission to `live`; the job status URL is the operation URL. undici over
  * one keep-alive pool, a bearer token per request from a `TokenCredential` (scope `https://graph.microsoft.com/.default`),
  * `$version` on every call, retries with backoff and `Retry-After`, typed errors. The bearer token is sent only to

@@ -1,5 +1,5 @@
 /**
- * Product Ingestion answers as the workflow sees them (reference/partner-api.md sections 2 and 2A): job and submission
+ * Product Ingestion answers as the workflow sees them (docs/partner-apis.md): job and submission
  * URLs, configure-status normalisation, the two phases of a go-live (`Submit`, `Publish to live`) as steps, job error
  * classification (nested details included), submission lists with opaque ids, error bodies.
  * Pure functions over parsed JSON; no I/O.

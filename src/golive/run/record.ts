@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The run record: one schema for a go-live run's state. The orchestration keeps it as it works, persists it (the
  * continueAsNew input is the record with the settings, the custom status and the output are picks of it:
  * `toCustomStatus`, `toOutput`), and every reader gets it back through `readRun(status)`: the starter, the HTTP API,
- * the reconciler and the completion event. Views (`view.ts`, the event) pick from it. A field added here and to the
+ * the reconciler and the completion event. Views (`run/view.ts`, the completion event) pick from it. A field added here and to the
  * views that show it is carried everywhere else unchanged. Everything here is stored in orchestration history, so
  * nothing here may ever hold a token.
  */

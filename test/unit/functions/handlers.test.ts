@@ -8,11 +8,11 @@ import { goLiveScheduleHandler } from '../../../src/functions/goLiveSchedule';
 import { goLiveStartHandler } from '../../../src/functions/goLiveStart';
 import { goLiveStatusHandler } from '../../../src/functions/goLiveStatus';
 import { publishCompletionHandler } from '../../../src/functions/publishCompletion';
-import { eventsQueueOutput, rejectedQueueOutput, requestsQueueOutput } from '../../../src/functions/shared';
+import { eventsQueueOutput, rejectedQueueOutput, requestsQueueOutput } from '../../../src/functions/queues';
 import type { StatusClient } from '../../../src/golive/httpApi';
 import type { InstanceStatus } from '../../../src/golive/run/record';
 import type { RunInput, RunOutput } from '../../../src/golive/run/record';
-import type { RunClient } from '../../../src/golive/starter';
+import type { RunClient } from '../../../src/golive/startOrJoin';
 
 const quiet = () => undefined;
 const context = (functionName: string, triggerMetadata?: Record<string, unknown>) =>

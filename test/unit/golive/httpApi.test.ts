@@ -1,4 +1,4 @@
-import { cancelRun, getRun, listRuns, startRequest, type StatusClient } from '../../../src/golive/httpApi';
+import { cancelRun, getRun, listRuns, requestFromPost, type StatusClient } from '../../../src/golive/httpApi';
 import type { InstanceStatus } from '../../../src/golive/run/record';
 import type { RunCustomStatus, RunInput, RunOutput } from '../../../src/golive/run/record';
 
@@ -110,9 +110,9 @@ class FakeStatusClient implements StatusClient {
   }
 }
 
-describe('startRequest (POST /api/golive/{publisherId}/{offerId})', () => {
+describe('requestFromPost (POST /api/golive/{publisherId}/{offerId})', () => {
   it('answers 202 with Location and the request id, and returns the queue message', () => {
-    const { response, message } = startRequest({ publisherId: 'contoso', offerId: 'app' }, '', startOptions);
+    const { response, message } = requestFromPost({ publisherId: 'contoso', offerId: 'app' }, '', startOptions);
     expect(response).toEqual({
       status: 202,
       headers: { Location: 'http://host/api/golive/contoso/app', 'Retry-After': '10' },
@@ -133,7 +133,7 @@ describe('startRequest (POST /api/golive/{publisherId}/{offerId})', () => {
   });
 
   it('takes requestedBy and requestId from the body; the route ids win', () => {
-    const { response, message } = startRequest(
+    const { response, message } = requestFromPost(
       { publisherId: 'contoso', offerId: 'app' },
       JSON.stringify({ requestedBy: 'alice', requestId: 'change-7', publisherId: 'other', extra: 1 }),
       startOptions,
@@ -156,7 +156,7 @@ describe('startRequest (POST /api/golive/{publisherId}/{offerId})', () => {
     [{ publisherId: 'contoso', offerId: 'app' }, '{"requestId":"a/b"}', 400, 'InvalidRequest'],
     [{ publisherId: 'contoso', offerId: 'app' }, `{"requestedBy":"${'x'.repeat(5000)}"}`, 413, 'BodyTooLarge'],
   ])('refuses %j %s with %i %s and enqueues nothing', (params, body, status, code) => {
-    const { response, message } = startRequest(params, body, startOptions);
+    const { response, message } = requestFromPost(params, body, startOptions);
     expect(response.status).toBe(status);
     expect(response.jsonBody).toMatchObject({ error: { code } });
     expect(message).toBeUndefined();

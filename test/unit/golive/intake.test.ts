@@ -1,7 +1,7 @@
 import { intake, queueMessage } from '../../../src/golive/intake';
 import type { InstanceStatus } from '../../../src/golive/run/record';
 import type { RunInput } from '../../../src/golive/run/record';
-import type { RunClient } from '../../../src/golive/starter';
+import type { RunClient } from '../../../src/golive/startOrJoin';
 
 const settings = {
   pollIntervalSeconds: 60,

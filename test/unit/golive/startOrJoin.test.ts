@@ -2,7 +2,7 @@ import { RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 import type { GoLiveRequest } from '../../../src/golive/request';
 import type { InstanceStatus } from '../../../src/golive/run/record';
 import type { RunInput, RunOutput, RunSettings } from '../../../src/golive/run/record';
-import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/starter';
+import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/startOrJoin';
 
 const settings: RunSettings = {
   pollIntervalSeconds: 60,

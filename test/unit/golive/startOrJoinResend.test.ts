@@ -1,6 +1,6 @@
 import { joinNeedsResend } from '../../../src/golive/run/membership';
 import { type InstanceStatus, readRun, type RunSettings } from '../../../src/golive/run/record';
-import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/starter';
+import { JoinNotConfirmedError, type RunClient, startOrJoin } from '../../../src/golive/startOrJoin';
 
 const settings: RunSettings = {
   pollIntervalSeconds: 60,

@@ -20,7 +20,7 @@ import {
  * - a request id the current run or one of the runs it carries has recorded (a finished run: its output, which is
  *   what its completion event lists) is a redelivery: nothing to do, whether that run is active or not.
  * - active run (Pending/Running/ContinuedAsNew/Suspended): the request is raised to it as `requestJoined`,
- *   addressed to that run's id, never started. The run decides whether it takes it (see `orchestration.ts`); the
+ *   addressed to that run's id, never started. The run decides whether it takes it (`run/membership.ts`); the
  *   call returns once the run shows the request id. If that run ends (or another run of the offer replaced it)
  *   without taking it, the request starts or joins the next run; if the run neither shows it nor ends within the
  *   confirmation budget, `JoinNotConfirmedError` is thrown so the queue delivers the message again.
@@ -55,7 +55,7 @@ export interface StarterOptions {
   log?: (message: string) => void;
 }
 
-export type StartOutcome =
+export type StartOrJoinResult =
   | { kind: 'started'; instanceId: string; runId: string }
   | { kind: 'joined'; instanceId: string; runId?: string }
   | { kind: 'duplicate'; instanceId: string; runId?: string };
@@ -92,7 +92,7 @@ const MAX_ROUNDS = 4;
 /** Per-offer queue of this process's start-or-join calls (instance id -> the last call's settling). */
 const offerTurns = new Map<string, Promise<unknown>>();
 
-export async function startOrJoin(request: GoLiveRequest, options: StarterOptions): Promise<StartOutcome> {
+export async function startOrJoin(request: GoLiveRequest, options: StarterOptions): Promise<StartOrJoinResult> {
   const instanceId = runInstanceId(request);
   const previous = offerTurns.get(instanceId) ?? Promise.resolve();
   const turn = previous.then(
@@ -108,7 +108,7 @@ export async function startOrJoin(request: GoLiveRequest, options: StarterOption
   }
 }
 
-async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): Promise<StartOutcome> {
+async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): Promise<StartOrJoinResult> {
   const { client } = options;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => sleepMs(ms));

@@ -1,0 +1,20 @@
+import { getConfig } from '../config';
+import { createTelemetrySink, GoLiveTelemetry } from '../events/telemetry';
+import type { ActivityDeps } from '../golive/activities';
+import { createPartnerApi } from '../partner';
+
+/** What the activities and the queue trigger use: the telemetry (one per process) and the partner API clients. */
+
+let telemetry: GoLiveTelemetry | undefined;
+export function goLiveTelemetry(): GoLiveTelemetry {
+  const config = getConfig();
+  telemetry ??= new GoLiveTelemetry(
+    createTelemetrySink(config.applicationInsightsConnectionString, config.applicationInsightsAuthentication),
+  );
+  return telemetry;
+}
+
+/** The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache. */
+export function activityDeps(): ActivityDeps {
+  return { partnerApi: (kind) => createPartnerApi(kind, getConfig()), telemetry: goLiveTelemetry() };
+}
