@@ -49,8 +49,6 @@ export const goLiveRequestSchema = z
   })
   .strip();
 
-export type GoLiveRequestBody = z.infer<typeof goLiveRequestSchema>;
-
 /** A valid request with its defaults applied. */
 export interface GoLiveRequest {
   publisherId: string;

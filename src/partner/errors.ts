@@ -173,9 +173,3 @@ export function isPartnerApiError(e: unknown): e is PartnerApiError {
     (e instanceof Error && (e as { code?: unknown }).code !== undefined && 'retriable' in e)
   );
 }
-
-/** Makes anything thrown into an Error (the Functions library's `ensureErrorType`). */
-export function ensureError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  return new Error(typeof e === 'string' ? e : (JSON.stringify(e) ?? String(e)));
-}

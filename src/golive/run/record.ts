@@ -355,7 +355,7 @@ function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[])
   return picked;
 }
 
-export function toIso(value: Date | string | undefined): string | undefined {
+function toIso(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
