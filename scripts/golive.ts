@@ -11,7 +11,7 @@
  *   events [--follow] [--json]               completion and rejection events on golive-events
  */
 import { formatDuration, plainAnswer, textBar } from '../src/console/answers';
-import { readRun, readRunList, STATE_FILTERS } from '../src/console/runModel';
+import { readRunModel, readRunList, STATE_FILTERS } from '../src/console/runModel';
 import { queueService, queueSetting, resolveConnection } from './enqueue';
 import { type AppTarget, appTarget, callApi, UnreachableError } from './golive/api';
 import { eventLine, peekEvents } from './golive/events';
@@ -122,7 +122,7 @@ async function status(target: AppTarget, args: GoliveArgs, io: Io): Promise<numb
     io.write(`${JSON.stringify(answer.body, null, 2)}\n`);
     return answer.status === 200 ? 0 : EXIT.failed;
   }
-  const run = answer.status === 200 ? readRun(answer.body) : undefined;
+  const run = answer.status === 200 ? readRunModel(answer.body) : undefined;
   if (!run) {
     io.error(`${plainAnswer('read', offer, answer.status, answer.body).text}\n`);
     return EXIT.failed;

@@ -4,7 +4,7 @@
  * completion event and an exit code: 0 succeeded, 1 failed, 2 canceled or timedOut, 3 rejected, 4 unreachable.
  */
 import { countdown, formatDuration, textBar } from '../../src/console/answers';
-import { readRun, type RunModel } from '../../src/console/runModel';
+import { readRunModel, type RunModel } from '../../src/console/runModel';
 import { type AppTarget, callApi, UnreachableError } from './api';
 
 export const EXIT = { succeeded: 0, failed: 1, canceledOrTimedOut: 2, rejected: 3, unreachable: 4 } as const;
@@ -141,7 +141,7 @@ export async function watchRun(options: WatchOptions): Promise<number> {
       const answer = await callApi(options.target, path);
       lastAnswer = now();
       status = answer.status;
-      if (answer.status === 200) run = readRun(answer.body);
+      if (answer.status === 200) run = readRunModel(answer.body);
       else if (answer.status !== 404) say(`reading ${key} answered HTTP ${answer.status}; retrying`);
     } catch (e) {
       if (!(e instanceof UnreachableError)) throw e;

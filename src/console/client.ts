@@ -6,7 +6,7 @@
  * seconds, redrawing only what changed so the reader keeps their place (focus, scroll, open details).
  */
 import { countdown, formatDuration, plainAnswer } from './answers';
-import { readRun, readRunList, type RunModel, STATE_FILTERS } from './runModel';
+import { readRunModel, readRunList, type RunModel, STATE_FILTERS } from './runModel';
 
 const REFRESH_MS = 3_000;
 
@@ -354,7 +354,7 @@ async function refreshRun(): Promise<void> {
     return;
   }
   if (!usable(answer, offer)) return;
-  const run = readRun(answer.body);
+  const run = readRunModel(answer.body);
   if (run) drawRun(run);
 }
 

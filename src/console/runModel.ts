@@ -136,7 +136,7 @@ function readError(v: unknown): RunErrorView | null {
 }
 
 /** Reads one run of `GET /api/golive/{publisherId}/{offerId}` (or an entry of `GET /api/golive`). */
-export function readRun(json: unknown): RunModel | undefined {
+export function readRunModel(json: unknown): RunModel | undefined {
   const o = obj(json);
   const publisherId = str(o?.publisherId);
   const offerId = str(o?.offerId);
@@ -215,7 +215,7 @@ export function readRun(json: unknown): RunModel | undefined {
 /** Reads `GET /api/golive`: its runs, newest start first. */
 export function readRunList(json: unknown): RunModel[] {
   const runs = list(obj(json)?.runs)
-    .map(readRun)
+    .map(readRunModel)
     .filter((r): r is RunModel => r !== undefined);
   return runs.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
 }

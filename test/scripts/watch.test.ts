@@ -1,9 +1,9 @@
 import { parseArgs } from '../../scripts/golive';
 import { block, changes, endLines, exitCodeFor } from '../../scripts/golive/watch';
-import { readRun, type RunModel } from '../../src/console/runModel';
+import { readRunModel, type RunModel } from '../../src/console/runModel';
 
 function run(overrides: Record<string, unknown> = {}): RunModel {
-  return readRun({
+  return readRunModel({
     publisherId: 'contoso',
     offerId: 'contoso-app',
     runId: 'r-1',

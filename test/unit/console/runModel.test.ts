@@ -1,5 +1,5 @@
 import { countdown, formatDuration, plainAnswer, textBar } from '../../../src/console/answers';
-import { readApiError, readRun, readRunList } from '../../../src/console/runModel';
+import { readApiError, readRunModel, readRunList } from '../../../src/console/runModel';
 
 const view = {
   publisherId: 'contoso',
@@ -32,9 +32,9 @@ const view = {
   somethingNew: { ignored: true },
 };
 
-describe('readRun', () => {
+describe('readRunModel', () => {
   it('reads the HTTP API run: current step, progress from that step, requests from both lists, checks, previous runs', () => {
-    const run = readRun(view)!;
+    const run = readRunModel(view)!;
     expect(run.key).toBe('contoso/contoso-app');
     expect(run.currentStep?.name).toBe('Certification');
     expect(run.progress).toBe(40);
@@ -46,7 +46,7 @@ describe('readRun', () => {
   });
 
   it('reads missing or mistyped fields as absent, and a succeeded run as 100%', () => {
-    const run = readRun({ publisherId: 'p', offerId: 'o', state: 'succeeded', steps: 'nope', pollCount: '3' })!;
+    const run = readRunModel({ publisherId: 'p', offerId: 'o', state: 'succeeded', steps: 'nope', pollCount: '3' })!;
     expect(run).toMatchObject({
       steps: [],
       currentStep: null,
@@ -55,8 +55,8 @@ describe('readRun', () => {
       active: false,
       error: null,
     });
-    expect(readRun({ offerId: 'o' })).toBeUndefined();
-    expect(readRun(null)).toBeUndefined();
+    expect(readRunModel({ offerId: 'o' })).toBeUndefined();
+    expect(readRunModel(null)).toBeUndefined();
   });
 
   it('lists runs newest start first, skipping entries it cannot read', () => {
