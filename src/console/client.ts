@@ -236,6 +236,7 @@ function drawRun(run: RunModel): void {
       ['Operation', run.operationId ?? '—'],
       ['Partner status', run.operationStatus ?? '—'],
       ['Started', when(run.startedAt)],
+      ['Go Live accepted', when(run.acceptedAt)],
       ['Last check', when(run.lastCheckedAt)],
       ['Next check', next(run.nextCheckAt)],
       ['Checks', String(run.pollCount)],

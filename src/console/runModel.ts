@@ -67,6 +67,8 @@ export interface RunModel {
   lastCheckedAt: string | null;
   nextCheckAt: string | null;
   startedAt: string | null;
+  /** When the partner API accepted the Go Live (or the run attached to one running). */
+  acceptedAt: string | null;
   deadlineAt: string | null;
   completedAt: string | null;
   durationSeconds: number | null;
@@ -179,6 +181,7 @@ export function readRunModel(json: unknown): RunModel | undefined {
     lastCheckedAt: str(o.lastCheckedAt),
     nextCheckAt: active ? str(o.nextCheckAt) : null,
     startedAt: str(o.startedAt) ?? str(o.createdTime),
+    acceptedAt: str(o.acceptedAt),
     deadlineAt: str(o.deadlineAt),
     completedAt: str(o.completedAt),
     durationSeconds: num(o.durationSeconds),

@@ -34,6 +34,8 @@ export interface CompletionData {
   operationStatus: string | null;
   outcome: RunOutput['outcome'];
   startedAt: string;
+  /** When the partner API accepted the Go Live (or the run attached to one running); null when none was. */
+  acceptedAt: string | null;
   completedAt: string;
   durationSeconds: number;
   pollCount: number;
@@ -89,6 +91,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     operationStatus: output.operationStatus ?? null,
     outcome: output.outcome,
     startedAt: output.startedAt,
+    acceptedAt: output.acceptedAt ?? null,
     completedAt: output.completedAt,
     durationSeconds: output.durationSeconds,
     pollCount: output.pollCount,

@@ -144,6 +144,7 @@ export function next(previous: RunProgress, observation: Observation, context: D
   const attach = (operationId: string, operationUrl: string, attached: boolean): void => {
     r.operationId = operationId;
     r.operationUrl = operationUrl;
+    r.acceptedAt = now.toISOString();
     r.state = 'polling';
     if (attached) {
       r.attached = true;

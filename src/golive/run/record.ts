@@ -78,6 +78,8 @@ export const RunRecordSchema = z.object({
   readErrors: z.number(),
   lastCheckedAt: z.string().optional(),
   nextCheckAt: z.string().optional(),
+  /** When the partner API accepted the run's Go Live, or the run attached to the go-live it found running. */
+  acceptedAt: z.string().optional(),
   /** The run attached to an operation it found running instead of starting one. */
   attached: z.boolean().optional(),
   /** Internal: the partner API's polling floor (seconds between reads), as it last said. */
@@ -171,6 +173,7 @@ const CUSTOM_STATUS_FIELDS = [
   'deadlineAt',
   'warnings',
   'checks',
+  'acceptedAt',
   'attached',
   'resubmits',
   'alreadyLive',

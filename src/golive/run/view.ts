@@ -30,6 +30,8 @@ export interface RunView {
   runtimeStatus: string;
   operationId: string | null;
   operationStatus: string | null;
+  /** When the partner API accepted the Go Live (or the run attached to one running); null before. */
+  acceptedAt: string | null;
   steps: RunStep[];
   progressPercentage: number | null;
   pollCount: number;
@@ -75,6 +77,7 @@ export function runView(status: InstanceStatus): RunView | undefined {
     runtimeStatus: run.runtimeStatus,
     operationId: r.operationId ?? null,
     operationStatus: r.operationStatus ?? null,
+    acceptedAt: r.acceptedAt ?? null,
     steps: r.steps,
     progressPercentage: r.progressPercentage ?? null,
     pollCount: r.pollCount,

@@ -23,6 +23,7 @@ const view = {
   requestIds: ['a', 'b'],
   requests: [{ requestId: 'a', requestedBy: 'me', receivedAt: '2026-01-01T00:00:00.000Z' }],
   startedAt: '2026-01-01T00:00:00.000Z',
+  acceptedAt: '2026-01-01T00:00:02.000Z',
   checks: [{ at: '2026-01-01T00:00:30.000Z', status: 'running', progress: 35 }, { nope: true }],
   error: { code: 'X', message: 'y', statusCode: 409, body: { errors: [] } },
   previousRuns: [
@@ -40,6 +41,7 @@ describe('readRunModel', () => {
     expect(run.progress).toBe(40);
     expect(run.requests.map((r) => r.requestId)).toEqual(['a', 'b']);
     expect(run.requestCount).toBe(2);
+    expect(run.acceptedAt).toBe('2026-01-01T00:00:02.000Z');
     expect(run.checks).toEqual([{ at: '2026-01-01T00:00:30.000Z', status: 'running', progress: 35, error: null }]);
     expect(run.error).toEqual({ code: 'X', message: 'y', statusCode: 409, body: { errors: [] } });
     expect(run.previousRuns[0]).toMatchObject({ runId: 'r-0', outcome: 'failed', requestIds: ['z'] });

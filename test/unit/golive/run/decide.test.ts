@@ -86,6 +86,8 @@ describe('next: the run decisions, without replay', () => {
       'end:succeeded',
     ]);
     expect(decisions[1]!.action).toEqual({ kind: 'wait', until: at(61), cancelable: true });
+    expect(decisions[1]!.state.record.acceptedAt).toBe(at(1).toISOString());
+    expect(decisions[0]!.state.record.acceptedAt).toBeUndefined();
     expect(decisions[3]!.action).toEqual({ kind: 'wait', until: at(122), cancelable: true });
     const last = decisions.at(-1)!.state.record;
     expect(last).toMatchObject({ operationId: 'op-1', pollCount: 2, operationStatus: 'complete' });

@@ -34,6 +34,7 @@ describe('runView checks and completion event', () => {
       deadlineAt: input.deadlineAt,
       warnings: [],
       checks: [check],
+      acceptedAt: '2026-01-01T00:00:03.000Z',
     };
     const view = runView({
       instanceId: 'golive:contoso:contoso-app',
@@ -41,7 +42,12 @@ describe('runView checks and completion event', () => {
       input,
       customStatus: custom,
     });
-    expect(view).toMatchObject({ active: true, checks: [check], completionEvent: null });
+    expect(view).toMatchObject({
+      active: true,
+      checks: [check],
+      acceptedAt: '2026-01-01T00:00:03.000Z',
+      completionEvent: null,
+    });
   });
 
   it('shows the checks and the completion event of a finished run, as published', () => {
