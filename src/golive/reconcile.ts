@@ -3,7 +3,7 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
 import { publishCompletion } from './orchestration';
 import { isRunInstanceId } from './run/identity';
-import { type InstanceStatus, readRun, type RunOutput, toOutput } from './run/record';
+import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './run/record';
 
 /**
  * Runs that ended without a completion event: terminated through the Durable API (the orchestrator never runs
@@ -49,12 +49,15 @@ function reasonOf(output: unknown): string {
  * The completion a run is owed when its instance ended `Terminated` or `Failed` without our output (so without
  * publishing), else undefined. Pure: everything comes from the status (its input must be shown).
  */
-export function unpublishedRun(status: InstanceStatus, now: Date): RunOutput | undefined {
+export function unpublishedRun(
+  status: InstanceStatus,
+  now: Date,
+  run: Run | undefined = readRun(status),
+): RunOutput | undefined {
   if (status.instanceId === undefined || !isRunInstanceId(status.instanceId)) return undefined;
   if (status.name !== undefined && status.name !== ORCHESTRATOR_NAME) return undefined;
   if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
   if (looksLikeRunOutput(status.output)) return undefined;
-  const run = readRun(status);
   if (!run?.hasInput) return undefined;
   const { record } = run;
   const completedAt = run.lastUpdatedTime ?? now.toISOString();

@@ -3,7 +3,7 @@ import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './con
 import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
 import { deriveRunId, runInstanceId } from './run/identity';
-import { joinNeedsResend, previousRunsAfter, requestSeen, runFull, type RunJoin } from './run/membership';
+import { joinState, previousRunsAfter, requestSeen, type RunJoin } from './run/membership';
 import {
   type InstanceStatus,
   isActive,
@@ -155,7 +155,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       continue;
     }
 
-    const owed = status ? unpublishedRun(status, now()) : undefined;
+    const owed = status && !run?.finished ? unpublishedRun(status, now(), run) : undefined;
     if (owed) {
       // The previous run ended (terminated, or failed) without its event: publish it before a run replaces it.
       log(
@@ -180,7 +180,8 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       log(`go-live ${instanceId} was started concurrently; joining it`);
       continue;
     }
-    // The backend's start is a read then a write: a concurrent start may have written its run over ours.
+    // The backend's start is a read then a write: a concurrent start may have written its run over ours (only then
+    // is the membership asked whether the run shown has the request).
     const shown = await readStatus(client, instanceId);
     if (shown && shown.record.runId !== input.runId && !requestSeen(shown, request.requestId)) {
       lastStartError = new Error(`run ${input.runId} was replaced by a concurrent start`);
@@ -238,10 +239,9 @@ async function confirmJoin(
   let delay = 100;
   for (;;) {
     const run = await readStatus(client, instanceId);
-    if (!run) return 'ended';
-    if (run.requestIds.includes(requestId)) return 'recorded';
-    if (!run.active || run.record.runId !== runId) return 'ended';
-    if (joinNeedsResend(raisedAt, run, requestId)) {
+    const { state, resend } = joinState(run, { requestId, runId }, raisedAt);
+    if (state === 'recorded' || state === 'ended') return state;
+    if (resend && run) {
       raisedAt = run.generation;
       await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, raised.join);
       log(
@@ -249,8 +249,7 @@ async function confirmJoin(
       );
     }
     // A run that is full records no more ids: the message stays on the queue for a later run.
-    if (runFull(run)) return 'pending';
-    if (waited >= budgetMs) return 'pending';
+    if (state === 'full' || waited >= budgetMs) return 'pending';
     await sleep(delay);
     waited += delay;
     delay = Math.min(delay * 2, 1_000);

@@ -88,6 +88,22 @@ export function joinNeedsResend(raisedAt: number, run: Run, requestId: string): 
 }
 
 /**
+ * Where a join raised to run `runId` in generation `raisedAt` stands, from a read of the instance: `recorded` once
+ * the run shows the request; `ended` when the run ended or another run replaced it without taking it; `full` when
+ * the run takes no more; else `waiting`. `resend`: raise it again (see `joinNeedsResend`).
+ */
+export function joinState(
+  run: Run | undefined,
+  join: { requestId: string; runId: string | undefined },
+  raisedAt: number,
+): { state: 'recorded' | 'ended' | 'full' | 'waiting'; resend: boolean } {
+  if (!run) return { state: 'ended', resend: false };
+  if (run.requestIds.includes(join.requestId)) return { state: 'recorded', resend: false };
+  if (!run.active || run.record.runId !== join.runId) return { state: 'ended', resend: false };
+  return { state: runFull(run) ? 'full' : 'waiting', resend: joinNeedsResend(raisedAt, run, join.requestId) };
+}
+
+/**
  * The runs to carry (newest first): the `MAX_PREVIOUS_RUNS` newest, and older ones that ended within the
  * redelivery window, at most `MAX_REMEMBERED_RUNS` in all.
  */

@@ -70,7 +70,7 @@ describe('a join that reaches the episode calling continueAsNew', () => {
           return readsSoFar < 4 ? status('running') : status('succeeded');
         },
       }),
-      // The starter sees generation 1 without the request and raises it again (src/golive/starter.ts).
+      // The starter sees generation 1 without the request and raises it again (src/golive/startOrJoin.ts).
       [{ name: 'requestJoined', data: join, at: at(150) }],
     );
     expect(result.generations).toBe(2);

@@ -1,6 +1,7 @@
 import {
   isValidJoin,
   joinNeedsResend,
+  joinState,
   joinVerdict,
   keptRuns,
   MAX_PREVIOUS_RUNS,
@@ -135,6 +136,30 @@ describe('requestSeen: what the starter treats as a redelivery', () => {
     expect(joinNeedsResend(1, at(1), 'req-2')).toBe(false);
     expect(joinNeedsResend(0, at(1), 'req-1')).toBe(false);
     expect(joinNeedsResend(0, at(1, 'Completed'), 'req-2')).toBe(false);
+  });
+});
+
+describe('joinState: where a raised join stands', () => {
+  const running = (requestIds: string[], generation = 0, requestCount?: number, runtimeStatus = 'Running') =>
+    readRun(
+      status(runtimeStatus, {
+        input: { ...record(['req-1']), generation, settings: {} },
+        customStatus: { runId: 'run-a', target, requestIds, requestCount: requestCount ?? requestIds.length },
+      }),
+    );
+  const join = { requestId: 'req-2', runId: 'run-a' };
+
+  it('recorded once the run shows it; ended when the run ended or is another run; else waiting', () => {
+    expect(joinState(running(['req-1', 'req-2']), join, 0)).toEqual({ state: 'recorded', resend: false });
+    expect(joinState(running(['req-1']), join, 0)).toEqual({ state: 'waiting', resend: false });
+    expect(joinState(running(['req-1'], 0, 1, 'Completed'), join, 0)).toEqual({ state: 'ended', resend: false });
+    expect(joinState(running(['req-1']), { ...join, runId: 'run-b' }, 0)).toEqual({ state: 'ended', resend: false });
+    expect(joinState(undefined, join, 0)).toEqual({ state: 'ended', resend: false });
+  });
+
+  it('full when the run takes no more; resend when it continued as new since the raise', () => {
+    expect(joinState(running(['req-1'], 0, MAX_RUN_REQUESTS), join, 0).state).toBe('full');
+    expect(joinState(running(['req-1'], 1), join, 0)).toEqual({ state: 'waiting', resend: true });
   });
 });
 
