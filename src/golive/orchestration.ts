@@ -110,7 +110,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
 
   let outcome: Extract<Action, { kind: 'end' }>;
   try {
-    let decision: Decision = next(state, { kind: 'start' }, { now: df.currentUtcDateTime, settings });
+    let decision: Decision = next(state, { kind: 'start' }, { now: df.currentUtcDateTime, settings, cancelRequested });
     for (;;) {
       state = decision.state;
       decision.notes.forEach(log);
@@ -125,7 +125,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         return undefined;
       }
       const observation = yield* perform(decision.action);
-      decision = next(state, observation, { now: df.currentUtcDateTime, settings });
+      decision = next(state, observation, { now: df.currentUtcDateTime, settings, cancelRequested });
     }
   } catch (e) {
     outcome = { kind: 'end', outcome: 'failed', error: { code: 'InternalError', message: failure(e).message } };

@@ -58,6 +58,8 @@ export interface RunProgress {
 export interface DecisionContext {
   now: Date;
   settings: RunSettings;
+  /** A cancel event reached the run (it is acted on before the next wait). */
+  cancelRequested?: boolean;
 }
 
 export type Observation =
@@ -152,6 +154,7 @@ export function next(previous: RunProgress, observation: Observation, context: D
     }
   };
   const poll = (): Decision => {
+    if (context.cancelRequested) return cancel();
     if (pastDeadline()) return timedOut();
     r.state = 'polling';
     const at = r.nextCheckAt ? new Date(r.nextCheckAt) : now;

@@ -256,6 +256,15 @@ describe('next: the run decisions, without replay', () => {
     expect(decisions.at(-1)!.action).toEqual({ kind: 'end', outcome: 'canceled' });
   });
 
+  it('a cancel that reached the run during a read is acted on before the next wait, even past the deadline', () => {
+    const polling = begin(record({ operationId: 'op-1', operationUrl: 'https://p/op-1', state: 'polling' }));
+    const waiting = next(polling, { kind: 'start' }, { now: START, settings }).state;
+    const reading = next(waiting, { kind: 'waited', canceled: false }, { now: at(60), settings }).state;
+    const decision = next(reading, status('running'), { now: at(3600), settings, cancelRequested: true });
+    expect(decision.action).toMatchObject({ kind: 'call', activity: 'cancelOperation' });
+    expect(decision.state.record.state).toBe('canceling');
+  });
+
   it('a refused cancel ends canceled with CancelRefused and a warning', () => {
     const polling = begin(record({ operationId: 'op-1', operationUrl: 'https://p/op-1', state: 'polling' }));
     const [, , last] = drive(polling, [
