@@ -54,9 +54,9 @@ export function unpublishedRun(
   now: Date,
   run: Run | undefined = readRun(status),
 ): RunOutput | undefined {
+  if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
   if (status.instanceId === undefined || !isRunInstanceId(status.instanceId)) return undefined;
   if (status.name !== undefined && status.name !== ORCHESTRATOR_NAME) return undefined;
-  if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
   if (looksLikeRunOutput(status.output)) return undefined;
   if (!run?.hasInput) return undefined;
   const { record } = run;

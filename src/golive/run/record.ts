@@ -327,7 +327,8 @@ export function readRun(status: InstanceStatus): Run | undefined {
     }),
     ...withoutExtras(merged),
   };
-  record.requests = record.requests.filter((r) => requestIds.includes(r.requestId));
+  const recorded = new Set(requestIds);
+  record.requests = record.requests.filter((r) => recorded.has(r.requestId));
   const run: Run = {
     record,
     requestIds,
