@@ -908,7 +908,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     },
     eventsByType,
     eventCopies: collector.events.length - collector.distinct.size,
-    runs: completions.length,
+    runs: new Set(completions.map((e) => e.data.runId ?? e.id)).size,
     rejections: eventsByType['golive.rejected'] ?? 0,
     goLivePosts: { accepted, attempts, conflicts, resetBefore: postResetBefore, resetAfter: postResetAfter },
     faults,
