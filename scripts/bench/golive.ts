@@ -153,7 +153,15 @@ async function withStack<T>(
   scenario: (o: Offer) => ScenarioPatch,
   body: (stack: Stack) => Promise<T>,
 ): Promise<T> {
-  const stack = await startStack({ settings, hostJson: {} });
+  // Profiling aid: BENCH_GOLIVE_HOST_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the host process.
+  const nodeOptions = process.env['BENCH_GOLIVE_HOST_NODE_OPTIONS'];
+  const logFile = process.env['BENCH_GOLIVE_HOST_LOG'];
+  const stack = await startStack({
+    settings: nodeOptions ? { ...settings, NODE_OPTIONS: nodeOptions } : settings,
+    // Profiling aid: BENCH_GOLIVE_HOST_JSON (JSON) overrides the project's host.json for the bench's host.
+    hostJson: JSON.parse(process.env['BENCH_GOLIVE_HOST_JSON'] ?? '{}') as Record<string, unknown>,
+    ...(logFile ? { logFile } : {}),
+  });
   try {
     for (const o of offers) stack.simulator.admin.addOffer(o.publisherId, o.offerId, scenario(o));
     return await body(stack);
@@ -242,8 +250,27 @@ async function detection(
     async (stack) => {
       const watch = new EventWatch(queue(stack.connectionString, 'golive-events'), byKey);
       watch.start();
+      let beating = Boolean(process.env['BENCH_GOLIVE_TIMELINES']);
+      const heartbeat = (async () => {
+        const q = queue(stack.connectionString, 'golive-requests');
+        while (beating) {
+          const t = Date.now();
+          await q.getProperties().catch(() => undefined);
+          const azurite = Date.now() - t;
+          const s0 = Date.now();
+          await fetch(`${stack.simulator.url}/_admin/offers`)
+            .then((r) => r.arrayBuffer())
+            .catch(() => undefined);
+          const sim = Date.now() - s0;
+          if (azurite > 1000 || sim > 1000)
+            print(`${new Date().toISOString()} slow: azurite ${azurite} ms, simulator ${sim} ms`);
+          await sleep(250);
+        }
+      })();
       await enqueueAll(stack, offers);
       const all = await waitFor(() => watch.seen >= count, 6 * 60_000);
+      beating = false;
+      await heartbeat;
       await watch.stop();
       if (!all) print(`detection: only ${watch.seen} of ${count} completion events within 6 minutes`);
       const { postAt, calls } = partnerLog(stack, offers);
@@ -255,6 +282,70 @@ async function detection(
         delays.push(o.eventAt - (post + o.durationMs));
         fixed += fixedPollerCalls(o.durationMs, 30);
       }
+      // Where the delay goes: terminal -> the first read after it (timers, activity queue), that read -> the event
+      // (episode, publish activity, queue output); and the longest gap between two reads of a run.
+      const reads = new Map<string, number[]>();
+      for (const r of stack.simulator.admin.requests({ method: 'GET', pathIncludes: '/operations/' })) {
+        if (r.publisherId === undefined || r.offerId === undefined) continue;
+        const list = reads.get(key(r.publisherId, r.offerId)) ?? [];
+        list.push(Date.parse(r.time));
+        reads.set(key(r.publisherId, r.offerId), list);
+      }
+      const toRead: number[] = [];
+      const toEvent: number[] = [];
+      const gaps: number[] = [];
+      for (const o of offers) {
+        const post = postAt.get(key(o.publisherId, o.offerId));
+        const list = (reads.get(key(o.publisherId, o.offerId)) ?? []).sort((a, b) => a - b);
+        if (post === undefined || o.eventAt === undefined) continue;
+        const firstAfter = list.find((t) => t >= post + o.durationMs);
+        if (firstAfter !== undefined) {
+          toRead.push(firstAfter - (post + o.durationMs));
+          toEvent.push(o.eventAt - firstAfter);
+        }
+        for (let i = 1; i < list.length; i++) gaps.push((list[i] as number) - (list[i - 1] as number));
+      }
+      const f = (x: ReturnType<typeof p50p95>): string => `p50 ${seconds(x.p50)} p95 ${seconds(x.p95)}`;
+      if (process.env['BENCH_GOLIVE_TIMELINES']) {
+        const worst = offers
+          .filter((o) => o.eventAt !== undefined && postAt.has(key(o.publisherId, o.offerId)))
+          .sort(
+            (a, b) =>
+              (b.eventAt as number) -
+              (postAt.get(key(b.publisherId, b.offerId)) as number) -
+              b.durationMs -
+              ((a.eventAt as number) - (postAt.get(key(a.publisherId, a.offerId)) as number) - a.durationMs),
+          )
+          .slice(0, 3);
+        for (const o of worst) {
+          const post = postAt.get(key(o.publisherId, o.offerId)) as number;
+          const times = (reads.get(key(o.publisherId, o.offerId)) ?? []).map((t) => ((t - post) / 1000).toFixed(1));
+          print(
+            `timeline ${o.offerId} (post at ${new Date(post).toISOString()}): ends ${(o.durationMs / 1000).toFixed(1)}, reads ${times.join(' ')}, event ${(((o.eventAt as number) - post) / 1000).toFixed(1)}`,
+          );
+        }
+      }
+      const notOk = stack.simulator.admin
+        .requests({ origin: 'primary' })
+        .filter((r) => r.status >= 300 && r.status !== 409);
+      const hostTrouble = stack.host.lines.filter(
+        (l) =>
+          /\b(warn|warning|error|fail|failed|timed? ?out)\b/i.test(l) ||
+          Number(/Duration=(\d+)ms/.exec(l)?.[1] ?? 0) > 5_000,
+      );
+      if (process.env['BENCH_GOLIVE_TIMELINES']) {
+        const executed = stack.host.lines.filter((l) => l.includes('Executed'));
+        print(`host lines ${stack.host.lines.length}, executed ${executed.length}; last: ${executed.at(-1) ?? ''}`);
+      }
+      if (notOk.length > 0 || hostTrouble.length > 0) {
+        print(
+          `detection: ${notOk.length} partner answers >= 300; ${hostTrouble.length} host warning/error lines, e.g.:`,
+        );
+        for (const l of hostTrouble.slice(0, 8)) print(`  ${l.slice(0, 300)}`);
+      }
+      print(
+        `detection split: terminal -> next read ${f(p50p95(toRead))}; that read -> event ${f(p50p95(toEvent))}; gap between reads ${f(p50p95(gaps))}, max ${seconds(Math.max(...gaps))}`,
+      );
       const ours = offers.reduce((a, o) => a + (calls.get(key(o.publisherId, o.offerId)) ?? 0), 0);
       return {
         delay: p50p95(delays),
@@ -347,6 +438,20 @@ async function waitingRuns(
 
 export async function run(print: (line: string) => void): Promise<void> {
   const interval = 2;
+  // Profiling aid: BENCH_GOLIVE_ONLY=burst|detection runs that part alone and prints its figures.
+  const only = process.env['BENCH_GOLIVE_ONLY'];
+  if (only === 'burst') {
+    const b = await burst(print, 500, interval);
+    print(
+      `burst: ${b.perMinute.toFixed(0)}/min, to POST ${seconds(b.toPost.p50)}/${seconds(b.toPost.p95)}, to event ${seconds(b.toEvent.p50)}/${seconds(b.toEvent.p95)}`,
+    );
+    return;
+  }
+  if (only === 'detection') {
+    const d = await detection(print, 100, interval);
+    print(`detection: ${seconds(d.delay.p50)}/${seconds(d.delay.p95)}, calls ${d.callsPerGoLive.toFixed(1)}`);
+    return;
+  }
   const b = await burst(print, 500, interval);
   print(`burst done: ${b.completed} go-lives`);
   const d = await detection(print, 100, interval);

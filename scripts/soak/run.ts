@@ -47,6 +47,10 @@ export interface SoakProfile {
   deadlineMinutes: number;
   /** Go-lives in flight at once at most. */
   concurrency: number;
+  /** Requests that join the crowd offer's one run (beyond the first). */
+  crowdJoins: number;
+  /** Requests that join the join-storm offer's run at random times, across its continueAsNew episodes. */
+  stormJoins: number;
 }
 
 export const PROFILES: Record<string, SoakProfile> = {
@@ -63,11 +67,13 @@ export const PROFILES: Record<string, SoakProfile> = {
     fuzz: 3000,
     deadlineMinutes: 2,
     concurrency: 40,
+    crowdJoins: 149,
+    stormJoins: 20,
   },
   ci: {
     name: 'ci',
-    offers: 12,
-    goLives: 24,
+    offers: 16,
+    goLives: 28,
     duplicateRate: 0.3,
     redeliveryRate: 0.25,
     lateRedeliveryRate: 0.15,
@@ -76,7 +82,9 @@ export const PROFILES: Record<string, SoakProfile> = {
     azuriteRestarts: 1,
     fuzz: 0,
     deadlineMinutes: 1,
-    concurrency: 12,
+    concurrency: 16,
+    crowdJoins: 149,
+    stormJoins: 12,
   },
 };
 
@@ -90,13 +98,21 @@ type OfferKind =
   | 'fails'
   | 'completedSpelling'
   | 'neverEnds'
-  | 'hostile';
+  | 'hostile'
+  /** Many joins at random times while the run continues as new every few polls. */
+  | 'joinStorm'
+  /** An operator terminates the run through the Durable API: the reconciler publishes golive.failed RunTerminated. */
+  | 'terminate'
+  /** Canceled while it runs: the run ends canceled once the partner API says canceled. */
+  | 'cancel'
+  /** 150 requests on one run: every id in exactly one (paged) event. */
+  | 'crowd';
 
 interface Offer {
   publisherId: string;
   offerId: string;
   kind: OfferKind;
-  expected: 'succeeded' | 'failed' | 'timedOut';
+  expected: 'succeeded' | 'failed' | 'timedOut' | 'canceled';
   /** How many go-lives this offer gets. */
   runs: number;
 }
@@ -141,6 +157,12 @@ function scenarioOf(kind: OfferKind, p: Prng): ScenarioPatch {
       return { neverEnds: true };
     case 'hostile':
       return { durationMs, locationHeader: 'hostile' };
+    case 'joinStorm':
+    case 'crowd':
+      return { durationMs: 25_000 };
+    case 'terminate':
+    case 'cancel':
+      return { neverEnds: true };
     default:
       return { durationMs };
   }
@@ -159,6 +181,24 @@ function rearm(kind: OfferKind): ScenarioPatch | undefined {
 }
 
 const POST_FAULT_LATENCY_MS = 700;
+
+/** Offers with one run each whose case the report checks on its own. */
+const SPECIAL_KINDS: OfferKind[] = ['neverEnds', 'hostile', 'joinStorm', 'terminate', 'cancel', 'crowd'];
+
+function expectedOutcome(kind: OfferKind): Offer['expected'] {
+  switch (kind) {
+    case 'neverEnds':
+      return 'timedOut';
+    case 'fails':
+    case 'hostile':
+    case 'terminate':
+      return 'failed';
+    case 'cancel':
+      return 'canceled';
+    default:
+      return 'succeeded';
+  }
+}
 
 /**
  * Makes the next Go Live POST of a reset offer lose its connection. Scenario counters are taken by whichever request
@@ -197,6 +237,7 @@ interface EventView {
     requestIds?: string[];
     requestId?: string | null;
     runId?: string;
+    operationStatus?: string | null;
     error?: { code?: string; message?: string } | null;
   };
 }
@@ -231,6 +272,14 @@ export interface SoakReport {
   };
   secrets: { scanned: number; findings: SecretFinding[] };
   badInput?: { sent: number; rejected: number; poisoned: number; problems: string[] };
+  /** The special cases: joins at continueAsNew, an operator terminate, a cancel, 150 requests on one run. */
+  cases: {
+    stormJoins: number;
+    crowdRequests: number;
+    crowdEvents: number;
+    terminate: string;
+    cancel: string;
+  };
   problems: string[];
   wallSeconds: number;
 }
@@ -364,19 +413,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   // ---- offers and their scenarios ----
   const offers: Offer[] = [];
-  const special: OfferKind[] = ['neverEnds', 'hostile'];
   for (let i = 0; i < profile.offers; i++) {
-    const kind = i < special.length ? (special[i] as OfferKind) : (FAULT_KINDS[i % FAULT_KINDS.length] as OfferKind);
+    const kind =
+      i < SPECIAL_KINDS.length ? (SPECIAL_KINDS[i] as OfferKind) : (FAULT_KINDS[i % FAULT_KINDS.length] as OfferKind);
     offers.push({
       publisherId: `soak-pub-${i % 5}`,
       offerId: `soak-offer-${i}`,
       kind,
-      expected: kind === 'neverEnds' ? 'timedOut' : kind === 'fails' || kind === 'hostile' ? 'failed' : 'succeeded',
+      expected: expectedOutcome(kind),
       runs: 1,
     });
   }
   // Spread the remaining go-lives over the offers that can run again (not the special ones).
-  const repeatable = offers.filter((o) => o.kind !== 'neverEnds' && o.kind !== 'hostile');
+  const repeatable = offers.filter((o) => !SPECIAL_KINDS.includes(o.kind));
   // Two offers always meet the cases at-least-once delivery makes likely: a second request in the same batch as the
   // first (both see no run), and the previous run's message again while the next run goes. They need two runs.
   const sameBatch = new Set(repeatable.slice(0, 2));
@@ -398,6 +447,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     logFile: path.join(dir, 'host.log'),
     settings: {
       GOLIVE_DEADLINE_MINUTES: String(profile.deadlineMinutes),
+      GOLIVE_RECONCILE_SCHEDULE: '*/5 * * * * *',
     },
   });
   const conn = stack.connectionString;
@@ -493,8 +543,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         sent.set(requestId, req);
         await send(conn, bodyOf(o, requestId));
         const waitFor = [requestId];
-        // The special offers get one plain request each: their single run is what the report checks.
-        const extras = o.kind !== 'hostile' && o.kind !== 'neverEnds';
+        // The special offers get their own case only: their single run is what the report checks.
+        const extras = !SPECIAL_KINDS.includes(o.kind);
+        if (o.kind === 'joinStorm' || o.kind === 'crowd' || o.kind === 'terminate' || o.kind === 'cancel') {
+          waitFor.push(...(await specialCase(o)));
+        }
         if (extras && previous && (late.has(o) || p.chance(profile.lateRedeliveryRate))) {
           // The previous run's message again, once this run goes (it has asked the partner API for running
           // operations): it must not be counted twice.
@@ -536,6 +589,75 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         completed++;
       }
     }
+  };
+  /** The special cases' actions once the offer's run goes; returns the request ids they added. */
+  const cases = { stormJoins: 0, crowdJoins: 0, terminated: 0, cancelAnswers: [] as number[] };
+  const runPolls = async (o: Offer): Promise<boolean> =>
+    waitUntil(
+      () =>
+        sim.admin.requests({
+          method: 'GET',
+          publisherId: o.publisherId,
+          offerId: o.offerId,
+          pathIncludes: '/operations/',
+        }).length > 0,
+      60_000,
+      200,
+    );
+  const addDuplicate = async (o: Offer): Promise<string> => {
+    const dupId = newId();
+    sent.set(dupId, { requestId: dupId, publisherId: o.publisherId, offerId: o.offerId, role: 'duplicate', copies: 1 });
+    await send(conn, bodyOf(o, dupId));
+    return dupId;
+  };
+  const specialCase = async (o: Offer): Promise<string[]> => {
+    const ids: string[] = [];
+    if (o.kind === 'crowd') {
+      await runPolls(o);
+      await Promise.all(
+        Array.from({ length: profile.crowdJoins }, async () => {
+          ids.push(await addDuplicate(o));
+          cases.crowdJoins++;
+        }),
+      );
+    } else if (o.kind === 'joinStorm') {
+      // Polls every second and continues as new every 5 polls (stack settings): joins at random times over 20 s
+      // meet the episodes that call continueAsNew.
+      await runPolls(o);
+      const t0 = Date.now();
+      for (let k = 0; k < profile.stormJoins; k++) {
+        await sleep(Math.max(0, t0 + p.int(0, 20_000) * ((k + 1) / profile.stormJoins) - Date.now()));
+        ids.push(await addDuplicate(o));
+        cases.stormJoins++;
+      }
+    } else if (o.kind === 'terminate' || o.kind === 'cancel') {
+      await runPolls(o);
+      await sleep(p.int(500, 3000));
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        try {
+          const base = stack.host.baseUrl;
+          const id = encodeURIComponent(`golive:${o.publisherId}:${o.offerId}`);
+          const res =
+            o.kind === 'terminate'
+              ? await fetch(`${base}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=soak%20operator`, {
+                  method: 'POST',
+                })
+              : await fetch(`${base}/api/golive/${o.publisherId}/${o.offerId}/cancel`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json' },
+                  body: JSON.stringify({ requestedBy: 'soak', reason: 'soak cancel' }),
+                });
+          await res.arrayBuffer();
+          if (o.kind === 'terminate' && res.status === 202) cases.terminated++;
+          if (o.kind === 'cancel') cases.cancelAnswers.push(res.status);
+          if (res.status < 500) break;
+        } catch {
+          // the host may be restarting (chaos): try again
+        }
+        await sleep(2_000);
+      }
+    }
+    return ids;
   };
   const invalid = (async () => {
     for (let i = 0; i < profile.invalidRequests; i++) {
@@ -686,6 +808,52 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
   }
 
+  // ---- the special cases ----
+  const eventsOf = (kind: OfferKind): EventView[] => {
+    const o = offers.find((x) => x.kind === kind);
+    return o ? completions.filter((e) => e.data.publisherId === o.publisherId && e.data.offerId === o.offerId) : [];
+  };
+  const describe = (events: EventView[]): string =>
+    events
+      .map((e) => `${e.type} ${e.data.error?.code ?? ''} operationStatus ${e.data.operationStatus ?? 'null'}`.trim())
+      .join('; ') || 'no event';
+  const crowd = eventsOf('crowd');
+  const crowdIds = crowd.flatMap((e) => e.data.requestIds ?? []);
+  const terminateEvents = eventsOf('terminate');
+  const cancelEvents = eventsOf('cancel');
+  const caseReport = {
+    stormJoins: cases.stormJoins,
+    crowdRequests: new Set(crowdIds).size,
+    crowdEvents: crowd.length,
+    terminate: `${cases.terminated} terminated; ${describe(terminateEvents)}`,
+    cancel: `answers ${cases.cancelAnswers.join(',') || 'none'}; ${describe(cancelEvents)}`,
+  };
+  if (offers.some((o) => o.kind === 'crowd') && (crowdIds.length !== 1 + cases.crowdJoins || crowd.length < 2)) {
+    problems.push(
+      `the crowd run listed ${crowdIds.length} request ids in ${crowd.length} events, not ${1 + cases.crowdJoins} over pages`,
+    );
+  }
+  if (
+    offers.some((o) => o.kind === 'terminate') &&
+    !(
+      terminateEvents.length === 1 &&
+      terminateEvents[0]?.type === 'golive.failed' &&
+      terminateEvents[0].data.error?.code === 'RunTerminated'
+    )
+  ) {
+    problems.push(`the terminated run: ${caseReport.terminate}, not one golive.failed RunTerminated`);
+  }
+  if (
+    offers.some((o) => o.kind === 'cancel') &&
+    !(
+      cancelEvents.length === 1 &&
+      cancelEvents[0]?.type === 'golive.canceled' &&
+      cancelEvents[0].data.operationStatus === 'canceled'
+    )
+  ) {
+    problems.push(`the canceled run: ${caseReport.cancel}, not one golive.canceled with operationStatus canceled`);
+  }
+
   // ---- bad input on the same stack (full profile) ----
   let badInput: BadInputResult | undefined;
   if (profile.fuzz > 0) {
@@ -740,7 +908,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     },
     eventsByType,
     eventCopies: collector.events.length - collector.distinct.size,
-    runs: completions.length,
+    runs: new Set(completions.map((e) => e.data.runId ?? e.id)).size,
     rejections: eventsByType['golive.rejected'] ?? 0,
     goLivePosts: { accepted, attempts, conflicts, resetBefore: postResetBefore, resetAfter: postResetAfter },
     faults,
@@ -768,6 +936,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           },
         }
       : {}),
+    cases: caseReport,
     problems,
     wallSeconds: Math.round((Date.now() - t0) / 1000),
   };
@@ -796,6 +965,12 @@ export function formatReport(r: SoakReport): string {
     `  hostile operation URL  ${r.hostile.offer}: ${r.hostile.outcome} ${r.hostile.errorCode}; other origin ${r.hostile.otherOriginRequests} requests, ${r.hostile.withAuthorization} with a token`,
     `  secret scan            ${r.secrets.scanned} texts, ${r.secrets.findings.length} findings`,
   ];
+  lines.push(
+    `  joins at continueAsNew ${r.cases.stormJoins} joins raised while the run continued as new every 5 polls`,
+    `  150 requests, one run  ${r.cases.crowdRequests} request ids over ${r.cases.crowdEvents} events`,
+    `  operator terminate     ${r.cases.terminate}`,
+    `  cancel                 ${r.cases.cancel}`,
+  );
   if (r.badInput) {
     lines.push(
       `  bad input              ${r.badInput.sent} sent, ${r.badInput.rejected} rejected, ${r.badInput.poisoned} poisoned, ${r.badInput.problems.length} problems`,

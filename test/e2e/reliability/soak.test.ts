@@ -1,8 +1,9 @@
 /**
- * The fault soak, small (`ci` profile of scripts/soak/run.ts): ~24 go-lives across 12 simulator offers with 429,
+ * The fault soak, small (`ci` profile of scripts/soak/run.ts): ~28 go-lives across 16 simulator offers with 429,
  * 5xx, connection resets before and after the Go Live POST is accepted, a slow offer, failing operations, one that
  * never ends (timedOut by a 1-minute deadline) and a hostile operation URL; duplicate requests while runs go and
- * redelivered messages; two SIGKILLs of the host and an Azurite restart (data on disk, same ports) mid-run.
+ * redelivered messages; two SIGKILLs of the host and an Azurite restart (data on disk, same ports) mid-run; joins
+ * while the run continues as new, an operator terminate, a cancel and 150 requests on one run.
  *
  * The report must show nothing lost, nothing accounted twice, Go Live POSTs equal to runs per offer, nothing left
  * in flight, the token never sent to the other origin, and no secret in logs, events, queues, tables or blobs.
@@ -64,6 +65,15 @@ describe(`fault soak, ci profile (seed ${seed})`, () => {
   it('leaves no bearer token, client secret or storage key in logs, events, custom status or history', () => {
     expect(report.secrets.findings).toEqual([]);
     expect(report.secrets.scanned).toBeGreaterThan(100);
+  });
+
+  it('accounts for joins at continueAsNew, an operator terminate, a cancel and 150 requests on one run', () => {
+    expect(report.cases.stormJoins).toBeGreaterThan(0);
+    expect(report.cases.crowdRequests).toBe(150);
+    expect(report.cases.crowdEvents).toBe(2);
+    expect(report.cases.terminate).toContain('golive.failed RunTerminated');
+    expect(report.cases.cancel).toContain('golive.canceled');
+    expect(report.cases.cancel).toContain('operationStatus canceled');
   });
 
   it('reports no problem at all', () => {

@@ -116,12 +116,33 @@ function errorDetails(e: unknown): { message: string; name: string; stack: strin
   return { message: String(e), name: 'Error', stack: '' };
 }
 
-function sleep(ms: number, signal: { wake?: () => void }): Promise<void> {
+/**
+ * A poll loop's wake-up signal. A wake that comes while the loop is not sleeping (a receive in flight, a batch
+ * being dispatched) is kept as `pending`, so the loop's next sleep returns at once instead of backing off: a message
+ * sent just after a receive came back empty is then polled for at once, not after up to `maxQueuePollingInterval`.
+ */
+interface Waker {
+  wake?: () => void;
+  pending?: boolean;
+}
+
+function wakeUp(signal: Waker | undefined): void {
+  if (!signal) return;
+  if (signal.wake) signal.wake();
+  else signal.pending = true;
+}
+
+function sleep(ms: number, signal: Waker): Promise<void> {
+  if (signal.pending) {
+    signal.pending = false;
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done(): void {
       clearTimeout(t);
       signal.wake = undefined;
+      signal.pending = false;
       resolve();
     }
     signal.wake = done;
@@ -131,8 +152,8 @@ function sleep(ms: number, signal: { wake?: () => void }): Promise<void> {
 export class DurableEngine {
   private running = false;
   private readonly loops: Promise<void>[] = [];
-  private readonly wakers = new Map<number, { wake?: () => void }>();
-  private readonly activityWaker: { wake?: () => void } = {};
+  private readonly wakers = new Map<number, Waker>();
+  private readonly activityWaker: Waker = {};
   private readonly cache = new Map<string, CachedInstance>();
   private readonly locks = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -164,7 +185,7 @@ export class DurableEngine {
     await this.store.createIfNotExists();
     this.running = true;
     this.store.controlQueues.forEach((_, i) => {
-      const waker = {};
+      const waker: Waker = {};
       this.wakers.set(i, waker);
       this.loops.push(this.controlLoop(i, waker));
     });
@@ -175,8 +196,8 @@ export class DurableEngine {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const w of this.wakers.values()) w.wake?.();
-    this.activityWaker.wake?.();
+    for (const w of this.wakers.values()) wakeUp(w);
+    wakeUp(this.activityWaker);
     await Promise.allSettled(this.loops);
     // In-flight episodes and activities get a grace period; whatever is still running after it is abandoned and
     // its messages reappear after their visibility timeout (then run again: at-least-once).
@@ -196,7 +217,7 @@ export class DurableEngine {
 
   private wakeInstance(instanceId: string): void {
     const idx = this.store.controlQueues.indexOf(this.store.controlQueueFor(instanceId));
-    this.wakers.get(idx)?.wake?.();
+    wakeUp(this.wakers.get(idx));
   }
 
   private logError(message: string, e: unknown): void {
@@ -205,7 +226,7 @@ export class DurableEngine {
 
   // ---- control queues -------------------------------------------------------------------------------------
 
-  private async controlLoop(index: number, waker: { wake?: () => void }): Promise<void> {
+  private async controlLoop(index: number, waker: Waker): Promise<void> {
     const queue = this.store.controlQueues[index];
     if (!queue) return;
     let backoff = MIN_POLL_MS;
@@ -655,7 +676,7 @@ export class DurableEngine {
       };
       outgoing.push(async () => {
         await this.store.send(this.store.workItems, msg);
-        this.activityWaker.wake?.();
+        wakeUp(this.activityWaker);
       });
       return ev(EventType.TaskScheduled, {
         EventId: t.id,
@@ -832,7 +853,7 @@ export class DurableEngine {
             })
             .finally(() => {
               this.activeActivities--;
-              this.activityWaker.wake?.();
+              wakeUp(this.activityWaker);
             }),
         );
       }
