@@ -11,7 +11,7 @@
  *   events [--follow] [--json]               completion and rejection events on golive-events
  */
 import { formatDuration, plainAnswer, textBar } from '../src/console/answers';
-import { readRunModel, readRunList, STATE_FILTERS } from '../src/console/runModel';
+import { readRunList, readRunModel, STATE_FILTERS } from '../src/console/runModel';
 import { queueService, queueSetting, resolveConnection } from './enqueue';
 import { type AppTarget, appTarget, callApi, UnreachableError } from './golive/api';
 import { eventLine, peekEvents } from './golive/events';

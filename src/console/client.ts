@@ -6,7 +6,7 @@
  * seconds, redrawing only what changed so the reader keeps their place (focus, scroll, open details).
  */
 import { countdown, formatDuration, plainAnswer } from './answers';
-import { readRunModel, readRunList, type RunModel, STATE_FILTERS } from './runModel';
+import { readRunList, readRunModel, type RunModel, STATE_FILTERS } from './runModel';
 
 const REFRESH_MS = 3_000;
 

@@ -1,5 +1,5 @@
 import { countdown, formatDuration, plainAnswer, textBar } from '../../../src/console/answers';
-import { readApiError, readRunModel, readRunList } from '../../../src/console/runModel';
+import { readApiError, readRunList, readRunModel } from '../../../src/console/runModel';
 
 const view = {
   publisherId: 'contoso',
