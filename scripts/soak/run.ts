@@ -277,6 +277,8 @@ export interface SoakReport {
     stormJoins: number;
     crowdRequests: number;
     crowdEvents: number;
+    /** Runs the crowd's requests went to (a join that comes after the run decided to complete starts the next). */
+    crowdRuns: number;
     terminate: string;
     cancel: string;
   };
@@ -825,6 +827,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     stormJoins: cases.stormJoins,
     crowdRequests: new Set(crowdIds).size,
     crowdEvents: crowd.length,
+    crowdRuns: new Set(crowd.map((e) => e.data.runId ?? e.id)).size,
     terminate: `${cases.terminated} terminated; ${describe(terminateEvents)}`,
     cancel: `answers ${cases.cancelAnswers.join(',') || 'none'}; ${describe(cancelEvents)}`,
   };
@@ -967,7 +970,7 @@ export function formatReport(r: SoakReport): string {
   ];
   lines.push(
     `  joins at continueAsNew ${r.cases.stormJoins} joins raised while the run continued as new every 5 polls`,
-    `  150 requests, one run  ${r.cases.crowdRequests} request ids over ${r.cases.crowdEvents} events`,
+    `  150 requests, one run  ${r.cases.crowdRequests} request ids over ${r.cases.crowdEvents} events of ${r.cases.crowdRuns} run(s)`,
     `  operator terminate     ${r.cases.terminate}`,
     `  cancel                 ${r.cases.cancel}`,
   );

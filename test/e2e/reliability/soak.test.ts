@@ -70,7 +70,8 @@ describe(`fault soak, ci profile (seed ${seed})`, () => {
   it('accounts for joins at continueAsNew, an operator terminate, a cancel and 150 requests on one run', () => {
     expect(report.cases.stormJoins).toBeGreaterThan(0);
     expect(report.cases.crowdRequests).toBe(150);
-    expect(report.cases.crowdEvents).toBe(2);
+    // 100 ids per event: 2 pages, one more event when late joins start the next run
+    expect(report.cases.crowdEvents).toBeGreaterThanOrEqual(2);
     expect(report.cases.terminate).toContain('golive.failed RunTerminated');
     expect(report.cases.cancel).toContain('golive.canceled');
     expect(report.cases.cancel).toContain('operationStatus canceled');
