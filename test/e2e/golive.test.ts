@@ -105,7 +105,14 @@ describe('go-live workflow end to end', () => {
     expect(goLivePosts('e2e', 'ok-offer')).toHaveLength(1);
     // exactly one completion event for the run
     expect((await events()).filter((e) => e.id === event.id)).toHaveLength(1);
-    const status = await api('GET', 'golive/e2e/ok-offer');
+    // The event is published just before the orchestration completes: the status has its outcome once it has.
+    const status = await waitFor(
+      async () => {
+        const answer = await api('GET', 'golive/e2e/ok-offer');
+        return (answer.body as { outcome?: unknown }).outcome === null ? undefined : answer;
+      },
+      { what: 'the run to complete' },
+    );
     expect(status.body).toMatchObject({ state: 'succeeded', outcome: 'succeeded', runId: event.data.runId });
     expect(JSON.stringify(status.body)).not.toContain('local-dev-token');
   });

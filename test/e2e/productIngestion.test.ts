@@ -110,8 +110,15 @@ describe('go-live through the Product Ingestion API, end to end', () => {
     const jobReads = requests.filter((r) => /\/configure\/[0-9a-f-]{36}\/status$/.test(r.path));
     expect(jobReads.length).toBeGreaterThanOrEqual(1);
     expect(requests.filter((r) => /\/configure\/[0-9a-f-]{36}$/.test(r.path))).toHaveLength(1);
-    const status = await fetch(`${base}/api/golive/${PUB}/pi-ok-offer`);
-    expect(await status.json()).toMatchObject({ state: 'succeeded', outcome: 'succeeded' });
+    // The event is published just before the orchestration completes: the status has its outcome once it has.
+    const status = await waitFor(
+      async () => {
+        const body = (await (await fetch(`${base}/api/golive/${PUB}/pi-ok-offer`)).json()) as { outcome?: unknown };
+        return body.outcome === null ? undefined : body;
+      },
+      { what: 'the run to complete' },
+    );
+    expect(status).toMatchObject({ state: 'succeeded', outcome: 'succeeded' });
   });
 
   it('a live submission that fails gives golive.failed with its id and result, after one configure POST', async () => {
