@@ -362,6 +362,21 @@ class Collector {
   }
 }
 
+/**
+ * A final read of the emulator, tried again while it answers with a transient error (a response cut off while
+ * Azurite stalls under load): the soak judges the app, not one read of the emulator.
+ */
+async function withStorageRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await sleep(2_000 * attempt);
+    }
+  }
+}
+
 async function waitUntil(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
@@ -704,8 +719,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   watchStop = true;
   await watchdog;
   await collector.stop();
-  const finalDepths = await depths();
-  const running = (await instancesByStatus(conn, 'golive'))
+  const finalDepths = await withStorageRetry(depths);
+  const running = (await withStorageRetry(() => instancesByStatus(conn, 'golive')))
     .filter((i) => /Running|Pending/.test(i.runtimeStatus))
     .map((i) => i.instanceId);
 
@@ -866,7 +881,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   // ---- secrets ----
-  const stored = await dumpStorage(conn);
+  const stored = await withStorageRetry(() => dumpStorage(conn));
   const logs = stack.host.lines.map((text, i) => ({ where: `host log line ${i + 1}`, text }));
   const secrets = scanAll([...logs, ...collector.texts, ...(badInput?.texts ?? []), ...stored], stack.secrets);
 
