@@ -299,19 +299,34 @@ export class DurableEngine {
 
   /** Serialises work per instance (a held timer may arrive while a batch for the same instance runs). */
   private async runInstance(instanceId: string, msgs: ReceivedMessage<ControlMessage>[]): Promise<void> {
-    const prev = this.locks.get(instanceId) ?? Promise.resolve();
-    const run = prev
-      .then(() => this.processInstance(instanceId, msgs))
-      .catch((e: unknown) => {
+    await this.exclusive(instanceId, () =>
+      this.processInstance(instanceId, msgs).catch(async (e: unknown) => {
         this.cache.delete(instanceId);
         this.logError(`Orchestration '${instanceId}' episode failed (messages will be redelivered)`, e);
         // Redeliver soon rather than after the full visibility timeout (best effort: storage may be down).
-        return Promise.all(msgs.map((m) => this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined)));
-      })
-      .then(() => undefined);
-    this.locks.set(instanceId, run);
-    await run;
-    if (this.locks.get(instanceId) === run) this.locks.delete(instanceId);
+        await Promise.all(msgs.map((m) => this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined)));
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` once whatever runs for the instance now (an episode, a start) has ended, one at a time. Episodes
+   * fill the instance cache from storage, so a write of the instance row outside an episode (`startNew`) goes
+   * through here too: an episode that read the row just before the write would otherwise cache what it read.
+   */
+  private async exclusive<T>(instanceId: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(instanceId) ?? Promise.resolve();
+    const result = prev.then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(instanceId, done);
+    try {
+      return await result;
+    } finally {
+      if (this.locks.get(instanceId) === done) this.locks.delete(instanceId);
+    }
   }
 
   private async load(instanceId: string): Promise<CachedInstance | undefined> {
@@ -922,24 +937,32 @@ export class DurableEngine {
     }
     const now = new Date();
     const executionId = randomUUID().replace(/-/g, '');
-    this.cache.delete(id);
     // Conditional on the row read above, as the Azure Storage provider does: of two racing starts one wins and the
     // other sees the instance as existing, so the winner's run (and what it was started for) is never overwritten.
-    const claimed = await this.store.claimInstance(
-      {
-        instanceId: id,
-        name: fn.name,
-        version: version ?? '',
-        executionId,
-        runtimeStatus: 'Pending',
-        input,
-        output: undefined,
-        customStatus: undefined,
-        createdTime: now,
-        lastUpdatedTime: now,
-      },
-      existing?.etag,
-    );
+    // Written between the instance's episodes, and its cached state dropped after the write: an episode of the
+    // finished run (a late timer, an event raised just before it ended) that read the old row meanwhile would
+    // otherwise keep it cached, and the new run's start message would be dropped as stale (Pending for good).
+    const claimed = await this.exclusive(id, async () => {
+      try {
+        return await this.store.claimInstance(
+          {
+            instanceId: id,
+            name: fn.name,
+            version: version ?? '',
+            executionId,
+            runtimeStatus: 'Pending',
+            input,
+            output: undefined,
+            customStatus: undefined,
+            createdTime: now,
+            lastUpdatedTime: now,
+          },
+          existing?.etag,
+        );
+      } finally {
+        this.cache.delete(id);
+      }
+    });
     if (!claimed) {
       const current = await this.store.getInstance(id);
       throw new InstanceExistsError(id, current?.runtimeStatus ?? 'Pending');

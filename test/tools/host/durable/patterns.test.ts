@@ -424,6 +424,51 @@ test('an instance row that lags its history (crash between the two writes) is re
   expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
 });
 
+test('a finished instance started again runs, though a late message of the old run was handled mid-start', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const first = await run('Chain', undefined, `late-${Date.now()}`);
+  const id = first.instanceId;
+  const old = await engine.store.getInstance(id);
+  if (!old) throw new Error('row missing');
+  const control = engine.store.controlQueueFor(id);
+  // A late message of the finished run (a canceled timer firing, an event raised just before the end) is handled
+  // while the new start is between reading the row and writing it: the episode reads the old, finished row.
+  const claim = engine.store.claimInstance.bind(engine.store);
+  let injected = false;
+  engine.store.claimInstance = async (state, etag) => {
+    if (!injected && state.instanceId === id) {
+      injected = true;
+      await engine.store.send(control, {
+        kind: 'timer',
+        id: 'late-timer',
+        instanceId: id,
+        executionId: old.executionId,
+        timerId: 99,
+        fireAt: new Date().toISOString(),
+      });
+      // Received, then handled; an engine that holds the message back until the start is written gets 2 s.
+      await waitFor('the late message to be received', async () =>
+        (await control.peekMessages()).peekedMessageItems.length === 0 ? true : undefined,
+      );
+      const until = Date.now() + 2_000;
+      while (Date.now() < until && ((await control.getProperties()).approximateMessagesCount ?? 0) > 0) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return claim(state, etag);
+  };
+  try {
+    expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+  } finally {
+    engine.store.claimInstance = claim;
+  }
+  expect(injected).toBe(true);
+  const second = await waitForStatus(base, id, ['Completed'], 20_000);
+  expect(second.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+  expect((await engine.store.getInstance(id))?.executionId).not.toBe(old.executionId);
+});
+
 test('start and wait (timeout + pollingInterval): 200 with the output when it finishes in time, else 202', async () => {
   const url = `${base}/runtime/webhooks/durabletask/orchestrators/Chain?timeout=30&pollingInterval=1`;
   const done = await http('POST', url, '');
