@@ -55,6 +55,18 @@ const MIN_POLL_MS = 50;
 const STOP_GRACE_MS = 10_000;
 /** Visibility given back to messages whose processing failed (e.g. storage unreachable for a moment). */
 const RETRY_VISIBILITY_SECONDS = 5;
+/** How long a start message waits for the instance row that names its execution (`startNew`) before it is dropped. */
+const START_ROW_WAIT_MS = 60_000;
+
+/** What identifies an activity call beyond its task id: its name and input (as the TaskScheduled event records). */
+function taskFingerprint(name: string | undefined, input: string | undefined): string {
+  return deterministicId(name ?? '', input ?? '');
+}
+
+/** A start message whose instance row may still be on its way (sent first, then the row: see `startNew`). */
+function awaitsItsRow(b: ControlMessage): boolean {
+  return b.kind === 'start' && b.sentAt !== undefined && Date.now() - Date.parse(b.sentAt) < START_ROW_WAIT_MS;
+}
 
 export class InstanceExistsError extends DurableError {
   constructor(instanceId: string, status: RuntimeStatus) {
@@ -299,19 +311,34 @@ export class DurableEngine {
 
   /** Serialises work per instance (a held timer may arrive while a batch for the same instance runs). */
   private async runInstance(instanceId: string, msgs: ReceivedMessage<ControlMessage>[]): Promise<void> {
-    const prev = this.locks.get(instanceId) ?? Promise.resolve();
-    const run = prev
-      .then(() => this.processInstance(instanceId, msgs))
-      .catch((e: unknown) => {
+    await this.exclusive(instanceId, () =>
+      this.processInstance(instanceId, msgs).catch(async (e: unknown) => {
         this.cache.delete(instanceId);
         this.logError(`Orchestration '${instanceId}' episode failed (messages will be redelivered)`, e);
         // Redeliver soon rather than after the full visibility timeout (best effort: storage may be down).
-        return Promise.all(msgs.map((m) => this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined)));
-      })
-      .then(() => undefined);
-    this.locks.set(instanceId, run);
-    await run;
-    if (this.locks.get(instanceId) === run) this.locks.delete(instanceId);
+        await Promise.all(msgs.map((m) => this.store.renew(m, RETRY_VISIBILITY_SECONDS).catch(() => undefined)));
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` once whatever runs for the instance now (an episode, a start) has ended, one at a time. Episodes
+   * fill the instance cache from storage, so a write of the instance row outside an episode (`startNew`) goes
+   * through here too: an episode that read the row just before the write would otherwise cache what it read.
+   */
+  private async exclusive<T>(instanceId: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(instanceId) ?? Promise.resolve();
+    const result = prev.then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(instanceId, done);
+    try {
+      return await result;
+    } finally {
+      if (this.locks.get(instanceId) === done) this.locks.delete(instanceId);
+    }
   }
 
   private async load(instanceId: string): Promise<CachedInstance | undefined> {
@@ -385,7 +412,8 @@ export class DurableEngine {
     const drop: ReceivedMessage<ControlMessage>[] = [];
     const later: ReceivedMessage<ControlMessage>[] = [];
     if (!entry) {
-      // No instance (purged, or never created): nothing can use these messages.
+      // No instance (purged, or never created): nothing can use these messages but a start whose row is coming.
+      for (const m of msgs.filter((x) => awaitsItsRow(x.body))) await this.store.send(m.queue, m.body, 1);
       await Promise.all(msgs.map((m) => this.store.delete(m)));
       return;
     }
@@ -396,11 +424,25 @@ export class DurableEngine {
     let suspend = false;
     let resume = false;
     const seen = (pred: (e: HistoryEvent) => boolean): boolean => history.some(pred) || newEvents.some(pred);
+    // The task a completion belongs to, as history records it. Outgoing messages are sent before the history
+    // write, so an episode that died in between (SIGKILL, storage gone) left timers and activities that history
+    // never recorded; its retry, with other messages at hand, may give the same ids to other tasks. A completion of
+    // such an orphan must not complete the task now under its id (a timer "answering" an activity call).
+    const scheduled = (id: number): HistoryEvent | undefined =>
+      history.find(
+        (e) => e.EventId === id && (e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated),
+      );
 
     for (const m of msgs) {
       const b = m.body;
       if (b.kind === 'start') {
-        if (b.executionId !== state.executionId || history.length > 0) {
+        if (b.executionId !== state.executionId) {
+          // Its row is written after it was sent: wait for it a while; a start whose row never came (it lost a
+          // race of two starts, or the process died between the two writes) is dropped.
+          (awaitsItsRow(b) ? later : drop).push(m);
+          continue;
+        }
+        if (history.length > 0 || newEvents.length > 0) {
           drop.push(m);
           continue;
         }
@@ -432,6 +474,8 @@ export class DurableEngine {
       else if (b.kind === 'timer') {
         if (b.executionId !== state.executionId) continue;
         if (seen((e) => e.EventType === EventType.TimerFired && e.TimerId === b.timerId)) continue;
+        const timer = scheduled(b.timerId);
+        if (timer?.EventType !== EventType.TimerCreated || timer.FireAt !== b.fireAt) continue;
         newEvents.push(ev(EventType.TimerFired, { TimerId: b.timerId, FireAt: b.fireAt }));
         this.stats.timersFired++;
         this.stats.timerDelaysMs.push(Date.now() - Date.parse(b.fireAt));
@@ -447,12 +491,17 @@ export class DurableEngine {
             EventType.SubOrchestrationInstanceFailed,
           ] as number[];
           if (seen((x) => done.includes(x.EventType) && x.TaskScheduledId === e.TaskScheduledId)) continue;
+          if (b.task !== undefined) {
+            const task = scheduled(e.TaskScheduledId);
+            if (task?.EventType !== EventType.TaskScheduled || taskFingerprint(task.Name, task.Input) !== b.task)
+              continue;
+          }
         }
         newEvents.push({ ...e, IsPlayed: false, Timestamp: nowIso() });
       }
     }
 
-    // Events that arrived before their instance's start message: put them back for a moment.
+    // Events that arrived before their instance's start message, starts before their row: put back for a moment.
     for (const m of later) {
       await this.store.send(m.queue, m.body, state.runtimeStatus === 'Suspended' ? 2 : 1);
       drop.push(m);
@@ -548,6 +597,7 @@ export class DurableEngine {
                 name: state.name,
                 version: state.version,
                 ...(input !== undefined ? { input } : {}),
+                sentAt: nowIso(),
               };
               outgoing.push(() => this.store.send(this.store.controlQueueFor(instanceId), msg));
             } else if (result.isDone) {
@@ -899,6 +949,7 @@ export class DurableEngine {
       instanceId: w.instanceId,
       executionId: w.executionId,
       event,
+      task: taskFingerprint(w.name, w.input),
     };
     await this.store.send(this.store.controlQueueFor(w.instanceId), msg);
     this.wakeInstance(w.instanceId);
@@ -922,30 +973,9 @@ export class DurableEngine {
     }
     const now = new Date();
     const executionId = randomUUID().replace(/-/g, '');
-    this.cache.delete(id);
-    // Conditional on the row read above, as the Azure Storage provider does: of two racing starts one wins and the
-    // other sees the instance as existing, so the winner's run (and what it was started for) is never overwritten.
-    const claimed = await this.store.claimInstance(
-      {
-        instanceId: id,
-        name: fn.name,
-        version: version ?? '',
-        executionId,
-        runtimeStatus: 'Pending',
-        input,
-        output: undefined,
-        customStatus: undefined,
-        createdTime: now,
-        lastUpdatedTime: now,
-      },
-      existing?.etag,
-    );
-    if (!claimed) {
-      const current = await this.store.getInstance(id);
-      throw new InstanceExistsError(id, current?.runtimeStatus ?? 'Pending');
-    }
-    // Only the previous executions' history goes; the new execution's rows are never touched.
-    if (existing) await this.store.deleteHistoryExcept(id, executionId);
+    // The start message first, then the row, as the Azure Storage provider does: a crash or a storage error between
+    // the two leaves a start message that no row names (dropped after a while: see `awaitsItsRow`) and the row as it
+    // was, so the caller's retry starts the run; never a Pending row that no message will ever start.
     const msg: ControlMessage = {
       kind: 'start',
       id: randomUUID(),
@@ -954,9 +984,42 @@ export class DurableEngine {
       name: fn.name,
       ...(version ? { version } : {}),
       ...(input !== undefined ? { input } : {}),
+      sentAt: now.toISOString(),
     };
     await this.store.send(this.store.controlQueueFor(id), msg);
+    // Conditional on the row read above, as the Azure Storage provider does: of two racing starts one wins and the
+    // other sees the instance as existing, so the winner's run (and what it was started for) is never overwritten.
+    // Written between the instance's episodes, and its cached state dropped after the write: an episode of the
+    // finished run (a late timer, an event raised just before it ended) that read the old row meanwhile would
+    // otherwise keep it cached, and the new run's start message would be taken for a stale one.
+    const claimed = await this.exclusive(id, async () => {
+      try {
+        return await this.store.claimInstance(
+          {
+            instanceId: id,
+            name: fn.name,
+            version: version ?? '',
+            executionId,
+            runtimeStatus: 'Pending',
+            input,
+            output: undefined,
+            customStatus: undefined,
+            createdTime: now,
+            lastUpdatedTime: now,
+          },
+          existing?.etag,
+        );
+      } finally {
+        this.cache.delete(id);
+      }
+    });
+    if (!claimed) {
+      const current = await this.store.getInstance(id);
+      throw new InstanceExistsError(id, current?.runtimeStatus ?? 'Pending');
+    }
     this.wakeInstance(id);
+    // Only the previous executions' history goes; the new execution's rows are never touched.
+    if (existing) await this.store.deleteHistoryExcept(id, executionId);
     return id;
   }
 

@@ -88,8 +88,18 @@ export type ControlMessage =
       name: string;
       input?: string;
       version?: string;
+      /** When it was sent (ISO): a start that no instance row names yet waits for its row a while (`startNew`). */
+      sentAt?: string;
     }
-  | { kind: 'event'; id: string; instanceId: string; executionId?: string; event: HistoryEvent }
+  | {
+      kind: 'event';
+      id: string;
+      instanceId: string;
+      executionId?: string;
+      event: HistoryEvent;
+      /** An activity's result: the fingerprint of the activity it ran (`taskFingerprint`), to match it to history. */
+      task?: string;
+    }
   | { kind: 'timer'; id: string; instanceId: string; executionId: string; timerId: number; fireAt: string }
   | { kind: 'terminate'; id: string; instanceId: string; reason?: string }
   | { kind: 'suspend' | 'resume'; id: string; instanceId: string; reason?: string };

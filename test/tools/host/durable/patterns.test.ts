@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import type { DurableExtension } from '../../../../tools/host/durable';
 import { createDurableExtension, EventType } from '../../../../tools/host/durable';
+import type { ControlMessage } from '../../../../tools/host/durable/types';
 import { type FunctionsHost, startHost } from '../../../../tools/host/host';
 import {
   type Azurite,
@@ -106,7 +107,7 @@ test('long timer: split by maximumTimerInterval into sub-timers, fires at its du
 
 test('human interaction: the approval event wins the race against the timeout', async () => {
   const id = `approve-${Date.now()}`;
-  await startOrchestration(base, 'Approval', { timeoutMs: 60_000 }, id);
+  await startOrchestration(base, 'Approval', { timeoutMs: 3_900 }, id);
   await waitForStatus(base, id, ['Running']);
   // Raised through the webhook form (sendEventPostUri).
   const r = await http('POST', `${statusUrl(base, id)}/raiseEvent/Approve`, { user: 'ops' });
@@ -422,6 +423,181 @@ test('an instance row that lags its history (crash between the two writes) is re
   });
   const st = await waitForStatus(base, done.instanceId, ['Completed']);
   expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+});
+
+test('a finished instance started again runs, though a late message of the old run was handled mid-start', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const first = await run('Chain', undefined, `late-${Date.now()}`);
+  const id = first.instanceId;
+  const old = await engine.store.getInstance(id);
+  if (!old) throw new Error('row missing');
+  const control = engine.store.controlQueueFor(id);
+  // A late message of the finished run (a canceled timer firing, an event raised just before the end) is handled
+  // while the new start is between reading the row and writing it: the episode reads the old, finished row.
+  const claim = engine.store.claimInstance.bind(engine.store);
+  let injected = false;
+  engine.store.claimInstance = async (state, etag) => {
+    if (!injected && state.instanceId === id) {
+      injected = true;
+      await engine.store.send(control, {
+        kind: 'timer',
+        id: 'late-timer',
+        instanceId: id,
+        executionId: old.executionId,
+        timerId: 99,
+        fireAt: new Date().toISOString(),
+      });
+      // Received, then handled; an engine that holds the message back until the start is written gets 2 s.
+      await waitFor('the late message to be received', async () =>
+        (await control.peekMessages()).peekedMessageItems.length === 0 ? true : undefined,
+      );
+      const until = Date.now() + 2_000;
+      while (Date.now() < until && ((await control.getProperties()).approximateMessagesCount ?? 0) > 0) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return claim(state, etag);
+  };
+  try {
+    expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+  } finally {
+    engine.store.claimInstance = claim;
+  }
+  expect(injected).toBe(true);
+  const second = await waitForStatus(base, id, ['Completed'], 20_000);
+  expect(second.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+  expect((await engine.store.getInstance(id))?.executionId).not.toBe(old.executionId);
+});
+
+test('a start that fails between its two writes leaves the finished instance as it was; the retry runs', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const store = engine.store;
+  // Storage fails (or the process dies) at the start's message, then at its row: each time the instance must
+  // stay what it was (not a Pending row no message will start), so the caller's retry starts the run.
+  for (const failing of ['message', 'row'] as const) {
+    const id = `half-${failing}-${Date.now()}`;
+    await run('Chain', undefined, id);
+    const send = store.send.bind(store);
+    const claim = store.claimInstance.bind(store);
+    let failed = false;
+    const fail = (): never => {
+      failed = true;
+      throw new Error(`storage went away (${failing})`);
+    };
+    if (failing === 'message') {
+      store.send = async (queue, body, delay) => {
+        if (!failed && body.kind === 'start' && body.instanceId === id) fail();
+        return send(queue, body, delay);
+      };
+    } else {
+      store.claimInstance = async (state, etag) => {
+        if (!failed && state.instanceId === id) fail();
+        return claim(state, etag);
+      };
+    }
+    try {
+      expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(500);
+    } finally {
+      store.send = send;
+      store.claimInstance = claim;
+    }
+    expect(failed).toBe(true);
+    expect((await getStatus(base, id)).body.runtimeStatus).toBe('Completed');
+    expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+    const st = await waitForStatus(base, id, ['Completed'], 20_000);
+    expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+  }
+});
+
+test('a start message handled before its row is written waits for the row', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const store = engine.store;
+  const id = `early-start-${Date.now()}`;
+  const control = store.controlQueueFor(id);
+  const claim = store.claimInstance.bind(store);
+  let received = false;
+  store.claimInstance = async (state, etag) => {
+    if (state.instanceId === id) {
+      // The start message is on the queue: let the engine take it before the row exists.
+      await waitFor('the start message to be received', async () =>
+        (await control.peekMessages()).peekedMessageItems.length === 0 ? true : undefined,
+      );
+      received = true;
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+    return claim(state, etag);
+  };
+  try {
+    expect((await startOrchestration(base, 'Chain', undefined, id)).status).toBe(202);
+  } finally {
+    store.claimInstance = claim;
+  }
+  expect(received).toBe(true);
+  const st = await waitForStatus(base, id, ['Completed'], 20_000);
+  expect(st.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+});
+
+test('completions of tasks an episode sent but history never recorded do not complete the task now under that id', async () => {
+  const engine = durable.engine;
+  if (!engine) throw new Error('engine not started');
+  const store = engine.store;
+  // What an episode that died after sending and before its history write leaves behind for task id 0, which
+  // the history gives to the approval's timeout timer (one timer: under the fixture's maximumTimerInterval): an
+  // activity's result, and a timer due at another time. Neither may complete the timeout.
+  const orphans = (instanceId: string, executionId: string): ControlMessage[] => [
+    {
+      kind: 'event',
+      id: 'orphan-activity',
+      instanceId,
+      executionId,
+      event: {
+        EventType: EventType.TaskCompleted,
+        EventId: -1,
+        IsPlayed: false,
+        Timestamp: new Date().toISOString(),
+        TaskScheduledId: 0,
+        Result: '"read"',
+        MessageId: 'orphan-activity',
+      },
+      task: 'readOperation',
+    },
+    { kind: 'timer', id: 'orphan-timer', instanceId, executionId, timerId: 0, fireAt: new Date().toISOString() },
+  ];
+  for (const which of [0, 1]) {
+    const id = `orphan-${which}-${Date.now()}`;
+    expect((await startOrchestration(base, 'Approval', { timeoutMs: 3_900 }, id)).status).toBe(202);
+    await waitFor('the timeout timer to be recorded', async () => {
+      const row = await store.getInstance(id);
+      const h = row ? await store.readHistory(id, row.executionId) : [];
+      return h.some((e) => e.EventType === EventType.TimerCreated) ? row : undefined;
+    });
+    const row = await store.getInstance(id);
+    const orphan = orphans(id, row?.executionId ?? '')[which];
+    if (!orphan) throw new Error('no orphan');
+    const remove = store.delete.bind(store);
+    const handled = new Promise<void>((resolve) => {
+      store.delete = async (m) => {
+        await remove(m);
+        if ((m.body as ControlMessage).id === orphan.id) resolve();
+      };
+    });
+    try {
+      await store.send(store.controlQueueFor(id), orphan);
+      await handled;
+    } finally {
+      store.delete = remove;
+    }
+    const h = await store.readHistory(id, row?.executionId ?? '');
+    const created = h.find((e) => e.EventType === EventType.TimerCreated);
+    expect(h.filter((e) => e.EventType === EventType.TaskCompleted)).toEqual([]);
+    for (const fired of h.filter((e) => e.EventType === EventType.TimerFired))
+      expect(fired.FireAt).toBe(created?.FireAt);
+    await http('POST', `${statusUrl(base, id)}/terminate?reason=done`);
+    await waitForStatus(base, id);
+  }
 });
 
 test('start and wait (timeout + pollingInterval): 200 with the output when it finishes in time, else 202', async () => {
