@@ -32,6 +32,8 @@ export interface RunView {
   operationStatus: string | null;
   /** When the partner API accepted the Go Live (or the run attached to one running); null before. */
   acceptedAt: string | null;
+  /** The go-live phase the partner adapter reports (Product Ingestion: `Submit`, `Publish to live`). */
+  phase: string | null;
   steps: RunStep[];
   progressPercentage: number | null;
   pollCount: number;
@@ -78,6 +80,7 @@ export function runView(status: InstanceStatus): RunView | undefined {
     operationId: r.operationId ?? null,
     operationStatus: r.operationStatus ?? null,
     acceptedAt: r.acceptedAt ?? null,
+    phase: r.phase ?? null,
     steps: r.steps,
     progressPercentage: r.progressPercentage ?? null,
     pollCount: r.pollCount,

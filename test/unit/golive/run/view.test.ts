@@ -35,6 +35,7 @@ describe('runView checks and completion event', () => {
       warnings: [],
       checks: [check],
       acceptedAt: '2026-01-01T00:00:03.000Z',
+      phase: 'Publish to live',
     };
     const view = runView({
       instanceId: 'golive:contoso:contoso-app',
@@ -46,6 +47,7 @@ describe('runView checks and completion event', () => {
       active: true,
       checks: [check],
       acceptedAt: '2026-01-01T00:00:03.000Z',
+      phase: 'Publish to live',
       completionEvent: null,
     });
   });
