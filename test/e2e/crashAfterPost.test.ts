@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
 import { type RunningSimulator, startSimulator, submissionIdsFor } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { childReady } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
@@ -64,17 +65,7 @@ async function startChild(): Promise<string> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    proc.once('exit', (code) => reject(new Error(`the host exited (${code}): ${err}`)));
-  });
+  return childReady(proc);
 }
 
 async function killChild(): Promise<void> {

@@ -129,3 +129,21 @@ export async function startHostProcess(options: HostProcessOptions = {}): Promis
     exited,
   };
 }
+
+/**
+ * The base URL a child host process prints as `READY <url>` once it listens (the crash tests' child scripts);
+ * rejects with its stderr if it exits first.
+ */
+export function childReady(proc: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.once('exit', (code) => reject(new Error(`the host exited (${code}): ${err}`)));
+  });
+}

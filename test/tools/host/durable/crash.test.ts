@@ -11,6 +11,7 @@ import path from 'node:path';
 import { TaskHubStore } from '../../../../tools/host/durable/store';
 import { EventType, type HistoryEvent } from '../../../../tools/host/durable/types';
 import { localTaskHubName } from '../../../../tools/host/settings';
+import { childReady } from '../../../support/hostProcess';
 import { type Azurite, startAzurite, startOrchestration, waitFor, waitForStatus } from './support';
 
 jest.setTimeout(180_000);
@@ -34,17 +35,7 @@ async function startChild(): Promise<string> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    proc.on('exit', (code) => reject(new Error(`host exited (${code}): ${err}`)));
-  });
+  return childReady(proc);
 }
 
 function kill(): Promise<void> {
