@@ -7,6 +7,7 @@ import {
   RUN_STATES,
   type RunCheck,
   type RunError,
+  type RunExpectedEnd,
   type RunRecord,
   type RunRequest,
   type RunState,
@@ -39,6 +40,10 @@ export interface RunView {
   pollCount: number;
   lastCheckedAt: string | null;
   nextCheckAt: string | null;
+  /** Why the next read is then (`likely end`, `before likely end`, `after likely end`, ...); null when none. */
+  nextCheckReason: string | null;
+  /** When the operation is expected to end (median, central 90%, basis); null when unknown or ended. */
+  expectedEnd: RunExpectedEnd | null;
   outcome: string | null;
   error: RunError | null;
   requestIds: string[];
@@ -86,6 +91,8 @@ export function runView(status: InstanceStatus): RunView | undefined {
     pollCount: r.pollCount,
     lastCheckedAt: r.lastCheckedAt ?? null,
     nextCheckAt: active ? (r.nextCheckAt ?? null) : null,
+    nextCheckReason: active ? (r.nextCheckReason ?? null) : null,
+    expectedEnd: active ? (r.expectedEnd ?? null) : null,
     outcome: run.finished ? (r.outcome ?? null) : active ? null : state,
     error: run.finished ? (r.error ?? null) : null,
     requestIds: run.requestIds,
