@@ -56,6 +56,8 @@ export interface OfferScenario {
   cancelResponse: 'accepted' | 'ok';
   /** Added: `Retry-After` seconds sent on the go-live 202 and on reads of a running operation; 0 = not sent (default). */
   operationRetryAfterSeconds: number;
+  /** CPP: the `estimatedTimeFrame` every running go-live step shows instead of its own (e.g. `< 1 day`). */
+  stepTimeFrame?: string;
 }
 
 /** A scenario change: any field, and nested objects in part (e.g. `{ throttle: { count: 2 } }`). */
