@@ -226,12 +226,18 @@ export function readRunModel(json: unknown): RunModel | undefined {
     checks: list(o.checks)
       .map(obj)
       .filter((c): c is Json => c !== undefined && typeof c.at === 'string')
-      .map((c) => ({
-        at: c.at as string,
-        status: str(c.status) ?? 'unknown',
-        progress: pct(c.progress),
-        error: str(c.error),
-      })),
+      .map((c) => {
+        const status = str(c.status) ?? 'unknown';
+        const progress = pct(c.progress);
+        // A read that still saw the operation running is below 100%, whatever its steps added up to.
+        const ended = DONE.test(status) || /^(completed?\/)?(succeeded|failed|canceled|cancelled)$/i.test(status);
+        return {
+          at: c.at as string,
+          status,
+          progress: progress !== null && !ended ? Math.min(progress, 99) : progress,
+          error: str(c.error),
+        };
+      }),
     completionEvent: obj(o.completionEvent) ?? null,
     previousRuns: list(o.previousRuns)
       .map(obj)

@@ -160,3 +160,17 @@ describe('foldChecks', () => {
     ]);
   });
 });
+
+describe('checks below 100% while the operation ran', () => {
+  it('shows a running read at most 99%, a finished one as read', () => {
+    const run = readRunModel({
+      ...view,
+      checks: [
+        { at: '2026-01-01T00:00:01.000Z', status: 'running', progress: 100 },
+        { at: '2026-01-01T00:00:02.000Z', status: 'complete', progress: 100 },
+        { at: '2026-01-01T00:00:03.000Z', status: 'completed/succeeded', progress: 100 },
+      ],
+    });
+    expect(run?.checks.map((c) => c.progress)).toEqual([99, 100, 100]);
+  });
+});
