@@ -55,7 +55,7 @@ export function operationLocationOf(res: Pick<HttpResponse, 'headers' | 'body'>)
   for (const h of [res.headers['location'], res.headers['operation-location']]) {
     if (h !== undefined && h.trim() !== '') return h.trim();
   }
-  const body = Array.isArray(res.body) ? res.body[0] : res.body;
+  const body: unknown = Array.isArray(res.body) ? (res.body as unknown[])[0] : res.body;
   if (typeof body === 'object' && body !== null) {
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
       if (typeof v !== 'string' || v.trim() === '') continue;

@@ -6,6 +6,7 @@
  * the configured base URL.
  */
 
+import { isRecord } from '../util';
 import { GoLiveOutcomeUnknownError, OperationUrlRefusedError, PartnerApiError } from './errors';
 import type { HttpResponse } from './http';
 import {
@@ -39,13 +40,12 @@ import {
   SCHEMA_HOST,
   STEP_PUBLISH,
   STEP_SUBMIT,
-  SUBMISSION_SCHEMA_VERSION,
   type Submission,
+  SUBMISSION_SCHEMA_VERSION,
   submissionUrl,
   submitAgainAdvice,
   synthesizeSteps,
 } from './productIngestionStatus';
-import { isRecord } from '../util';
 import { goLiveAccepted, normKey, operationStatusFrom, safeBody } from './shared';
 import type {
   CancelResult,
@@ -500,10 +500,10 @@ export class ProductIngestionClient implements PartnerApi {
         throw e;
       }
       status = res.status;
-      const items = Array.isArray(res.body)
-        ? res.body
+      const items: unknown[] | undefined = Array.isArray(res.body)
+        ? (res.body as unknown[])
         : isRecord(res.body) && Array.isArray(res.body['value'])
-          ? res.body['value']
+          ? (res.body['value'] as unknown[])
           : undefined;
       if (items === undefined) {
         // Let the caller's parser say what is wrong with the answer.
