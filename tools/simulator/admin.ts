@@ -14,7 +14,7 @@ const scenarioPatchSchema = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'canceled']).optional(),
   durationMs: count.optional(),
   jobDurationMs: count.optional(),
-  jobError: z.enum(['none', 'certification', 'productLocked']).optional(),
+  jobError: z.enum(['none', 'certification', 'productLocked', 'serverError']).optional(),
   identityKey: z.enum(['externalId', 'externalID']).optional(),
   previewAlreadyLive: z.boolean().optional(),
   offerStatus: z.enum(['awaitingSignoff', 'certifying', 'live']).optional(),

@@ -49,6 +49,9 @@ function jobErrors(job: PiJob): unknown[] {
   if (job.staleSubmission) {
     return [{ code: 'conflict', message: STALE_SUBMISSION, details: [], resourceId: job.submission.id }];
   }
+  if (job.jobError === 'serverError') {
+    return [{ code: 'internalServerError', message: 'Operation failed', details: [] }];
+  }
   if (job.jobError === 'productLocked') {
     return [
       {
@@ -330,7 +333,8 @@ function paged(
     query.set('continuationToken', Buffer.from(String(offset + pageSize), 'utf8').toString('base64url'));
     const qs = query.toString().replace(/%24/g, '$');
     const rest = `${req.segments.slice(2).join('/')}?${qs}`;
-    body['@nextLink'] = offer?.scenario.nextLinkForm === 'relative' ? rest : `${ctx.url}${PI_BASE_PATH}/${rest}`;
+    if (offer?.scenario.nextLinkForm === 'relative') body['nextLink'] = rest;
+    else body['@nextLink'] = `${ctx.url}${PI_BASE_PATH}/${rest}`;
   }
   return json(200, extras(offer, body));
 }

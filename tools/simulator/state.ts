@@ -116,7 +116,7 @@ export interface PiJob extends Timeline {
   /** Set when the submission was not the latest preview. */
   staleSubmission?: boolean;
   /** Set when the job fails with a nested error instead of pushing the preview. */
-  jobError?: 'certification' | 'productLocked';
+  jobError?: 'certification' | 'productLocked' | 'serverError';
   /** How the live submission that follows a successful job runs and ends. */
   live: { durationMs: number; outcome: ScenarioOutcome; neverEnds: boolean };
   /** How long after the job completed the live submission is first listed. */

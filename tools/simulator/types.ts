@@ -16,7 +16,7 @@ export interface OfferScenario {
    * Product Ingestion: the configure job fails with a nested error instead of pushing the preview: `certification`
    * (`internalServerError` with an `invalidState` certification detail) or `productLocked`. Default `none`.
    */
-  jobError: 'none' | 'certification' | 'productLocked';
+  jobError: 'none' | 'certification' | 'productLocked' | 'serverError';
   /** Product Ingestion: the key the product lookup names the external id with (`externalID` in the 2023 samples). */
   identityKey: 'externalId' | 'externalID';
   /** Product Ingestion: the preview was promoted already, so preview and live share its id. Default false. */
@@ -61,7 +61,10 @@ export interface OfferScenario {
    * `@nextLink` (with `$maxpagesize` and `continuationToken`). 0 = one page (default).
    */
   pageSize: number;
-  /** PI: the form of `@nextLink`: `absolute` (default) or `relative` to the API base. */
+  /**
+   * PI: the form of the next page link: `absolute` (default, `@nextLink`) or `relative` to the API base (`nextLink`,
+   * as the Partner Center ingestion API's recorded answers name it).
+   */
   nextLinkForm: 'absolute' | 'relative';
   /**
    * PI: `GET configure/{jobId}` once the job completed: `full` (default: the pushed submission), `empty` (no
