@@ -57,7 +57,7 @@ export const USAGE =
   '                          [--wait [--url URL] [--key KEY]] [--help]\n' +
   'Exit 64 on a bad command line or request.';
 
-const OPTIONS = {
+export const OPTIONS = {
   'requested-by': { type: 'string' },
   'request-id': { type: 'string' },
   api: { type: 'string' },

@@ -47,10 +47,10 @@ export interface GoliveArgs {
   requestId?: string;
 }
 
-const COMMANDS = ['watch', 'status', 'list', 'cancel', 'events'] as const;
+export const COMMANDS = ['watch', 'status', 'list', 'cancel', 'events'] as const;
 
 /** Each command's options (any other is a usage error). */
-const OPTIONS = {
+export const OPTIONS = {
   watch: {
     url: { type: 'string' },
     key: { type: 'string' },

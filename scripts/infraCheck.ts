@@ -270,8 +270,10 @@ export function summarize(entry: string, { version, verdict }: RunResult): strin
 const USAGE =
   'Usage: npm run infra:check [-- --restore] [--help]   (exit 1 on a Bicep error or warning, 64 on a bad command line)';
 
+export const OPTIONS = { restore: { type: 'boolean', default: false } } as const;
+
 function main(): void {
-  const { values } = parseCommandLine(process.argv.slice(2), USAGE, { restore: { type: 'boolean', default: false } });
+  const { values } = parseCommandLine(process.argv.slice(2), USAGE, OPTIONS);
   const restore = values.restore;
   const result = check(ENTRY, { restore });
   for (const d of [...result.verdict.errors, ...result.verdict.warnings, ...result.verdict.infos]) {

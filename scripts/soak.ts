@@ -10,7 +10,7 @@ import { formatReport, PROFILES, runSoak } from './soak/run';
 
 const USAGE = 'Usage: npm run soak -- [--profile full|ci] [--seed N] [--fuzz N] [--keep-data] [--help]';
 
-const OPTIONS = {
+export const OPTIONS = {
   profile: { type: 'string', default: 'full' },
   seed: { type: 'string' },
   fuzz: { type: 'string' },

@@ -75,6 +75,9 @@ export function noCoreToolsMessage(): string {
   ].join('\n');
 }
 
+/** Ours; any other option goes to `func start`. */
+export const OPTIONS = { app: { type: 'string' } } as const;
+
 export const USAGE =
   'Usage: npm run start:func -- [--app <dir>] [<func start options>] [--help]\n' +
   '  Options other than --app and --help go to func start (after --, every argument does).';
@@ -87,7 +90,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): { appDi
   if (asksForHelp(argv)) throw new HelpRequested(USAGE);
   const { tokens } = nodeParseArgs({
     args: [...argv],
-    options: { app: { type: 'string' } },
+    options: OPTIONS,
     allowPositionals: true,
     strict: false,
     tokens: true,

@@ -48,7 +48,7 @@ export const USAGE =
   '                                         [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--help]\n' +
   '  (npm start -- <options>; exit 64 on a bad command line)';
 
-const OPTIONS = {
+export const OPTIONS = {
   port: { type: 'string' },
   app: { type: 'string' },
   'no-azurite': { type: 'boolean', default: false },

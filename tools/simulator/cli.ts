@@ -20,7 +20,7 @@ interface CliOptions {
 const USAGE =
   'Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--help]   (exit 64 on a bad command line)';
 
-const OPTIONS = {
+export const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   'duration-ms': { type: 'string' },
