@@ -1,13 +1,22 @@
 /**
  * `npm run simulator`: the partner API simulator alone, until Ctrl-C.
  *
- *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N] [--help]   (exit 64 on a bad command line)
+ *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N] [--variant NAME | --variants SEED] [--help]
+ *   (exit 64 on a bad command line)
  *
  * Port: `--port`, else `SIMULATOR_PORT`, else 7080 (0 = a free port). Token: `PARTNER_API_TOKEN`, else the default
  * development token. The token is never printed when it comes from the environment.
  */
 import { intValue, parseCommandLine, UsageError, usageExit } from '../cliArgs';
-import { DEFAULT_TOKEN, PortInUseError, SEEDED_OFFERS, startSimulator } from './index';
+import {
+  DEFAULT_TOKEN,
+  PortInUseError,
+  SEEDED_OFFERS,
+  startSimulator,
+  variantFor,
+  variantNamed,
+  VARIANTS,
+} from './index';
 
 export const DEFAULT_PORT = 7080;
 
@@ -15,15 +24,22 @@ interface CliOptions {
   port: number;
   host: string;
   durationMs?: number;
+  /** Every offer answers as this variant. */
+  variant?: string;
+  /** Every offer draws a variant from this seed. */
+  variantSeed?: number;
 }
 
-const USAGE =
-  'Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--help]   (exit 64 on a bad command line)';
+const USAGE = `Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--variant NAME | --variants SEED] [--help]
+Variants: ${VARIANTS.map((v) => v.name).join(', ')}
+Exit 64 on a bad command line.`;
 
 export const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   'duration-ms': { type: 'string' },
+  variant: { type: 'string' },
+  variants: { type: 'string' },
 } as const;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
@@ -41,6 +57,19 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   if (!options.host) throw new UsageError('--host needs a value.', USAGE);
   if (values['duration-ms'] !== undefined) {
     options.durationMs = intValue('--duration-ms', values['duration-ms'], 0, 7 * 24 * 3_600_000, USAGE);
+  }
+  if (values.variant !== undefined) {
+    try {
+      variantNamed(values.variant);
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e), USAGE);
+    }
+    options.variant = values.variant;
+  }
+  if (values.variants !== undefined)
+    options.variantSeed = intValue('--variants', values.variants, 0, 2 ** 31 - 1, USAGE);
+  if (options.variant !== undefined && options.variantSeed !== undefined) {
+    throw new UsageError('--variant and --variants exclude each other.', USAGE);
   }
   return options;
 }
@@ -62,7 +91,11 @@ async function main(): Promise<void> {
       port: options.port,
       host: options.host,
       token: envToken || DEFAULT_TOKEN,
-      ...(options.durationMs === undefined ? {} : { defaults: { durationMs: options.durationMs } }),
+      defaults: {
+        ...(options.variant === undefined ? {} : variantNamed(options.variant).patch),
+        ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      },
+      ...(options.variantSeed === undefined ? {} : { variantSeed: options.variantSeed }),
     });
   } catch (e) {
     if (e instanceof PortInUseError) {
@@ -86,7 +119,13 @@ async function main(): Promise<void> {
     `  Other origin (records requests, answers 404): ${sim.otherOriginUrl}`,
     `  Token: ${envToken ? 'the PARTNER_API_TOKEN setting' : 'the default development token (local.settings.sample.json)'}`,
     'Seeded offers (ready for go-live):',
-    ...SEEDED_OFFERS.map((o) => `  ${o.publisherId}/${o.offerId}`),
+    ...SEEDED_OFFERS.map((o) => {
+      const drawn =
+        options.variantSeed === undefined
+          ? options.variant
+          : variantFor(options.variantSeed, o.publisherId, o.offerId).name;
+      return `  ${o.publisherId}/${o.offerId}${drawn === undefined ? '' : `  (variant ${drawn})`}`;
+    }),
     'Try:',
     `  curl -i -X POST -H "Authorization: Bearer ${tokenRef}" ` +
       `"${sim.url}/api/publishers/${first?.publisherId}/offers/${first?.offerId}/golive?api-version=2017-10-31"`,
