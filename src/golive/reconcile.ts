@@ -1,6 +1,6 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
+import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from './contracts';
 import { publishCompletion } from './orchestration';
 import { isRunInstanceId } from './run/identity';
 import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './run/record';
@@ -56,7 +56,7 @@ export function unpublishedRun(
 ): RunOutput | undefined {
   if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
   if (status.instanceId === undefined || !isRunInstanceId(status.instanceId)) return undefined;
-  if (status.name !== undefined && status.name !== ORCHESTRATOR_NAME) return undefined;
+  if (status.name !== undefined && !RUN_ORCHESTRATOR_NAMES.includes(status.name)) return undefined;
   if (looksLikeRunOutput(status.output)) return undefined;
   if (!run?.hasInput) return undefined;
   const { record } = run;

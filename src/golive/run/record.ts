@@ -74,8 +74,6 @@ export const RunRecordSchema = z.object({
   steps: z.array(runStep),
   progressPercentage: z.number().optional(),
   pollCount: z.number(),
-  /** Internal: consecutive transient read errors (drives the backoff). */
-  readErrors: z.number(),
   lastCheckedAt: z.string().optional(),
   nextCheckAt: z.string().optional(),
   /** When the partner API accepted the run's Go Live, or the run attached to the go-live it found running. */
@@ -89,8 +87,6 @@ export const RunRecordSchema = z.object({
   /** The offer was already live as asked: nothing was sent. */
   alreadyLive: z.boolean().optional(),
   warnings: z.array(z.string()),
-  /** Internal: how many times the run continued as new. */
-  generation: z.number(),
   /** The newest operation reads (at most `MAX_RUN_CHECKS`), oldest first. */
   checks: z.array(runCheck),
   // the end
@@ -121,10 +117,19 @@ export interface RunSettings {
 }
 
 /**
- * The orchestration input: the record and the settings. The starter gives the start fields (the rest starts
- * empty, `newRecord`); every `continueAsNew` gives the whole record (`toInput`).
+ * The orchestration's own bookkeeping, beside the record (never shown): consecutive transient read errors (they
+ * drive the backoff) and how many times the run continued as new.
  */
-export type RunInput = RunStart & Partial<RunRecord> & { settings: RunSettings };
+export interface RunDriver {
+  readErrors: number;
+  generation: number;
+}
+
+/**
+ * The orchestration input: the record, the settings and the driver's bookkeeping. The starter gives the start
+ * fields (the rest starts empty, `newRecord`); every `continueAsNew` gives the whole record (`toInput`).
+ */
+export type RunInput = RunStart & Partial<RunRecord> & { settings: RunSettings; driver?: RunDriver };
 
 /** Fields the starter sets; the rest of a new record starts empty. */
 export type RunStart = Pick<
@@ -138,9 +143,7 @@ export function newRecord(start: RunStart): RunRecord {
     state: 'submitting',
     steps: [],
     pollCount: 0,
-    readErrors: 0,
     warnings: [],
-    generation: 0,
     checks: [],
   };
 }
@@ -149,12 +152,19 @@ export function newRecord(start: RunStart): RunRecord {
 
 /** The record an input holds (the one mapping from input to record). */
 export function fromInput(input: RunInput): RunRecord {
-  const { settings: _settings, ...fields } = input;
+  const { settings: _settings, driver: _driver, ...fields } = input;
   return { ...newRecord(fields), ...fields };
 }
 
-export function toInput(record: RunRecord, settings: RunSettings): RunInput {
-  return { ...record, settings };
+export function toInput(record: RunRecord, settings: RunSettings, driver: RunDriver): RunInput {
+  return { ...record, settings, driver };
+}
+
+/** The generation an input says: the driver's (or, for a run of the retired orchestrator, its record's). */
+export function generationOf(input: unknown): number {
+  const i = input as { driver?: { generation?: unknown }; generation?: unknown } | null | undefined;
+  const generation = i?.driver?.generation ?? i?.generation;
+  return typeof generation === 'number' && Number.isInteger(generation) ? generation : 0;
 }
 
 const CUSTOM_STATUS_FIELDS = [
@@ -194,14 +204,7 @@ export function toCustomStatus(record: RunRecord): RunCustomStatus {
 }
 
 /** Fields only the orchestration itself needs (and `state`, which the outcome says): left out of the output. */
-const INTERNAL_FIELDS = [
-  'state',
-  'operationUrl',
-  'readErrors',
-  'pollFloorSeconds',
-  'generation',
-  'nextCheckAt',
-] as const;
+const INTERNAL_FIELDS = ['state', 'operationUrl', 'pollFloorSeconds', 'nextCheckAt'] as const;
 type Internal = (typeof INTERNAL_FIELDS)[number];
 /** Output fields older runs may lack. */
 type Recent = 'checks' | 'deadlineAt';
@@ -337,7 +340,7 @@ export function readRun(status: InstanceStatus): Run | undefined {
     hasInput: input !== undefined,
     runtimeStatus: status.runtimeStatus,
     active: isActive(status),
-    generation: input?.generation ?? 0,
+    generation: generationOf(status.input),
   };
   if (status.name !== undefined) run.name = status.name;
   if (status.instanceId !== undefined) run.instanceId = status.instanceId;

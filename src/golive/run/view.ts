@@ -1,5 +1,5 @@
 import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../../events/completionEvent';
-import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../contracts';
+import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../contracts';
 import { isRunInstanceId } from './identity';
 import {
   type InstanceStatus,
@@ -114,7 +114,9 @@ export function needsInput(status: InstanceStatus): boolean {
 /** Whether a listed instance is a go-live run. */
 export function isRunStatus(status: InstanceStatus): boolean {
   return (
-    (status.name === undefined || status.name === ORCHESTRATOR_NAME || status.name === RECONCILE_ORCHESTRATOR_NAME) &&
+    (status.name === undefined ||
+      RUN_ORCHESTRATOR_NAMES.includes(status.name) ||
+      status.name === RECONCILE_ORCHESTRATOR_NAME) &&
     status.instanceId !== undefined &&
     isRunInstanceId(status.instanceId)
   );

@@ -444,7 +444,11 @@ describe('goLiveOrchestration', () => {
       60, 120, 180, 240, 300, 360, 420, 480,
     ]);
     const carried = result.continueAsNewInputs[0] as RunInput;
-    expect(carried).toMatchObject({ pollCount: 3, operationId: 'op-1', generation: 1 });
+    expect(carried).toMatchObject({ pollCount: 3, operationId: 'op-1', driver: { generation: 1, readErrors: 0 } });
+    // The driver's bookkeeping lives beside the record, never in it (nor in the status or the output).
+    expect(carried).not.toHaveProperty('generation');
+    expect(carried).not.toHaveProperty('readErrors');
+    expect(output).not.toHaveProperty('driver');
     expect(carried.startedAt).toBe(START.toISOString());
     expect(carried.deadlineAt).toBe(runInput().deadlineAt);
     expect(Math.max(...result.historyLengths)).toBeLessThan(40);
