@@ -473,6 +473,75 @@ describe('goLiveOrchestration', () => {
   });
 });
 
+describe('goLiveOrchestration: the steps of the process', () => {
+  it('ends succeeded without a Go Live when the offer is already live', async () => {
+    const { output, calls } = await run(
+      runInput(),
+      activities({
+        submitGoLive: () => ({
+          kind: 'alreadyLive',
+          operationId: 'sub-1',
+          rawStatus: 'completed',
+          steps: [],
+          phase: 'Publish to live',
+          warning: 'already live',
+        }),
+      }),
+    );
+    expect(output).toMatchObject({ outcome: 'succeeded', alreadyLive: true, phase: 'Publish to live' });
+    expect(output.warnings).toEqual(['already live']);
+    expect(calls('readOperation')).toHaveLength(0);
+    expect(calls('publishCompletion')).toHaveLength(1);
+  });
+
+  it("follows the adapter's next operation URL, and submits again on its advice after a failure", async () => {
+    let submits = 0;
+    const { output, calls, result } = await run(
+      runInput(),
+      activities({
+        submitGoLive: () => ({ ...accepted, operationId: `op-${++submits}`, operationUrl: `https://p/op-${submits}` }),
+        readOperation: reads(
+          status('running', { operationId: 'live-1', operationUrl: 'https://p/live-1', phase: 'Publish to live' }),
+          status('failed', { operationId: 'live-1', submitAgain: { reason: 'a collision', maxTimes: 1 } }),
+          status('failed', { operationId: 'op-2', submitAgain: { reason: 'a collision', maxTimes: 1 } }),
+        ),
+      }),
+    );
+    const urls = calls('readOperation').map((c) => (c.input as { operationUrl: string }).operationUrl);
+    expect(urls).toEqual(['https://p/op-1', 'https://p/live-1', 'https://p/op-2']);
+    expect(result.logs.some((l) => l.includes('following live-1 from now on'))).toBe(true);
+    expect(calls('submitGoLive')).toHaveLength(2);
+    expect(output).toMatchObject({ outcome: 'failed', resubmits: 1 });
+  });
+
+  it('fails on a permanent read error, with its error, after logging it', async () => {
+    const error = { code: 'Forbidden', message: 'no access', statusCode: 403 };
+    const { output, result } = await run(
+      runInput(),
+      activities({ readOperation: () => ({ kind: 'permanent', error }) }),
+    );
+    expect(output).toMatchObject({ outcome: 'failed', error, pollCount: 1 });
+    expect(output.checks).toEqual([{ at: at(60).toISOString(), status: 'error', error: 'Forbidden' }]);
+    expect(result.leveledLogs.find((l) => l.line.includes('reading the operation failed'))?.level).toBe('error');
+  });
+
+  it('acts on a cancel that reached the run during a read before the next wait', async () => {
+    let read = 0;
+    const { output, calls } = await run(
+      runInput(),
+      activities({
+        readOperation: (_input, call) => {
+          if (++read === 1) call.raise('cancel', { requestedBy: 'ops' });
+          return read === 1 ? status('running') : status('canceled');
+        },
+      }),
+    );
+    expect(calls('cancelOperation').map((c) => c.at)).toEqual([at(60)]);
+    expect(output.outcome).toBe('canceled');
+    expect(output.error).toBeUndefined();
+  });
+});
+
 describe('goLiveOrchestration membership (each request id in exactly one run)', () => {
   const RUN_ID = '11111111-2222-5333-8444-555555555555';
   const published = (calls: (name: string) => { input: unknown }[]) =>
