@@ -1,3 +1,4 @@
+import { codeOf, partnerReported } from '../errorCodes';
 import { GoLiveOutcomeUnknownError, isPartnerApiError } from '../partner/errors';
 import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from '../partner/types';
 import type { ReadOperationResult } from './contracts';
@@ -35,10 +36,7 @@ export function toRunError(e: unknown): RunError {
     if (body !== undefined) error.body = body;
     return error;
   }
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : 'UnexpectedError', message: e.message };
-  }
+  if (e instanceof Error) return { code: codeOf(e), message: e.message };
   return { code: 'UnexpectedError', message: typeof e === 'string' ? e : 'unknown error' };
 }
 
@@ -51,7 +49,7 @@ export function operationError(
   if (outcome === 'succeeded') return undefined;
   const first = errors?.[0];
   const error: RunError = first
-    ? { code: first.code, message: first.message }
+    ? { code: partnerReported(first.code), message: first.message }
     : { code: outcome === 'failed' ? 'OperationFailed' : 'OperationCanceled', message: `operation ended ${rawStatus}` };
   if (errors && errors.length > 0) error.body = boundBody({ errors });
   return error;

@@ -1,5 +1,6 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
+import type { RunErrorCode } from '../errorCodes';
 import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from './contracts';
 import { publishCompletion } from './orchestration';
 import { isRunInstanceId } from './run/identity';
@@ -16,8 +17,8 @@ import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from
  * (and its request ids stay known to later runs of the offer, for redeliveries).
  */
 
-export const RUN_TERMINATED = 'RunTerminated';
-export const RUN_FAILED = 'RunFailed';
+export const RUN_TERMINATED: RunErrorCode = 'RunTerminated';
+export const RUN_FAILED: RunErrorCode = 'RunFailed';
 /** Runtime statuses of runs that may have ended without publishing. */
 export const UNPUBLISHED_RUNTIME_STATUSES = ['Terminated', 'Failed'] as const;
 export const MAX_REASON_CHARS = 500;

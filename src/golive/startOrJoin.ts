@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errorCodes';
 import { type RetryPolicy, retryUntil, RUN_STATUS_WAIT } from '../retryPolicy';
 import { sleep as sleepMs } from '../util';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
@@ -62,8 +63,7 @@ export type StartOrJoinResult =
   | { kind: 'duplicate'; instanceId: string; runId?: string };
 
 export class JoinNotConfirmedError extends Error {
-  static readonly code = 'JoinNotConfirmed';
-  readonly code = JoinNotConfirmedError.code;
+  readonly code: ErrorCode = 'JoinNotConfirmed';
   override readonly name = 'JoinNotConfirmedError';
   constructor(
     readonly instanceId: string,
@@ -76,8 +76,7 @@ export class JoinNotConfirmedError extends Error {
 }
 
 export class StartConflictError extends Error {
-  static readonly code = 'StartConflict';
-  readonly code = StartConflictError.code;
+  readonly code: ErrorCode = 'StartConflict';
   override readonly name = 'StartConflictError';
   constructor(
     readonly instanceId: string,

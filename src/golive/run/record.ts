@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import type { AnyErrorCode } from '../../errorCodes';
+
 /**
  * The run record: one schema for a go-live run's state. The orchestration keeps it as it works, persists it (the
  * continueAsNew input is the record with the settings, the custom status and the output are picks of it:
@@ -27,8 +29,10 @@ const runTarget = z.object({
 const runRequest = z.object({ requestId: z.string(), requestedBy: z.string().optional(), receivedAt: z.string() });
 /** Compact operation step, as the run reports it. */
 const runStep = z.object({ name: z.string(), status: z.string(), progress: z.number().optional() });
+/** One of the app's codes, or the partner API's own for a failed operation (`src/errorCodes.ts`). */
+const errorCode = z.custom<AnyErrorCode>((value) => typeof value === 'string');
 const runError = z.object({
-  code: z.string(),
+  code: errorCode,
   message: z.string(),
   statusCode: z.number().optional(),
   body: z.unknown().optional(),
@@ -50,7 +54,7 @@ const runSummary = z.object({
   startedAt: z.string(),
   completedAt: z.string(),
   pollCount: z.number(),
-  error: z.object({ code: z.string(), message: z.string(), statusCode: z.number().optional() }).optional(),
+  error: z.object({ code: errorCode, message: z.string(), statusCode: z.number().optional() }).optional(),
 });
 
 export const RunRecordSchema = z.object({
