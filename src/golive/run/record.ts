@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import type { AnyErrorCode } from '../../errorCodes';
+import { RUN_OUTCOMES, type RunOutcome, RUN_STATES } from './states';
 
 /**
  * The run record: one schema for a go-live run's state. The orchestration keeps it as it works, persists it (the
@@ -11,9 +12,7 @@ import type { AnyErrorCode } from '../../errorCodes';
  * nothing here may ever hold a token.
  */
 
-export const RUN_OUTCOMES = ['succeeded', 'failed', 'canceled', 'timedOut'] as const;
-/** `submitting` until the partner API accepted the Go Live; `polling` while the operation runs. */
-export const RUN_STATES = ['submitting', 'polling', 'canceling', ...RUN_OUTCOMES] as const;
+export { RUN_OUTCOMES, RUN_STATES } from './states';
 /** Checks a run keeps (custom status is limited to 16 KB). */
 export const MAX_RUN_CHECKS = 20;
 /** Request ids shown in the custom status (the newest; the output lists them all). */
@@ -101,8 +100,7 @@ export const RunRecordSchema = z.object({
 });
 
 export type RunRecord = z.infer<typeof RunRecordSchema>;
-export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-export type RunState = (typeof RUN_STATES)[number];
+export type { RunOutcome, RunState } from './states';
 export type RunTarget = z.infer<typeof runTarget>;
 export type RunRequest = z.infer<typeof runRequest>;
 export type RunStep = z.infer<typeof runStep>;

@@ -4,12 +4,10 @@ import { isRunInstanceId } from './identity';
 import {
   type InstanceStatus,
   readRun,
-  RUN_STATES,
   type RunCheck,
   type RunError,
   type RunRecord,
   type RunRequest,
-  type RunState,
   type RunStep,
   type RunSummary,
   toOutput,
@@ -122,9 +120,8 @@ export function isRunStatus(status: InstanceStatus): boolean {
   );
 }
 
-/** `state` filter values of `GET /api/golive`: a run state, or `running` (any active run), `pending`, `terminated`. */
-export type StateFilter = 'running' | 'pending' | RunState | 'terminated';
-export const STATE_FILTERS: readonly StateFilter[] = ['running', 'pending', ...RUN_STATES, 'terminated'];
+import { type StateFilter } from './states';
+export { STATE_FILTERS, type StateFilter } from './states';
 
 export function matchesState(view: RunView, filter: StateFilter): boolean {
   return filter === 'running' ? view.active : view.state === filter;

@@ -142,7 +142,7 @@ describe('endOfStatus: how a read ends the run', () => {
     });
     expect(endOfStatus(read('canceled'))?.outcome).toBe('canceled');
     expect(endOfStatus(read('running'))).toBeUndefined();
-    expect(endOfStatus({ kind: 'transient', error: { code: 'E', message: 'm' } })).toBeUndefined();
+    expect(endOfStatus({ kind: 'transient', error: { code: 'Timeout', message: 'm' } })).toBeUndefined();
     expect(endOfStatus({ kind: 'permanent', error: { code: 'Forbidden', message: 'm' } })).toEqual({
       outcome: 'failed',
       error: { code: 'Forbidden', message: 'm' },
@@ -153,7 +153,7 @@ describe('endOfStatus: how a read ends the run', () => {
 describe('afterFailedSubmit: what a Go Live that was not accepted means', () => {
   const now = new Date('2026-01-01T00:00:00.000Z');
   const base = {
-    error: { code: 'ServiceUnavailable', message: 'busy', statusCode: 503 },
+    error: { code: 'ServerError' as const, message: 'busy', statusCode: 503 },
     settings: { maxSubmitAttempts: 3, pollIntervalSeconds: 60, pollMaxIntervalSeconds: 600 },
     now,
     deadlineAt: '2026-01-01T01:00:00.000Z',
@@ -175,7 +175,7 @@ describe('afterFailedSubmit: what a Go Live that was not accepted means', () => 
   it('fails with the last error once the attempts are spent', () => {
     expect(afterFailedSubmit({ ...base, attempt: 3 })).toEqual({
       kind: 'fail',
-      error: { code: 'ServiceUnavailable', message: 'Go Live not accepted after 3 attempts: busy', statusCode: 503 },
+      error: { code: 'ServerError', message: 'Go Live not accepted after 3 attempts: busy', statusCode: 503 },
     });
   });
 });

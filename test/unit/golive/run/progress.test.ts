@@ -31,7 +31,7 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
 
 describe('run progress: what an answer does to the record', () => {
   it('a failed call means what the step says: a submit outcome unknown, a read transient', () => {
-    const threw = { threw: { code: 'ActivityFailed', message: 'socket hang up' } };
+    const threw = { threw: { code: 'ActivityFailed' as const, message: 'socket hang up' } };
     expect(submitAnswer(threw)).toEqual({ kind: 'outcomeUnknown', error: threw.threw });
     expect(readAnswer(threw)).toEqual({ kind: 'transient', error: threw.threw });
   });
@@ -69,9 +69,9 @@ describe('run progress: what an answer does to the record', () => {
 
   it('warns once on the first transient read error, and never logs the following ones', () => {
     const r = record();
-    const read = { kind: 'transient' as const, error: { code: 'ServiceUnavailable', message: 'busy' } };
+    const read = { kind: 'transient' as const, error: { code: 'ServerError' as const, message: 'busy' } };
     expect(recordRead(r, read, at(1), 1)).toEqual([
-      { message: 'reading the operation failed, will retry: ServiceUnavailable: busy', level: 'warn' },
+      { message: 'reading the operation failed, will retry: ServerError: busy', level: 'warn' },
     ]);
     expect(recordRead(r, read, at(2), 2)).toEqual([]);
     expect(r.checks.map((c) => c.status)).toEqual(['error', 'error']);
@@ -80,7 +80,7 @@ describe('run progress: what an answer does to the record', () => {
   it('finish: the outcome, the end time and the duration; no next check', () => {
     const { record: done, output } = finish(
       record({ nextCheckAt: at(60).toISOString(), pollCount: 3 }),
-      { outcome: 'failed', error: { code: 'X', message: 'm' } },
+      { outcome: 'failed', error: { code: 'OperationFailed', message: 'm' } },
       at(90),
     );
     expect(done).toMatchObject({
@@ -91,7 +91,7 @@ describe('run progress: what an answer does to the record', () => {
     });
     expect(done.nextCheckAt).toBeUndefined();
     expect(output).toMatchObject({ outcome: 'failed', requestIds: ['req-1'], eventId: 'golive-run-a' });
-    expect(endNote(done)).toEqual({ message: 'run ended failed after 3 checks, 90 s: X: m', level: 'error' });
+    expect(endNote(done)).toEqual({ message: 'run ended failed after 3 checks, 90 s: OperationFailed: m', level: 'error' });
   });
 
   it('describeChange names what changed', () => {
