@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
 import type { ErrorCode } from './errorCodes';
-
 import { isLoopbackUrl } from './util';
 
 /**

@@ -1,10 +1,10 @@
 import type { DurableClient, OrchestrationRuntimeStatus } from 'durable-functions';
 
+import type { ErrorCode } from '../errorCodes';
 import type { StatusClient } from '../golive/httpApi';
 import type { ReconcileClient } from '../golive/reconcile';
 import type { InstanceStatus } from '../golive/run/record';
 import type { RunClient } from '../golive/startOrJoin';
-import type { ErrorCode } from '../errorCodes';
 
 /**
  * The Durable client as the plain modules see it (this file registers no function): a missing instance is

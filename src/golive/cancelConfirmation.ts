@@ -1,6 +1,6 @@
 import type { ReadOperationResult } from './contracts';
 import { operationError, outcomeOfOperation } from './outcome';
-import { type NextReadInput, nextCheckTime } from './pollingPolicy';
+import { nextCheckTime, type NextReadInput } from './pollingPolicy';
 import type { RunError, RunOutcome } from './run/record';
 
 /**

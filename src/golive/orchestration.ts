@@ -2,11 +2,11 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 
 import { COMPLETION_PUBLISH_RETRY, retryDelayMs } from '../retryPolicy';
 import { afterCancelRead, MAX_CANCEL_CONFIRM_READS, nextCancelReadAt } from './cancelConfirmation';
-import { ACTIVITY, RUN_EVENT } from './contracts';
 import type * as C from './contracts';
+import { ACTIVITY } from './contracts';
 import { afterFailedSubmit, endOfStatus } from './outcome';
 import { nextReadAt } from './pollingPolicy';
-import { isValidJoin, joinVerdict, requestOf } from './run/membership';
+import { runDriver } from './run/driver';
 import * as P from './run/progress';
 import { fromInput, type RunError, type RunInput, type RunOutput, toCustomStatus, toInput } from './run/record';
 
@@ -22,77 +22,20 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const input = df.getInput<RunInput>();
   const { settings } = input;
   const r = fromInput(input);
-  const driver = { ...P.NEW_DRIVER, ...input.driver, reads: 0, cancel: false, closed: false };
-  const waiters: { task: Task; cancel: boolean }[] = [];
-  const seen = new Set<Task>();
-  const now = (): Date => df.currentUtcDateTime;
-  const log = (note: P.Note): void => {
-    if (df.isReplaying) return;
-    const line = `[golive ${r.target.publisherId}/${r.target.offerId} run ${r.runId}] ${note.message}`;
-    const write = { debug: context.debug, info: context.log, warn: context.warn, error: context.error }[note.level];
-    write.call(context, line);
-  };
+  const run = runDriver(context, r, { ...P.NEW_DRIVER, ...input.driver });
+  const { now, log } = run;
   const lookup = { runId: r.runId, target: r.target, startedAt: r.startedAt, earlierOperationIds: P.earlierOps(r) };
-  const readInput = (): C.ReadOperationInput => ({
-    ...lookup,
-    operationUrl: r.operationUrl ?? '',
-    previousState: r.state,
-  });
+  const readInput = () => ({ ...lookup, operationUrl: r.operationUrl ?? '', previousState: r.state });
   const pastDeadline = (): boolean => now().getTime() >= Date.parse(r.deadlineAt);
-
-  /** Takes the joins and the cancel any waiter of this generation received (a waiter that lost a race stays open). */
-  const collect = (): void => {
-    for (const { task, cancel } of waiters.filter((w) => w.task.isCompleted && !seen.has(w.task))) {
-      seen.add(task);
-      if (cancel && !driver.cancel) log(P.cancelNote(task.result));
-      if (cancel) driver.cancel = true;
-      else if (isValidJoin(task.result)) {
-        const verdict = joinVerdict(r, task.result, driver.closed);
-        if (verdict === 'taken') r.requests.push(requestOf(task.result));
-        log(P.joinNote(task.result, verdict, r.requests.length));
-      }
-    }
-    if (!driver.closed) df.setCustomStatus(toCustomStatus(r));
-  };
-  /** Calls an activity; a call that failed answers `{ threw }`. */
-  function* call<T>(name: string, activityInput: unknown): Generator<Task, T | P.Threw, unknown> {
-    collect();
-    try {
-      return (yield df.callActivity(name, activityInput)) as T;
-    } catch (e) {
-      return { threw: P.failure(e) };
-    } finally {
-      collect();
-    }
-  }
-  /** Waits for the next read: a durable timer raced with cancel and joins (when cancelable); true on cancel. */
-  function* waitUntil(until: Date, cancelable = true): Generator<Task, boolean, unknown> {
-    for (;;) {
-      collect();
-      if (cancelable && driver.cancel) return true;
-      if (until <= now()) return false;
-      const timer = df.createTimer(until);
-      if (!cancelable) {
-        yield timer;
-        return false;
-      }
-      const cancel = df.waitForExternalEvent(RUN_EVENT.cancel);
-      const join = df.waitForExternalEvent(RUN_EVENT.requestJoined);
-      waiters.push({ task: cancel, cancel: true }, { task: join, cancel: false });
-      if ((yield df.Task.any([timer, cancel, join])) === timer) {
-        collect();
-        return driver.cancel;
-      }
-      timer.cancel();
-    }
-  }
 
   /** Check and submit the Go Live: undefined once it follows an operation, else the run's end. */
   function* submit(): Generator<Task, P.Ending | undefined, unknown> {
     for (let attempt = 1; ; attempt++) {
       if (pastDeadline()) return P.timedOut(r, settings);
       r.state = 'submitting';
-      const answer = P.submitAnswer(yield* call<C.SubmitGoLiveResult>(ACTIVITY.submitGoLive, { ...lookup, attempt }));
+      const answer = P.submitAnswer(
+        yield* run.call<C.SubmitGoLiveResult>(ACTIVITY.submitGoLive, { ...lookup, attempt }),
+      );
       let failed: { error: RunError; retryAfterSeconds?: number | undefined };
       switch (answer.kind) {
         case 'accepted':
@@ -117,7 +60,9 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
           break;
         case 'outcomeUnknown': {
           P.addWarning(r, `Go Live outcome unknown on attempt ${attempt}; looked for a running operation`);
-          const found = P.findAnswer(yield* call<C.FindRunningOperationResult>(ACTIVITY.findRunningOperation, lookup));
+          const found = P.findAnswer(
+            yield* run.call<C.FindRunningOperationResult>(ACTIVITY.findRunningOperation, lookup),
+          );
           if (found.kind === 'found') return void log(P.attach(r, found, now()));
           failed = {
             error: answer.error,
@@ -128,23 +73,23 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       const next = afterFailedSubmit({ attempt, ...failed, settings, now: now(), deadlineAt: r.deadlineAt });
       if (next.kind === 'fail') return { outcome: 'failed', error: next.error };
       r.nextCheckAt = next.at;
-      if (yield* waitUntil(new Date(next.at))) return { outcome: 'canceled' };
+      if (yield* run.waitUntil(new Date(next.at))) return { outcome: 'canceled' };
     }
   }
 
   /** Follow the operation until it ends: the end, `submitAgain` (on the adapter's advice) or `continueAsNew`. */
   function* follow(): Generator<Task, P.Ending | 'submitAgain' | 'continueAsNew', unknown> {
     for (;;) {
-      if (driver.cancel) return yield* cancel();
+      if (run.canceled) return yield* cancel();
       if (pastDeadline()) return P.timedOut(r, settings);
       r.state = 'polling';
       const due = Math.min(Date.parse(r.nextCheckAt ?? now().toISOString()), Date.parse(r.deadlineAt));
-      if (yield* waitUntil(new Date(due))) return yield* cancel();
+      if (yield* run.waitUntil(new Date(due))) return yield* cancel();
       if (pastDeadline()) return P.timedOut(r, settings);
-      const read = P.readAnswer(yield* call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
-      driver.reads += 1;
-      driver.readErrors = read.kind === 'transient' ? driver.readErrors + 1 : 0;
-      P.recordRead(r, read, now(), driver.readErrors).forEach(log);
+      const read = P.readAnswer(yield* run.call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
+      run.reads += 1;
+      run.readErrors = read.kind === 'transient' ? run.readErrors + 1 : 0;
+      P.recordRead(r, read, now(), run.readErrors).forEach(log);
       const ending = endOfStatus(read);
       if (ending?.outcome === 'failed' && read.kind === 'status' && P.resubmitOnAdvice(r, read.submitAgain, log)) {
         return 'submitAgain';
@@ -155,10 +100,10 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         record: r,
         settings,
         now: now(),
-        readErrors: driver.readErrors,
+        readErrors: run.readErrors,
         ...last,
       }).toISOString();
-      if (driver.reads >= settings.pollsPerHistory) return 'continueAsNew';
+      if (run.reads >= settings.pollsPerHistory) return 'continueAsNew';
     }
   }
 
@@ -168,12 +113,12 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     delete r.nextCheckAt;
     if (r.operationUrl === undefined) return { outcome: 'canceled' };
     const cancelInput = { runId: r.runId, target: r.target, operationUrl: r.operationUrl };
-    const asked = P.cancelAnswer(yield* call<C.CancelOperationResult>(ACTIVITY.cancelOperation, cancelInput));
+    const asked = P.cancelAnswer(yield* run.call<C.CancelOperationResult>(ACTIVITY.cancelOperation, cancelInput));
     if (asked.kind === 'error') return P.cancelRefusedEnding(r, asked.error);
     for (let reads = 1; ; reads++) {
       const at = reads === 1 && asked.completed ? now() : nextCancelReadAt({ record: r, settings, now: now() });
-      yield* waitUntil(at, false);
-      const read = P.readAnswer(yield* call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
+      yield* run.waitUntil(at, false);
+      const read = P.readAnswer(yield* run.call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
       P.recordCancelRead(r, read, now());
       const decision = afterCancelRead(read, pastDeadline() ? MAX_CANCEL_CONFIRM_READS : reads);
       if (decision.kind === 'end') return P.cancelEnding(r, decision, log);
@@ -181,7 +126,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   }
 
   // The go-live: submit (unless the run already follows an operation), follow it, and again on the adapter's advice.
-  if (driver.generation === 0 && r.pollCount === 0 && r.operationUrl === undefined) log(P.startNote(r));
+  if (run.generation === 0 && r.pollCount === 0 && r.operationUrl === undefined) log(P.startNote(r));
   let ending: P.Ending | 'submitAgain' | 'continueAsNew' = 'submitAgain';
   try {
     while (ending === 'submitAgain')
@@ -190,18 +135,18 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
     ending = { outcome: 'failed', error: { code: 'InternalError', message: P.failure(e).message } };
   }
   if (ending === 'continueAsNew') {
-    collect();
+    run.collect();
     log({
-      message: `continuing as new after ${driver.reads} reads (generation ${driver.generation + 1})`,
+      message: `continuing as new after ${run.reads} reads (generation ${run.generation + 1})`,
       level: 'debug',
     });
-    df.continueAsNew(toInput(r, settings, { readErrors: driver.readErrors, generation: driver.generation + 1 }));
+    df.continueAsNew(toInput(r, settings, { readErrors: run.readErrors, generation: run.generation + 1 }));
     return undefined;
   }
 
   // Publish the outcome. From here the request list is final: a join that comes later starts the next run.
-  collect();
-  driver.closed = true;
+  run.collect();
+  run.closed = true;
   const { record, output } = P.finish(r, ending, now());
   df.setCustomStatus(toCustomStatus(record));
   yield* publishCompletion(context, output, (attempt) =>

@@ -2,10 +2,10 @@ import type { ErrorCode } from '../errorCodes';
 import { type RetryPolicy, retryUntil, RUN_STATUS_WAIT } from '../retryPolicy';
 import { sleep as sleepMs } from '../util';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
-import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
 import { deriveRunId, runInstanceId } from './run/identity';
 import { joinState, previousRunsAfter, requestSeen, type RunJoin } from './run/membership';
+import { publishUnpublished, type ReconcileInput, unpublishedRun } from './run/owed';
 import {
   type InstanceStatus,
   isActive,

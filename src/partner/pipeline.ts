@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
+import { PARTNER_CALL_RETRY } from '../retryPolicy';
 import { isRecord, sleep } from '../util';
 import { getAccessToken } from './credential';
 import { GoLiveOutcomeUnknownError, PartnerApiError, type PartnerErrorCode, PartnerTransportError } from './errors';
 import { type HttpResponse, PartnerHttp, type ResponseHook } from './http';
-import { PARTNER_CALL_RETRY } from '../retryPolicy';
 import { backoffDelayMs, retryAfterFromHeaders, shouldRetryGoLive, shouldRetryRead } from './retry';
 import { errorCodeForStatus, MAX_TEXT } from './shared';
 import type { GoLiveTarget, PartnerErrorDetail, PartnerRequestOptions } from './types';

@@ -6,7 +6,7 @@
  * (429, 503, or a connection that was never made); any other failure after sending is an unknown outcome.
  */
 
-import { PARTNER_CALL_RETRY, type RetryPolicy, retryDelayMs } from '../retryPolicy';
+import { PARTNER_CALL_RETRY, retryDelayMs, type RetryPolicy } from '../retryPolicy';
 
 /** The longest `Retry-After` the client believes (a day); longer values are clamped to it. */
 export const MAX_RETRY_AFTER_SECONDS = 86_400;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { AnyErrorCode } from '../../errorCodes';
-import { RUN_OUTCOMES, type RunOutcome, RUN_STATES } from './states';
+import { RUN_OUTCOMES, RUN_STATES, type RunOutcome } from './states';
 
 /**
  * The run record: one schema for a go-live run's state. The orchestration keeps it as it works, persists it (the

@@ -12,7 +12,6 @@ import {
   type SubmitGoLiveResult,
 } from '../contracts';
 import { operationError, outcomeOfOperation } from '../outcome';
-import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
 import { joinVerdict, requestOf, type RunJoin } from '../run/membership';
 import {
   type FinishedRecord,
@@ -23,6 +22,7 @@ import {
   type RunRecord as Record_,
   type RunSettings,
 } from '../run/record';
+import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
 
 /** The record as this orchestrator keeps it: with its bookkeeping (`readErrors`, `generation`) inside. */
 export type RunRecord = Record_ & { readErrors: number; generation: number };

@@ -1,6 +1,8 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
 import { ACTIVITY, type PublishCompletionInput, RUN_EVENT } from '../contracts';
+import { isValidJoin } from '../run/membership';
+import { fromInput, type RunError, type RunInput, type RunOutput, toCustomStatus, toOutput } from '../run/record';
 import {
   type Action,
   begin,
@@ -13,8 +15,6 @@ import {
   type RunRecord,
   takeJoin,
 } from './decide';
-import { isValidJoin } from '../run/membership';
-import { fromInput, type RunError, type RunInput, type RunOutput, toCustomStatus, toOutput } from '../run/record';
 
 /**
  * RETIRED: the go-live orchestrator as it ran until the process was rewritten (`../orchestration.ts`), frozen with

@@ -1,3 +1,4 @@
+import type { ReadOperationResult } from '../../../src/golive/contracts';
 import {
   afterFailedSubmit,
   classifySubmitError,
@@ -10,7 +11,6 @@ import {
   outcomeOfOperation,
   toRunError,
 } from '../../../src/golive/outcome';
-import type { ReadOperationResult } from '../../../src/golive/contracts';
 import { GoLiveOutcomeUnknownError, OperationUrlRefusedError, PartnerApiError } from '../../../src/partner/errors';
 
 describe('outcomeOfOperation', () => {

@@ -91,7 +91,10 @@ describe('run progress: what an answer does to the record', () => {
     });
     expect(done.nextCheckAt).toBeUndefined();
     expect(output).toMatchObject({ outcome: 'failed', requestIds: ['req-1'], eventId: 'golive-run-a' });
-    expect(endNote(done)).toEqual({ message: 'run ended failed after 3 checks, 90 s: OperationFailed: m', level: 'error' });
+    expect(endNote(done)).toEqual({
+      message: 'run ended failed after 3 checks, 90 s: OperationFailed: m',
+      level: 'error',
+    });
   });
 
   it('describeChange names what changed', () => {
