@@ -48,7 +48,8 @@ export function runDriver(context: OrchestrationContext, r: RunRecord, bookkeepi
           driver.log(joinNote(task.result, verdict, r.requests.length));
         }
       }
-      if (!driver.closed) df.setCustomStatus(toCustomStatus(r));
+      // The status an episode ends with is what the backend keeps: replayed steps need not compute it.
+      if (!driver.closed && !df.isReplaying) df.setCustomStatus(toCustomStatus(r));
     },
     /** Calls an activity; a call that failed answers `{ threw }`. */
     *call<T>(name: string, input: unknown): Generator<Task, T | Threw, unknown> {
