@@ -108,6 +108,12 @@ export type RunError = z.infer<typeof runError>;
 export type RunCheck = z.infer<typeof runCheck>;
 export type RunSummary = z.infer<typeof runSummary>;
 
+/**
+ * A pick of a record for a reader (the HTTP view, the completion event): every picked field present, `null` where
+ * the record has none.
+ */
+export type Shown<T, K extends keyof T> = { [P in K]-?: Exclude<T[P], undefined> | null };
+
 /** Settings the orchestrator needs; read by the starter, never by the orchestrator. */
 export interface RunSettings {
   pollIntervalSeconds: number;

@@ -1,59 +1,39 @@
 import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../../events/completionEvent';
 import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../contracts';
 import { isRunInstanceId } from './identity';
-import {
-  type InstanceStatus,
-  readRun,
-  type RunCheck,
-  type RunError,
-  type RunRecord,
-  type RunRequest,
-  type RunStep,
-  type RunSummary,
-  toOutput,
-} from './record';
+import { type InstanceStatus, readRun, type RunRecord, type RunTarget, type Shown, toOutput } from './record';
 
 /** The run as the HTTP routes show it (`GET /api/golive/...`): a pick of the record and the instance's status. */
-export interface RunView {
-  publisherId: string;
-  offerId: string;
-  api: string;
-  productId?: string;
-  instanceId: string;
-  runId: string;
-  runNumber: number;
-  /** submitting, polling, canceling, succeeded, failed, canceled, timedOut; pending before the first step; terminated. */
-  state: string;
-  active: boolean;
-  runtimeStatus: string;
-  operationId: string | null;
-  operationStatus: string | null;
-  /** When the partner API accepted the Go Live (or the run attached to one running); null before. */
-  acceptedAt: string | null;
-  /** The go-live phase the partner adapter reports (Product Ingestion: `Submit`, `Publish to live`). */
-  phase: string | null;
-  steps: RunStep[];
-  progressPercentage: number | null;
-  pollCount: number;
-  lastCheckedAt: string | null;
-  nextCheckAt: string | null;
-  outcome: string | null;
-  error: RunError | null;
-  requestIds: string[];
-  requests: RunRequest[];
-  startedAt: string | null;
-  deadlineAt: string | null;
-  completedAt: string | null;
-  durationSeconds: number | null;
-  warnings: string[];
-  createdTime: string | null;
-  lastUpdatedTime: string | null;
-  previousRuns: RunSummary[];
-  /** The newest operation reads, oldest first (at most `MAX_RUN_CHECKS`). */
-  checks: RunCheck[];
-  /** The completion event the run published (as it stands on `golive-events`); null while active. */
-  completionEvent: CloudEvent<CompletionData> | null;
-}
+export type RunView = Pick<RunTarget, 'publisherId' | 'offerId' | 'api' | 'productId'> &
+  Pick<RunRecord, 'runId' | 'runNumber' | 'steps' | 'pollCount' | 'requests' | 'warnings' | 'previousRuns' | 'checks'> &
+  Shown<
+    RunRecord,
+    | 'operationId'
+    | 'operationStatus'
+    | 'acceptedAt'
+    | 'phase'
+    | 'progressPercentage'
+    | 'lastCheckedAt'
+    | 'nextCheckAt'
+    | 'error'
+    | 'startedAt'
+    | 'deadlineAt'
+    | 'completedAt'
+    | 'durationSeconds'
+  > & {
+    instanceId: string;
+    /** A run state (`golive/run/states.ts`); `pending` before the first step; `terminated`. */
+    state: string;
+    active: boolean;
+    runtimeStatus: string;
+    /** The outcome once ended (`terminated` for a run stopped through the Durable API). */
+    outcome: string | null;
+    requestIds: string[];
+    createdTime: string | null;
+    lastUpdatedTime: string | null;
+    /** The completion event the run published (as it stands on `golive-events`); null while active. */
+    completionEvent: CloudEvent<CompletionData> | null;
+  };
 
 export function runView(status: InstanceStatus): RunView | undefined {
   const run = readRun(status);
