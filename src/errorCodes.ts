@@ -24,6 +24,8 @@ export const PARTNER_ERROR_CODES = [
   'OutcomeUnknown',
   'NotReadyForGoLive',
   'CredentialUnavailable',
+  /** A submission the go-live pushed stayed unlisted as live past the listing grace period (Product Ingestion). */
+  'SubmissionNotListed',
 ] as const;
 
 /** How a go-live run ended other than succeeded (the run's own codes). */
