@@ -12,18 +12,20 @@ import {
   type SubmitGoLiveResult,
 } from '../contracts';
 import { operationError, outcomeOfOperation } from '../outcome';
-import { planAfterRead } from '../polling/forRun';
-import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from '../pollingPolicy';
-import { joinVerdict, requestOf, type RunJoin } from './membership';
+import { joinVerdict, requestOf, type RunJoin } from '../run/membership';
 import {
   type FinishedRecord,
   MAX_RUN_CHECKS,
   type RunCheck,
   type RunError,
   type RunOutcome,
-  type RunRecord,
+  type RunRecord as Record_,
   type RunSettings,
-} from './record';
+} from '../run/record';
+import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
+
+/** The record as this orchestrator keeps it: with its bookkeeping (`readErrors`, `generation`) inside. */
+export type RunRecord = Record_ & { readErrors: number; generation: number };
 
 /**
  * The run's decisions, as pure functions: `next(state, observation, context) -> { state, action, notes }`. The
@@ -256,21 +258,15 @@ export function next(previous: RunProgress, observation: Observation, context: D
     }
     case 'read': {
       const result = threw ? { kind: 'transient' as const, error: threw } : (value as ReadOperationResult);
-      const before = {
-        status: r.operationStatus,
-        progress: r.progressPercentage,
-        steps: r.steps,
-        checkedAt: r.lastCheckedAt,
-      };
       r.pollCount += 1;
       state.polls += 1;
       r.lastCheckedAt = now.toISOString();
+      const before = { status: r.operationStatus, progress: r.progressPercentage, steps: r.steps };
       addCheck(r, checkOf(r.lastCheckedAt, result));
       if (result.kind !== 'permanent' && result.minPollIntervalSeconds !== undefined) {
         r.pollFloorSeconds = result.minPollIntervalSeconds;
       }
       let delay: number;
-      const previousReadAt = before.checkedAt ?? r.acceptedAt ?? r.lastCheckedAt;
       if (result.kind === 'status') {
         r.readErrors = 0;
         r.operationStatus = result.rawStatus;
@@ -292,28 +288,15 @@ export function next(previous: RunProgress, observation: Observation, context: D
         if (result.state === 'unknown')
           addWarning(r, `unknown operation status "${result.rawStatus}" (treated as running)`);
         const outcome = outcomeOfOperation(result.state);
-        const facts = { now, previousReadAt, settings, retryAfterSeconds: result.retryAfterSeconds };
-        if (outcome !== undefined) {
-          Object.assign(
-            r,
-            planAfterRead(r, {
-              ...facts,
-              consecutiveErrors: 0,
-              ended: outcome === 'succeeded' ? 'succeeded' : 'other',
-            }),
-          );
-        }
         if (outcome === 'failed' && resubmitOnAdvice(r, result.submitAgain, note)) return submit(1);
         if (outcome !== undefined) return end(outcome, operationError(outcome, result.rawStatus, result.errors));
-        Object.assign(r, planAfterRead(r, { ...facts, consecutiveErrors: 0 }));
-        delay = Math.max(0, (Date.parse(r.nextCheckAt ?? '') - now.getTime()) / 1000);
+        delay = pollDelay(r, settings, result.retryAfterSeconds, 0);
       } else if (result.kind === 'transient') {
         r.readErrors += 1;
         addWarning(r, `transient error reading the operation: ${result.error.code}`);
         if (r.readErrors === 1)
           note(`reading the operation failed, will retry: ${describeError(result.error)}`, 'warn');
         delay = pollDelay(r, settings, result.retryAfterSeconds, r.readErrors);
-        r.nextCheckReason = 'retry after error';
       } else {
         note(`reading the operation failed: ${describeError(result.error)}`, 'error');
         return end('failed', result.error);
@@ -371,7 +354,7 @@ export function takeJoin(state: RunProgress, join: RunJoin, closed: boolean): { 
 
 /** The record the run ends with. */
 export function finish(record: RunRecord, outcome: RunOutcome, error: RunError | undefined, now: Date): FinishedRecord {
-  const { nextCheckAt: _next, nextCheckReason: _why, expectedEnd: _end, ...rest } = record;
+  const { nextCheckAt: _next, readErrors: _errors, generation: _generation, ...rest } = record;
   return {
     ...rest,
     state: outcome,
