@@ -45,7 +45,7 @@ export interface RunningAzurite {
   readonly pid: number | undefined;
   /** Process ids per service. */
   readonly pids: Readonly<Record<Service, number | undefined>>;
-  /** Stops the emulator (SIGTERM, then SIGKILL after 15 s). */
+  /** Stops the emulator (SIGINT, then SIGKILL after 15 s). */
   close(): Promise<void>;
   /** Stops and starts it again on the same ports (data kept when it has a `location`). */
   restart(): Promise<void>;
@@ -207,13 +207,14 @@ async function spawnAzurite(options: AzuriteOptions, requested: StoragePorts): P
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
-    // Azurite saves its on-disk data while shutting down: give it time before SIGKILL.
+    // Azurite saves its on-disk data while shutting down: give it time before SIGKILL. SIGINT, not SIGTERM: the
+    // table service's own entry shuts down (and saves) on SIGINT only; SIGTERM would end it without saving.
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
       clearTimeout(kill);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill('SIGINT');
   });
 }
 
