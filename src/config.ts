@@ -14,6 +14,7 @@ import { isLoopbackUrl } from './util';
 export const SECRET_SETTINGS = [
   'PARTNER_API_TOKEN',
   'PRODUCT_INGESTION_TOKEN',
+  'GOLIVE_EVENTGRID_TOKEN',
   'AZURE_CLIENT_SECRET',
   'AzureWebJobsStorage',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
@@ -95,6 +96,23 @@ const schema = z.object({
     .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
     .default('0 */5 * * * *'),
 
+  GOLIVE_EVENTGRID_ENDPOINT: z
+    .string()
+    .trim()
+    .refine((v) => /^https:\/\//.test(v) && URL.canParse(v), {
+      message: "must be the Event Grid topic's https endpoint (https://<topic>.<region>-1.eventgrid.azure.net/api/events)",
+    })
+    .optional(),
+  GOLIVE_EVENTGRID_TOKEN: z.string().min(1).optional(),
+  GOLIVE_EVENTGRID_RETRY_HOURS: z.coerce.number().positive().max(168).default(24),
+  GOLIVE_PROGRESS_EVENTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'true' || v === 'false', 'must be true or false')
+    .transform((v) => v === 'true')
+    .default(false),
+
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
     .string()
@@ -120,6 +138,7 @@ function crossSettingProblems(raw: Record<string, string>): { setting: string; r
   for (const [token, base] of [
     ['PARTNER_API_TOKEN', 'PARTNER_API_BASE_URL'],
     ['PRODUCT_INGESTION_TOKEN', 'PRODUCT_INGESTION_BASE_URL'],
+    ['GOLIVE_EVENTGRID_TOKEN', 'GOLIVE_EVENTGRID_ENDPOINT'],
   ] as const) {
     const baseUrl = validValue(raw, base);
     if (raw[token] !== undefined && baseUrl !== undefined && !isLoopbackUrl(baseUrl)) {
@@ -183,6 +202,15 @@ export interface AppConfig {
     scheduledOffers: { publisherId: string; offerId: string }[];
     /** When the reconciler looks for runs that ended without a completion event. */
     reconcileSchedule: string;
+    /** The Event Grid topic events go to besides the queue (docs/events.md). */
+    eventGrid: {
+      endpoint: string | undefined;
+      /** Fixed bearer token for a loopback endpoint (the local Event Grid endpoint); never set in Azure. */
+      devToken: string | undefined;
+      retryHours: number;
+    };
+    /** `golive.progressed` events when a run's steps or phase change. */
+    progressEvents: boolean;
   };
   applicationInsightsConnectionString: string | undefined;
   /** Entra ID (AAD) authentication for telemetry, needed when the resource disables local auth. */
@@ -261,6 +289,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       schedule: s.GOLIVE_SCHEDULE,
       scheduledOffers: s.GOLIVE_SCHEDULED_OFFERS,
       reconcileSchedule: s.GOLIVE_RECONCILE_SCHEDULE,
+      eventGrid: {
+        endpoint: s.GOLIVE_EVENTGRID_ENDPOINT,
+        devToken: s.GOLIVE_EVENTGRID_TOKEN,
+        retryHours: s.GOLIVE_EVENTGRID_RETRY_HOURS,
+      },
+      progressEvents: s.GOLIVE_PROGRESS_EVENTS,
     },
     applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
     applicationInsightsAuthentication: parseAuthenticationString(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),

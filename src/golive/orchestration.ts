@@ -1,6 +1,8 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
+import { buildCompletionEvents } from '../events/completionEvent';
 import { ACTIVITY, type PublishCompletionInput, RUN_EVENT } from './contracts';
+import { deliverToEventGrid, emitProgress, type EventState, initialEventState, NO_EVENT_SETTINGS } from './eventDelivery';
 import {
   type Action,
   begin,
@@ -38,9 +40,11 @@ export const MAX_PUBLISH_ATTEMPTS = 5;
 
 export function* goLiveOrchestration(context: OrchestrationContext): Generator<Task, RunOutput | undefined, unknown> {
   const df = context.df;
-  const input = df.getInput<RunInput>();
+  const { eventState: carried, ...input } = df.getInput<RunInput & { eventState?: EventState }>();
   const { settings } = input;
+  const eventSettings = settings.events ?? NO_EVENT_SETTINGS;
   let state = begin(fromInput(input));
+  let events: EventState = carried ?? initialEventState(state.record);
   const joins: Task[] = [];
   const cancels: Task[] = [];
   const seen = new Set<Task>();
@@ -119,9 +123,12 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
         outcome = decision.action;
         break;
       }
+      events = yield* emitProgress(context, state.record, events, eventSettings, (message, level) =>
+        log({ message, level }),
+      );
       if (decision.action.kind === 'continueAsNew') {
         collect();
-        df.continueAsNew(toInput(state.record, settings));
+        df.continueAsNew({ ...toInput(state.record, settings), eventState: events });
         return undefined;
       }
       const observation = yield* perform(decision.action);
@@ -137,10 +144,26 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   closed = true;
   const record = finish(state.record, outcome.outcome, outcome.error, df.currentUtcDateTime);
   df.setCustomStatus(toCustomStatus(record));
-  const output = toOutput(record);
+  let output = toOutput(record);
+  if (events.warnings.length > 0) output = { ...output, warnings: [...output.warnings, ...events.warnings] };
   yield* publishCompletion(context, output, (attempt) => {
     log({ message: `publishing the completion event failed (attempt ${attempt}); retrying`, level: 'warn' });
   });
+  // The queue has the outcome; the run ends once the Event Grid topic took it too (or its retry window ran out).
+  const warnings: string[] = [];
+  const target = { publisherId: input.target.publisherId, offerId: input.target.offerId };
+  yield* deliverToEventGrid(
+    context,
+    [...events.pending, ...buildCompletionEvents(output)],
+    eventSettings,
+    { runId: input.runId, target },
+    (message, level) => log({ message, level }),
+    (warning) => {
+      warnings.push(warning);
+      df.setCustomStatus(toCustomStatus({ ...record, warnings: [...output.warnings, ...warnings] }));
+    },
+  );
+  if (warnings.length > 0) output = { ...output, warnings: [...output.warnings, ...warnings] };
   log(endNote(record));
   return output;
 }

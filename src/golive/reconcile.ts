@@ -1,9 +1,11 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
+import { buildCompletionEvents } from '../events/completionEvent';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
+import { deliverToEventGrid, NO_EVENT_SETTINGS } from './eventDelivery';
 import { publishCompletion } from './orchestration';
 import { isRunInstanceId } from './run/identity';
-import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './run/record';
+import { type EventSettings, type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './run/record';
 
 /**
  * Runs that ended without a completion event: terminated through the Durable API (the orchestrator never runs
@@ -24,6 +26,14 @@ export const MAX_REASON_CHARS = 500;
 
 export interface ReconcileInput {
   output: RunOutput;
+  /** The ended run's event sinks (from its input): the event goes to the Event Grid topic too when it had one. */
+  events?: EventSettings;
+}
+
+/** The event settings an instance's input carried, if any. */
+function eventSettingsOf(input: unknown): EventSettings | undefined {
+  const settings = (input as { settings?: { events?: EventSettings } } | undefined)?.settings;
+  return settings?.events;
 }
 
 function looksLikeRunOutput(v: unknown): boolean {
@@ -105,8 +115,9 @@ export async function publishUnpublished(
   client: Pick<ReconcileClient, 'startNew'>,
   instanceId: string,
   output: RunOutput,
+  events?: EventSettings,
 ): Promise<void> {
-  await client.startNew(RECONCILE_ORCHESTRATOR_NAME, { instanceId, input: { output } });
+  await client.startNew(RECONCILE_ORCHESTRATOR_NAME, { instanceId, input: { output, ...(events ? { events } : {}) } });
 }
 
 /** One reconciler pass: every run that ended without an event gets its reconcile orchestration started. */
@@ -121,7 +132,7 @@ export async function reconcileRuns(
     const output = unpublishedRun(status, now);
     if (!output || status.instanceId === undefined) continue;
     try {
-      await publishUnpublished(client, status.instanceId, output);
+      await publishUnpublished(client, status.instanceId, output, eventSettingsOf(status.input));
       result.started.push({ instanceId: status.instanceId, runId: output.runId, eventId: output.eventId });
       log(
         `run ${output.runId} of ${status.instanceId} ended ${status.runtimeStatus} without an event: publishing ${output.eventId}`,
@@ -139,8 +150,25 @@ export async function reconcileRuns(
 /** The reconcile orchestration: publish the run's event (retried with durable timers), end with the run's output. */
 export function* reconcileOrchestration(context: OrchestrationContext): Generator<Task, RunOutput, unknown> {
   const df = context.df;
-  const { output } = df.getInput<ReconcileInput>();
+  const { output, events } = df.getInput<ReconcileInput>();
   yield* publishCompletion(context, output);
+  const warnings: string[] = [];
+  const target = { publisherId: output.target.publisherId, offerId: output.target.offerId };
+  yield* deliverToEventGrid(
+    context,
+    buildCompletionEvents(output),
+    events ?? NO_EVENT_SETTINGS,
+    { runId: output.runId, target },
+    (message, level) => {
+      if (df.isReplaying) return;
+      const line = `[golive reconcile ${output.runId}] ${message}`;
+      if (level === 'error') context.error(line);
+      else if (level === 'warn') context.warn(line);
+      else context.log(line);
+    },
+    (warning) => warnings.push(warning),
+  );
+  if (warnings.length > 0) return { ...output, warnings: [...output.warnings, ...warnings] };
   if (!df.isReplaying)
     context.log(`[golive reconcile ${output.runId}] published ${output.eventId} (${output.error?.code ?? ''})`);
   return output;

@@ -1,5 +1,6 @@
 import { sleep as sleepMs } from '../util';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
+import type { EventGridPublishInput } from './eventDelivery';
 import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
 import { deriveRunId, runInstanceId } from './run/identity';
@@ -40,7 +41,7 @@ export interface RunClient {
   getStatus(instanceId: string): Promise<InstanceStatus | undefined>;
   startNew(
     orchestratorName: string,
-    options: { instanceId: string; input: RunInput | ReconcileInput },
+    options: { instanceId: string; input: RunInput | ReconcileInput | EventGridPublishInput },
   ): Promise<string>;
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
@@ -162,7 +163,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
         `go-live ${instanceId} run ${owed.runId} ended ${status?.runtimeStatus ?? ''} without an event; publishing it`,
       );
       try {
-        await publishUnpublished(client, instanceId, owed);
+        await publishUnpublished(client, instanceId, owed, options.settings.events);
       } catch (e) {
         lastStartError = e;
       }
