@@ -100,7 +100,8 @@ const schema = z.object({
     .string()
     .trim()
     .refine((v) => /^https:\/\//.test(v) && URL.canParse(v), {
-      message: "must be the Event Grid topic's https endpoint (https://<topic>.<region>-1.eventgrid.azure.net/api/events)",
+      message:
+        "must be the Event Grid topic's https endpoint (https://<topic>.<region>-1.eventgrid.azure.net/api/events)",
     })
     .optional(),
   GOLIVE_EVENTGRID_TOKEN: z.string().min(1).optional(),

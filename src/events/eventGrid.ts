@@ -230,7 +230,12 @@ function retryAfter(value: string | string[] | undefined): number | undefined {
 function isTimeout(e: unknown): boolean {
   const name = (e as { name?: string; code?: string } | undefined)?.name;
   const code = (e as { code?: string } | undefined)?.code;
-  return name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+  return (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  );
 }
 
 /** An error's name and code only: never its message (it could quote a header). */

@@ -48,6 +48,11 @@ export function backoffSeconds(attempt: number, retryAfterSeconds?: number): num
   return Math.max(exp, Math.min(retryAfterSeconds ?? 0, EVENTGRID_MAX_BACKOFF_SECONDS));
 }
 
+const IDENTITY_REFUSED = "The Event Grid topic refused the app's identity";
+function identityRefused(error: { statusCode?: number; code: string }, until: string): string {
+  return `${IDENTITY_REFUSED} (${error.statusCode ?? 'no token'} ${error.code}); retrying until ${until}`;
+}
+
 type Log = (message: string, level: 'info' | 'warn' | 'error') => void;
 
 export interface Delivery {
@@ -111,10 +116,7 @@ export function* deliverToEventGrid(
     const { error } = result;
     if (error.auth && !authReported) {
       authReported = true;
-      warn(
-        `The Event Grid topic refused the app's identity (${error.statusCode ?? 'no token'} ${error.code}); ` +
-          `retrying until ${giveUpAt.toISOString()}`,
-      );
+      warn(identityRefused(error, giveUpAt.toISOString()));
     }
     if (lastAttempt || !error.retryable || result.gaveUp) {
       const ids = pending.map((e) => e.id);
@@ -188,6 +190,9 @@ export function* emitProgress(
   }
   if (result.kind !== 'failed') return { ...next, pending: [] };
   const left = pending.slice(result.published);
+  if (result.error.auth && !next.warnings.some((w) => w.startsWith(IDENTITY_REFUSED))) {
+    next = { ...next, warnings: [...next.warnings, identityRefused(result.error, input.giveUpAt)] };
+  }
   if (!result.error.retryable) {
     next = {
       ...next,

@@ -2,7 +2,13 @@ import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 
 import { buildCompletionEvents } from '../events/completionEvent';
 import { ACTIVITY, type PublishCompletionInput, RUN_EVENT } from './contracts';
-import { deliverToEventGrid, emitProgress, type EventState, initialEventState, NO_EVENT_SETTINGS } from './eventDelivery';
+import {
+  deliverToEventGrid,
+  emitProgress,
+  type EventState,
+  initialEventState,
+  NO_EVENT_SETTINGS,
+} from './eventDelivery';
 import {
   type Action,
   begin,

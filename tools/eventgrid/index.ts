@@ -29,7 +29,7 @@ export interface ReceivedRequest {
   at: string;
   path: string;
   contentType: string | undefined;
-  /** What was answered: a status, or `drop` (connection destroyed without an answer). */
+  /** What was answered: a status, `drop` (connection destroyed without an answer), 0 while the answer waits. */
   answer: number | 'drop';
   /** Why a check failed, when one did. */
   reason?: string;
@@ -146,7 +146,9 @@ export function cloudEventProblem(e: unknown, index: number): string | undefined
   return undefined;
 }
 
-export async function startEventGridEndpoint(options: EventGridEndpointOptions = {}): Promise<RunningEventGridEndpoint> {
+export async function startEventGridEndpoint(
+  options: EventGridEndpointOptions = {},
+): Promise<RunningEventGridEndpoint> {
   const ownDir = options.certDir === undefined;
   const certDir = options.certDir ?? mkdtempSync(path.join(tmpdir(), 'eventgrid-'));
   const { certPath, keyPath } = ensureCertificate(certDir);
@@ -168,7 +170,13 @@ export async function startEventGridEndpoint(options: EventGridEndpointOptions =
     const url = new URL(req.url ?? '/', 'https://localhost');
     if (url.pathname.startsWith(ADMIN_PATH)) return admin(req.method ?? 'GET', url.pathname, chunks, res);
     const contentType = req.headers['content-type'];
-    const record: ReceivedRequest = { at: new Date().toISOString(), path: url.pathname, contentType, answer: 200, eventIds: [] };
+    const record: ReceivedRequest = {
+      at: new Date().toISOString(),
+      path: url.pathname,
+      contentType,
+      answer: 0,
+      eventIds: [],
+    };
     requests.push(record);
     const answer = (status: number, body?: string, headers: Record<string, string> = {}): void => {
       record.answer = status;
@@ -187,7 +195,11 @@ export async function startEventGridEndpoint(options: EventGridEndpointOptions =
       return refuse(401, 'Unauthorized', auth ? 'The bearer token is not valid for this topic.' : 'No bearer token.');
     const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== BATCH_TYPE && type !== SINGLE_TYPE)
-      return refuse(400, 'BadRequest', `Content type must be ${BATCH_TYPE} (or ${SINGLE_TYPE}), not "${contentType ?? ''}"`);
+      return refuse(
+        400,
+        'BadRequest',
+        `Content type must be ${BATCH_TYPE} (or ${SINGLE_TYPE}), not "${contentType ?? ''}"`,
+      );
     if (size > MAX_BATCH_BYTES)
       return refuse(413, 'PayloadTooLarge', `The request is ${size} bytes; the limit is ${MAX_BATCH_BYTES} bytes.`);
     let parsed: unknown;
@@ -204,6 +216,12 @@ export async function startEventGridEndpoint(options: EventGridEndpointOptions =
       if (problem) return refuse(400, 'BadRequest', problem);
     }
     record.eventIds = (events as ReceivedEvent[]).map((e) => e.id);
+    if (req.socket.destroyed) {
+      // The publisher went away while the answer was delayed: it never learns of an answer, so nothing is taken.
+      record.answer = 'drop';
+      record.reason = 'the client closed the connection before the answer';
+      return;
+    }
     const next = script.length > 0 ? script.shift()! : fallback;
     if (next === 'drop') {
       record.answer = 'drop';
