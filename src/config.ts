@@ -149,6 +149,12 @@ function crossSettingProblems(raw: Record<string, string>): { setting: string; r
       });
     }
   }
+  if (raw.GOLIVE_EVENTGRID_TOKEN !== undefined && raw.GOLIVE_EVENTGRID_ENDPOINT === undefined) {
+    problems.push({
+      setting: 'GOLIVE_EVENTGRID_TOKEN',
+      reason: 'is a development token for a loopback GOLIVE_EVENTGRID_ENDPOINT only; unset it or set that endpoint',
+    });
+  }
   const interval = validValue(raw, 'GOLIVE_POLL_INTERVAL_SECONDS');
   const max = validValue(raw, 'GOLIVE_POLL_MAX_INTERVAL_SECONDS');
   if (interval !== undefined && max !== undefined && max < interval) {
