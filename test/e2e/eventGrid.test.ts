@@ -7,16 +7,18 @@
  * after the queue write publishes the event after its restart.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { CloudEvent, CompletionData, RejectedData } from '../../src/events/completionEvent';
 import type { ProgressData } from '../../src/events/progressEvent';
 import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../tools/eventgrid';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
+import { Agent, request } from 'undici';
 import { decodeMessage } from '../../tools/host/queues/encoding';
 import { enqueue, queueClient, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady } from '../support/hostProcess';
+import { childReady, startHostProcess } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(240_000);
@@ -130,6 +132,8 @@ beforeAll(async () => {
   azurite = await startAzurite({ inMemory: true });
   sim = await startSimulator({ defaults: { durationMs: 2_500 } });
   for (const offer of OFFERS) sim.admin.addOffer(PUB, offer);
+  // long enough for several polls: the steps change while the run watches
+  sim.admin.setScenario(PUB, 'eg-ok', { durationMs: 8_000 });
   topic = await startEventGridEndpoint();
 });
 
@@ -252,5 +256,42 @@ describe('a host killed right after the queue write', () => {
     expect(Date.parse(taken[0]!.at)).toBeGreaterThan(killedAt);
     expect(queued.filter((e) => e.id === completion.id)).toHaveLength(1);
     expectOneCopyEach();
+  });
+});
+
+describe('npm start -- --eventgrid', () => {
+  it('starts the local endpoint, points the app at it and trusts its certificate: a rejection arrives there', async () => {
+    const state = mkdtempSync(path.join(tmpdir(), 'golive-start-'));
+    const host = await startHostProcess({
+      args: ['--eventgrid', '--state', state],
+      env: {
+        AzureWebJobsStorage: azurite.connectionString,
+        PARTNER_API_BASE_URL: sim.url,
+        PARTNER_API_TOKEN: 'local-dev-token',
+        GOLIVE_SCHEDULED_OFFERS: '',
+        APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+        AzureFunctionsJobHost__extensions__durableTask__hubName: 'golivestart',
+      },
+      readyTimeoutMs: 60_000,
+    });
+    const agent = new Agent({ connect: { ca: readFileSync(path.join(state, 'eventgrid/cert.pem')) } });
+    try {
+      const url = /Event Grid: (https:\/\/127\.0\.0\.1:\d+)\/api\/events/.exec(host.logs())?.[1];
+      expect(url).toBeDefined();
+      await enqueue(azurite.connectionString, 'golive-requests', 'not json at all');
+      const received = await waitFor(
+        async () => {
+          const res = await request(`${url}/_admin/received`, { dispatcher: agent });
+          const body = (await res.body.json()) as { accepted: { type: string; id: string }[] };
+          return body.accepted.find((e) => e.type === 'golive.rejected');
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: 'the rejection at the local endpoint' },
+      );
+      expect(received.id).toMatch(/^golive-rejected-/);
+    } finally {
+      await agent.close();
+      await host.stop();
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

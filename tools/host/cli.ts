@@ -5,13 +5,20 @@
  * flight resumes after Ctrl-C and `npm start`; `--fresh` clears it first. The banner says which.
  *
  *   node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]
- *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]
+ *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--eventgrid]
+ *
+ * `--eventgrid` also starts the local Event Grid endpoint (tools/eventgrid; its certificate kept under the state
+ * folder) and points the app at it (`GOLIVE_EVENTGRID_ENDPOINT`, `GOLIVE_EVENTGRID_TOKEN`). Node reads
+ * `NODE_EXTRA_CA_CERTS` only when it starts, so the CLI runs itself again with that variable naming the certificate.
  *
  * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
+import { spawn } from 'node:child_process';
+
+import { ensureCertificate, type RunningEventGridEndpoint, startEventGridEndpoint } from '../eventgrid';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { createSimulatorPersistence, removeSimulatorState, type SimulatorPersistence } from '../simulator/persistence';
 import { type RunningAzurite, startAzurite } from './azurite';
@@ -36,6 +43,8 @@ export interface CliOptions {
   stateDir: string;
   /** Azurite's ports (default 10000-10002). */
   azuritePorts?: StoragePorts;
+  /** Start the local Event Grid endpoint and point the app at it. */
+  eventGrid: boolean;
 }
 
 export const STATE_DIR = '.local';
@@ -45,7 +54,7 @@ export class UsageError extends HostError {
     super(
       'USAGE',
       `${message}\nUsage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] ` +
-        '[--verbose] [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]',
+        '[--verbose] [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--eventgrid]',
     );
   }
 }
@@ -59,6 +68,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
     verbose: false,
     fresh: false,
     stateDir: '',
+    eventGrid: false,
   };
   let stateDir: string | undefined;
   const args = [...argv];
@@ -96,6 +106,9 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
         break;
       case '--fresh':
         opts.fresh = true;
+        break;
+      case '--eventgrid':
+        opts.eventGrid = true;
         break;
       case '--state':
         stateDir = value();
@@ -135,6 +148,7 @@ function localSimulatorPort(value: string | undefined): number | undefined {
 }
 
 interface Running {
+  eventGrid?: RunningEventGridEndpoint;
   azurite?: RunningAzurite;
   simulator?: RunningSimulator;
   simulatorState?: SimulatorPersistence;
@@ -152,6 +166,7 @@ async function stopAll(running: Running): Promise<void> {
     process.stderr.write(`Saving the simulator's state: ${String(err)}\n`);
   }
   await running.azurite?.close().catch(() => undefined);
+  await running.eventGrid?.close().catch(() => undefined);
 }
 
 /** Azurite's folder and the simulator's file under the state folder. */
@@ -177,6 +192,12 @@ function banner(host: FunctionsHost, running: Running, settingsFile: string | un
     print('Azurite:    not started here (AzureWebJobsStorage points elsewhere or --no-azurite)');
   }
   if (running.simulator) print(`Partner API simulator: ${running.simulator.url}`);
+  if (running.eventGrid) {
+    print(`Event Grid: ${running.eventGrid.url} (local endpoint; what it received: GET `);
+    print(
+      `            https://127.0.0.1:${running.eventGrid.port}/_admin/received, curl -k or --cacert ${running.eventGrid.caPath})`,
+    );
+  }
   if (running.state) print(`State:      ${stateLine(running.state)}`);
   print(`Settings:   ${settingsFile ? path.basename(settingsFile) : 'environment only'}`);
   print(`Console:    ${host.baseUrl}/api/console`);
@@ -225,8 +246,27 @@ function watchParent(pidText: string | undefined, onGone: () => void): void {
   timer.unref();
 }
 
+/** The local Event Grid endpoint's certificate folder under the state folder. */
+export function eventGridCertDir(stateDir: string): string {
+  return path.join(stateDir, 'eventgrid');
+}
+
+/** Runs this CLI again with `NODE_EXTRA_CA_CERTS` naming the endpoint's certificate; resolves to its exit code. */
+function rerunTrusting(caPath: string, argv: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [__filename, ...argv], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv);
+  if (opts.eventGrid) {
+    const { certPath } = ensureCertificate(eventGridCertDir(opts.stateDir));
+    if (process.env.NODE_EXTRA_CA_CERTS !== certPath) return rerunTrusting(certPath, argv);
+  }
   const local = readLocalSettings(opts.appDir);
   const running: Running = {};
   let stopping: Promise<void> | undefined;
@@ -297,6 +337,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         throw err;
       }
+    }
+    if (opts.eventGrid) {
+      running.eventGrid = await startEventGridEndpoint({
+        certDir: eventGridCertDir(opts.stateDir),
+        ...(process.env.GOLIVE_EVENTGRID_TOKEN ? { token: process.env.GOLIVE_EVENTGRID_TOKEN } : {}),
+      });
+      process.env.GOLIVE_EVENTGRID_ENDPOINT = running.eventGrid.url;
+      process.env.GOLIVE_EVENTGRID_TOKEN = running.eventGrid.token;
     }
     running.host = await startHost({
       appDir: opts.appDir,
