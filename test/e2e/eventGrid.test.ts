@@ -11,12 +11,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { Agent, request } from 'undici';
+
 import type { CloudEvent, CompletionData, RejectedData } from '../../src/events/completionEvent';
 import type { ProgressData } from '../../src/events/progressEvent';
 import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../tools/eventgrid';
-import { type RunningSimulator, startSimulator } from '../../tools/simulator';
-import { Agent, request } from 'undici';
 import { decodeMessage } from '../../tools/host/queues/encoding';
+import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, queueClient, type RunningAzurite, startAzurite } from '../support/azurite';
 import { childReady, startHostProcess } from '../support/hostProcess';
 import { waitFor } from '../support/wait';

@@ -13,10 +13,9 @@
  *
  * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-
-import { spawn } from 'node:child_process';
 
 import { ensureCertificate, type RunningEventGridEndpoint, startEventGridEndpoint } from '../eventgrid';
 import { type RunningSimulator, startSimulator } from '../simulator';

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 
 import { Agent } from 'undici';
 
-import type { CloudEvent } from '../../../src/events/completionEvent';
 import {
   type AnyCloudEvent,
   batchesOf,
@@ -30,7 +29,7 @@ const event = (id: string, data: unknown = { n: id }): AnyCloudEvent =>
     time: '2026-01-01T00:00:00.000Z',
     datacontenttype: 'application/json',
     data,
-  }) as CloudEvent<unknown>;
+  });
 
 const publisher = (token = endpoint.token, options: { maxBatchBytes?: number; timeoutMs?: number } = {}) =>
   new EventGridPublisher(endpoint.url, new StaticTokenCredential(token), { dispatcher: agent, ...options });
