@@ -19,17 +19,16 @@ import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../../
 let endpoint: RunningEventGridEndpoint;
 let agent: Agent;
 
-const event = (id: string, data: unknown = { n: id }): AnyCloudEvent =>
-  ({
-    specversion: '1.0',
-    type: 'golive.succeeded',
-    source: '/publishers/p/offers/o',
-    subject: 'publishers/p/offers/o',
-    id,
-    time: '2026-01-01T00:00:00.000Z',
-    datacontenttype: 'application/json',
-    data,
-  });
+const event = (id: string, data: unknown = { n: id }): AnyCloudEvent => ({
+  specversion: '1.0',
+  type: 'golive.succeeded',
+  source: '/publishers/p/offers/o',
+  subject: 'publishers/p/offers/o',
+  id,
+  time: '2026-01-01T00:00:00.000Z',
+  datacontenttype: 'application/json',
+  data,
+});
 
 const publisher = (token = endpoint.token, options: { maxBatchBytes?: number; timeoutMs?: number } = {}) =>
   new EventGridPublisher(endpoint.url, new StaticTokenCredential(token), { dispatcher: agent, ...options });
