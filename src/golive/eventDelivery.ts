@@ -86,7 +86,8 @@ export function* deliverToEventGrid(
   let authReported = false;
   for (let attempt = 1; ; attempt++) {
     const now = df.currentUtcDateTime.getTime();
-    const lastAttempt = now + backoffSeconds(attempt) * 1000 >= giveUpAt.getTime();
+    // The window's end gets a try of its own: the waits stop there.
+    const lastAttempt = now >= giveUpAt.getTime();
     const input: PublishEventGridInput = {
       ...ids,
       events: pending,
