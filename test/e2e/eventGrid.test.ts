@@ -258,6 +258,8 @@ describe('a host killed right after the queue write', () => {
     expect(queued.filter((e) => e.id === completion.id)).toHaveLength(1);
     expectOneCopyEach();
   });
+
+  afterAll(() => killChild('SIGTERM'));
 });
 
 describe('npm start -- --eventgrid', () => {
