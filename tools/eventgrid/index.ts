@@ -111,6 +111,7 @@ export function ensureCertificate(dir: string): { certPath: string; keyPath: str
   } catch (e) {
     throw new Error(
       `The local Event Grid endpoint needs the openssl command to make its certificate: ${(e as Error).message}`,
+      { cause: e },
     );
   }
   return { certPath, keyPath };
