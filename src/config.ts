@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import type { ErrorCode } from './errorCodes';
 import { isLoopbackUrl } from './util';
 
 /**
@@ -89,7 +90,7 @@ const schema = z.object({
   GOLIVE_REQUESTS_QUEUE: queueName.default('golive-requests'),
   GOLIVE_EVENTS_QUEUE: queueName.default('golive-events'),
   GOLIVE_REJECTED_QUEUE: queueName.default('golive-rejected'),
-  GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(300),
+  GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(120),
   GOLIVE_POLL_MAX_INTERVAL_SECONDS: intSetting(1, 86_400).default(3_600),
   GOLIVE_DEADLINE_MINUTES: intSetting(1, 60 * 24 * 60).default(60 * 24 * 7),
   GOLIVE_POLLS_PER_HISTORY: intSetting(1, 10_000).default(100),
@@ -248,8 +249,7 @@ function parseAuthenticationString(value: string | undefined): { aad: boolean; c
 
 /** A bad setting: lists every bad setting by name and why, never a value. */
 export class ConfigError extends Error {
-  static readonly code = 'InvalidConfiguration';
-  readonly code = ConfigError.code;
+  readonly code: ErrorCode = 'InvalidConfiguration';
   override readonly name = 'ConfigError';
   constructor(readonly problems: { setting: string; reason: string }[]) {
     super(

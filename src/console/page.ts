@@ -10,7 +10,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 /** The compiled modules the page carries, the entry first. */
-const MODULES = ['client', 'answers', 'runModel'] as const;
+/** The page's modules: by the path the modules require them with (relative to this folder). */
+const MODULES = ['client', 'answers', 'runModel', '../golive/run/states'] as const;
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--muted:#5c5c5c;--line:#d5d5d5;--accent:#0b5cad;--ok:#176d2c;--bad:#b3261e;--warn:#8a5a00;--soft:#f3f5f8}
@@ -36,7 +37,7 @@ thead th{font-size:.8rem;color:var(--muted);font-weight:600}
 .s-succeeded,.s-complete,.s-completed{color:var(--ok)}.s-failed,.s-terminated{color:var(--bad)}
 .s-canceled,.s-canceling,.s-timedOut{color:var(--warn)}
 .bar{display:flex;align-items:center;gap:.4rem}.bar progress{width:8rem;height:.6rem}.pct{font-size:.8rem;color:var(--muted);min-width:2.5rem}
-.step{font-weight:500}
+.step{font-weight:500}.reason{display:block;font-size:.8rem;color:var(--muted);max-width:22rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.why,.estimate{font-size:.8rem;color:var(--muted)}
 .run-head{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.75rem 0}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 ol.timeline{list-style:none;padding:0;margin:0;border-left:3px solid var(--line)}
@@ -68,6 +69,7 @@ const BODY = `
 <form id="golive-form" class="inline">
 <label for="offer-input">Offer (publisherId/offerId)
 <input id="offer-input" name="offer" required autocomplete="off" spellcheck="false" placeholder="contoso/contoso-vm-offer" pattern="[a-z0-9_\\-]{1,50}/[a-z0-9_\\-]{1,50}"></label>
+<label for="api-input">API<select id="api-input" name="api"><option value="">the app's default</option><option value="cpp">Cloud Partner Portal</option><option value="productIngestion">Product Ingestion</option></select></label>
 <button type="submit">Go live</button>
 </form>
 <p id="answer" role="status" aria-live="polite"></p>
@@ -105,7 +107,7 @@ export function bundle(sources: Record<string, string>, entry: string): string {
   const modules = Object.entries(sources)
     .map(
       ([name, code]) =>
-        `${JSON.stringify(`./${name}`)}:function(module,exports,require){\n${code.replace(/^\/\/# sourceMappingURL=.*$/m, '')}\n}`,
+        `${JSON.stringify(name.startsWith('.') ? name : `./${name}`)}:function(module,exports,require){\n${code.replace(/^\/\/# sourceMappingURL=.*$/m, '')}\n}`,
     )
     .join(',\n');
   return (
