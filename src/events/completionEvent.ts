@@ -2,7 +2,7 @@ import type { RejectedRecord } from '../golive/request';
 import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
 import type { RunOutput, RunTarget, Shown } from '../golive/run/record';
 import { own } from '../util';
-import type { CompletionEventType } from './names';
+import type { EventType } from './names';
 
 /**
  * Completion events on `golive-events`: CloudEvents 1.0 structured JSON (one JSON object per queue message).
@@ -12,7 +12,7 @@ import type { CompletionEventType } from './names';
 
 export interface CloudEvent<T> {
   specversion: '1.0';
-  type: CompletionEventType;
+  type: EventType;
   source: string;
   id: string;
   time: string;
@@ -70,6 +70,11 @@ export function offerSource(publisherId: string, offerId: string): string {
   return `/publishers/${publisherId}/offers/${offerId}`;
 }
 
+/** The subject of every event about an offer (Event Grid subscriptions filter on it: `subjectBeginsWith`). */
+export function offerSubject(publisherId: string, offerId: string): string {
+  return `publishers/${publisherId}/offers/${offerId}`;
+}
+
 /** Source of a rejected message whose publisher/offer could not be read. */
 export const INTAKE_SOURCE = '/golive/requests';
 
@@ -102,7 +107,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     id: output.eventId,
     time: output.completedAt,
     datacontenttype: 'application/json',
-    subject: output.runId,
+    subject: offerSubject(target.publisherId, target.offerId),
     data,
   };
 }
@@ -147,6 +152,9 @@ export function buildRejectedEvent(record: RejectedRecord, parsed: unknown): Clo
     id: `golive-rejected-${record.messageId}`,
     time: record.rejectedAt,
     datacontenttype: 'application/json',
+    ...(fields.publisherId !== undefined && fields.offerId !== undefined
+      ? { subject: offerSubject(fields.publisherId, fields.offerId) }
+      : {}),
     data,
   };
 }

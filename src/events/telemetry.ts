@@ -6,6 +6,8 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import {
   DIMENSIONS,
   DURATION_METRIC,
+  EVENTGRID_GAVE_UP_EVENT,
+  EVENTGRID_PUBLISH_FAILED_EVENT,
   PARTNER_API_ERROR_EVENT,
   POLL_COUNT_METRIC,
   REQUEST_REJECTED_EVENT,
@@ -117,6 +119,31 @@ export class GoLiveTelemetry {
     const properties: Record<string, string> = { ...pick(dimensions), errorCode: code, activity };
     if (statusCode !== undefined) properties.statusCode = String(statusCode);
     this.safe(() => this.sink.trackEvent(PARTNER_API_ERROR_EVENT, properties));
+  }
+
+  /** `EventGridPublishFailed`: the topic refused a publish or did not answer (one per try). */
+  eventGridFailed(dimensions: Dimensions, code: string, statusCode: number | undefined, attempt: number): void {
+    const properties: Record<string, string> = { ...pick(dimensions), errorCode: code, attempt: String(attempt) };
+    if (statusCode !== undefined) properties.statusCode = String(statusCode);
+    this.safe(() => this.sink.trackEvent(EVENTGRID_PUBLISH_FAILED_EVENT, properties));
+  }
+
+  /** `EventGridPublishGaveUp` (alerted): events the topic never took; they stay on the queue only. */
+  eventGridGaveUp(
+    dimensions: Dimensions,
+    code: string,
+    statusCode: number | undefined,
+    eventIds: string[],
+    attempts: number,
+  ): void {
+    const properties: Record<string, string> = {
+      ...pick(dimensions),
+      errorCode: code,
+      attempts: String(attempts),
+      eventIds: eventIds.join(',').slice(0, 1_000),
+    };
+    if (statusCode !== undefined) properties.statusCode = String(statusCode);
+    this.safe(() => this.sink.trackEvent(EVENTGRID_GAVE_UP_EVENT, properties));
   }
 
   /** Telemetry never breaks the workflow. */

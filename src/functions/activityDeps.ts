@@ -1,4 +1,5 @@
 import { getConfig } from '../config';
+import { createEventGridPublisher, type EventGridPublisher } from '../events/eventGrid';
 import { createTelemetrySink, GoLiveTelemetry } from '../events/telemetry';
 import type { ActivityDeps } from '../golive/activities';
 import { createPartnerApi } from '../partner';
@@ -17,4 +18,11 @@ export function goLiveTelemetry(): GoLiveTelemetry {
 /** The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache. */
 export function activityDeps(): ActivityDeps {
   return { partnerApi: (kind) => createPartnerApi(kind, getConfig()), telemetry: goLiveTelemetry() };
+}
+
+let eventGrid: { publisher: EventGridPublisher | undefined } | undefined;
+/** The Event Grid topic's publisher (one per process), or undefined when `GOLIVE_EVENTGRID_ENDPOINT` is unset. */
+export function eventGridPublisher(): EventGridPublisher | undefined {
+  eventGrid ??= { publisher: createEventGridPublisher(getConfig().golive.eventGrid) };
+  return eventGrid.publisher;
 }

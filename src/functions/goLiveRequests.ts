@@ -2,6 +2,8 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
+import { EVENTGRID_ORCHESTRATOR_NAME } from '../golive/contracts';
+import { type EventGridPublishInput, eventGridPublishInstanceId } from '../golive/eventDelivery';
 import { intake, queueMessage } from '../golive/intake';
 import { runSettingsFrom } from '../golive/settings';
 import type { RunClient } from '../golive/startOrJoin';
@@ -20,6 +22,20 @@ export async function goLiveRequestsHandler(message: unknown, client: RunClient,
     log: (m) => context.log(m),
   });
   if (result.kind === 'rejected') {
+    const settings = runSettingsFrom(config.golive).events;
+    if (settings?.eventGrid) {
+      // The queue gets the event with this invocation; the topic through an orchestration that retries it.
+      const instanceId = eventGridPublishInstanceId(result.event.id);
+      if ((await client.getStatus(instanceId)) === undefined) {
+        const { publisherId, offerId } = result.event.data;
+        const input: EventGridPublishInput = {
+          events: [result.event],
+          settings,
+          ...(publisherId && offerId ? { target: { publisherId, offerId } } : {}),
+        };
+        await client.startNew(EVENTGRID_ORCHESTRATOR_NAME, { instanceId, input });
+      }
+    }
     context.extraOutputs.set(rejectedQueueOutput, JSON.stringify(result.record));
     context.extraOutputs.set(eventsQueueOutput, JSON.stringify(result.event));
     const { publisherId, offerId } = result.event.data;

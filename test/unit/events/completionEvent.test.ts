@@ -39,7 +39,7 @@ describe('buildCompletionEvent', () => {
       id: output.eventId,
       time: output.completedAt,
       datacontenttype: 'application/json',
-      subject: output.runId,
+      subject: 'publishers/contoso/offers/contoso-app',
       data: {
         publisherId: 'contoso',
         offerId: 'contoso-app',
@@ -111,6 +111,7 @@ describe('buildRejectedEvent', () => {
       id: 'golive-rejected-msg-1',
       time: '2026-01-01T00:00:00.000Z',
       datacontenttype: 'application/json',
+      subject: 'publishers/contoso/offers/app',
       data: {
         outcome: 'rejected',
         messageId: 'msg-1',

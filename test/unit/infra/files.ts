@@ -156,6 +156,8 @@ export function telemetryVocabulary(): TelemetryVocabulary {
   telemetry.completed(all, 3600, 12, 'SomeError');
   telemetry.rejected('bad request', 'message-1', all);
   telemetry.partnerApiError(all, 'Throttled', 429, 'readOperation');
+  telemetry.eventGridFailed(all, 'EventGridForbidden', 403, 1);
+  telemetry.eventGridGaveUp(all, 'EventGridForbidden', 403, ['golive-run-1'], 9);
   const events = new Map<string, Set<string>>();
   const metrics = new Map<string, Set<string>>();
   const properties = new Set<string>();
