@@ -1,5 +1,6 @@
 import { getConfig } from '../config';
-import { createTelemetrySink, GoLiveTelemetry } from '../events/telemetry';
+import { tagRun } from '../events/scope';
+import { GoLiveTelemetry, startTelemetry } from '../events/telemetry';
 import type { ActivityDeps } from '../golive/activities';
 import { createPartnerApi } from '../partner';
 
@@ -8,13 +9,19 @@ import { createPartnerApi } from '../partner';
 let telemetry: GoLiveTelemetry | undefined;
 export function goLiveTelemetry(): GoLiveTelemetry {
   const config = getConfig();
-  telemetry ??= new GoLiveTelemetry(
-    createTelemetrySink(config.applicationInsightsConnectionString, config.applicationInsightsAuthentication),
-  );
+  // Started by src/index.ts when the app loads; this returns the same sink.
+  telemetry ??= new GoLiveTelemetry(startTelemetry(config));
   return telemetry;
 }
 
 /** The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache. */
 export function activityDeps(): ActivityDeps {
   return { partnerApi: (kind) => createPartnerApi(kind, getConfig()), telemetry: goLiveTelemetry() };
+}
+
+/** An activity's result, after tagging the invocation's telemetry with the partner operation id it names. */
+export function withOperationTag<R>(result: R): R {
+  const operationId = (result as { operationId?: unknown } | undefined)?.operationId;
+  if (typeof operationId === 'string') tagRun({ operationId });
+  return result;
 }

@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
+import { tagRun } from '../events/scope';
 import { intake, queueMessage } from '../golive/intake';
 import { runSettingsFrom } from '../golive/settings';
 import type { RunClient } from '../golive/startOrJoin';
@@ -19,6 +20,11 @@ export async function goLiveRequestsHandler(message: unknown, client: RunClient,
     defaultApi: config.golive.defaultApi,
     log: (m) => context.log(m),
   });
+  // The invocation's telemetry joins the run (golive.runId, the offer) once intake knows it.
+  if (result.kind === 'accepted') {
+    const { publisherId, offerId } = result.request;
+    tagRun({ publisherId, offerId, ...('runId' in result.outcome ? { runId: result.outcome.runId } : {}) });
+  }
   if (result.kind === 'rejected') {
     context.extraOutputs.set(rejectedQueueOutput, JSON.stringify(result.record));
     context.extraOutputs.set(eventsQueueOutput, JSON.stringify(result.event));
