@@ -14,11 +14,13 @@
  * - Every span, log and custom event of an invocation that belongs to a run carries `golive.runId`, the offer and the
  *   partner operation id (see `scope.ts`).
  */
+import { ManagedIdentityCredential } from '@azure/identity';
+import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
 import { type Context, metrics, type Span, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 
-import type { TelemetryAuthentication, TelemetrySink } from './telemetry';
 import { currentPartnerAttempt, currentRunScope, runAttributes, runTagsFromInput, withRunScope } from './scope';
+import type { TelemetryAuthentication, TelemetrySink } from './telemetry';
 
 export interface OpenTelemetryOptions {
   connectionString: string;
@@ -47,32 +49,9 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): TelemetrySink
     require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   const { AzureFunctionsInstrumentation } =
     require('@azure/functions-opentelemetry-instrumentation') as typeof import('@azure/functions-opentelemetry-instrumentation');
-  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
-  const { aad, clientId } = options.authentication;
-  useAzureMonitor({
-    azureMonitorExporterOptions: {
-      connectionString: options.connectionString,
-      ...(aad ? { credential: new ManagedIdentityCredential(clientId ? { clientId } : {}) } : {}),
-    },
-    // Every item: a go-live is a handful of invocations, and an operator follows one run end to end.
-    samplingRatio: 1,
-    tracesPerSecond: 0,
-    enableLiveMetrics: false,
-    enablePerformanceCounters: false,
-    instrumentationOptions: {
-      http: { enabled: false },
-      azureSdk: { enabled: false },
-      mongoDb: { enabled: false },
-      mySql: { enabled: false },
-      postgreSql: { enabled: false },
-      redis: { enabled: false },
-      redis4: { enabled: false },
-    },
-    spanProcessors: [runSpanProcessor as never],
-    logRecordProcessors: [runLogProcessor as never],
-  });
+  useAzureMonitor(azureMonitorOptions(options));
 
   const partnerOrigins = new Set(options.partnerOrigins.map((o) => new URL(o).origin));
   registerInstrumentations({
@@ -80,7 +59,6 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): TelemetrySink
       new UndiciInstrumentation({
         ignoreRequestHook: (request) => !partnerOrigins.has(originOf(request.origin)),
         startSpanHook: (request) => partnerSpanAttributes(request.origin, request.path),
-        headersToSpanAttributes: { responseHeaders: PARTNER_REQUEST_ID_HEADERS },
         responseHook: (span, { response }) => {
           const requestId = requestIdOf(response.headers);
           if (requestId) span.setAttribute('golive.partner.requestId', requestId);
@@ -98,9 +76,9 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): TelemetrySink
     const span = recording(trace.getActiveSpan());
     const tags = runTagsFromInput(context.inputs[0]) ?? {};
     span?.setAttributes(runAttributes(tags));
-    const handler = context.functionHandler;
+    const handler = context.functionHandler as (...args: unknown[]) => unknown;
     const scope = { tags, onTag: (added: typeof tags) => span?.setAttributes(runAttributes(added)) };
-    context.functionHandler = (...args: unknown[]) => withRunScope(scope, () => handler(...(args as [never, never])));
+    context.functionHandler = (...args: unknown[]) => withRunScope(scope, () => handler(...args));
   });
   // Flush what is buffered before the worker stops.
   app.hook.appTerminate(() => shutdownAzureMonitor());
@@ -118,6 +96,37 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): TelemetrySink
     },
   };
   return started;
+}
+
+/**
+ * The Azure Monitor distro's options: the connection string (Entra ID with the app's managed identity when asked),
+ * every item kept (a go-live is a handful of invocations and an operator follows one run end to end), no live
+ * metrics or performance counters, and none of the distro's own instrumentations: the app's `node:http` calls go to
+ * the Durable extension and Entra ID, not to the partner, and stay out of the dependency list.
+ */
+export function azureMonitorOptions(options: OpenTelemetryOptions): AzureMonitorOpenTelemetryOptions {
+  const { aad, clientId } = options.authentication;
+  return {
+    azureMonitorExporterOptions: {
+      connectionString: options.connectionString,
+      ...(aad ? { credential: new ManagedIdentityCredential(clientId ? { clientId } : {}) } : {}),
+    },
+    samplingRatio: 1,
+    tracesPerSecond: 0,
+    enableLiveMetrics: false,
+    enablePerformanceCounters: false,
+    instrumentationOptions: {
+      http: { enabled: false },
+      azureSdk: { enabled: false },
+      mongoDb: { enabled: false },
+      mySql: { enabled: false },
+      postgreSql: { enabled: false },
+      redis: { enabled: false },
+      redis4: { enabled: false },
+    },
+    spanProcessors: [runSpanProcessor],
+    logRecordProcessors: [runLogProcessor],
+  };
 }
 
 /** Copies the run tags of the invocation onto every span that starts in it. */

@@ -52,8 +52,9 @@ export interface TelemetryAuthentication {
 export type StartOpenTelemetry = (options: OpenTelemetryOptions) => TelemetrySink;
 
 // Loaded only when configured: `otel.ts` loads the OpenTelemetry SDK.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadOpenTelemetry: () => StartOpenTelemetry = () => (require('./otel') as typeof import('./otel')).startOpenTelemetry;
+const loadOpenTelemetry: () => StartOpenTelemetry = () =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./otel') as typeof import('./otel')).startOpenTelemetry;
 
 /**
  * Starts telemetry when the app loads (before `@azure/functions` and any handler): OpenTelemetry to Application

@@ -6,5 +6,6 @@ import { activityDeps, withOperationTag } from './activityDeps';
 
 /** Activity: the offer's running go-live operation, to resolve an unknown Go Live outcome. */
 df.app.activity(ACTIVITY.findRunningOperation, {
-  handler: async (input: FindRunningOperationInput) => withOperationTag(await findRunningOperation(input, activityDeps())),
+  handler: async (input: FindRunningOperationInput) =>
+    withOperationTag(await findRunningOperation(input, activityDeps())),
 });

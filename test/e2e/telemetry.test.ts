@@ -219,9 +219,9 @@ describe('one go-live in Application Insights', () => {
         (props(e)['golive.runId'] !== runId || props(e)['golive.offerId'] !== OFFER) &&
         isRunItem(e),
     );
-    expect(missing.map((e) => `${e.data.baseType} ${String(e.data.baseData['name'] ?? e.data.baseData['message'])}`)).toEqual(
-      [],
-    );
+    expect(
+      missing.map((e) => `${e.data.baseType} ${String(e.data.baseData['name'] ?? e.data.baseData['message'])}`),
+    ).toEqual([]);
   });
 
   it('sends no token, key or secret', () => {
@@ -235,7 +235,11 @@ describe('one go-live in Application Insights', () => {
     const alerts = bicep('infra/app/alerts.bicep');
     const rules = evaluate(alerts.variable('rules').value, alerts.scope({ poisonQueueName: 'golive-requests-poison' }));
     if (!Array.isArray(rules)) throw new Error('alert rules are not known before deployment');
-    const tables: Record<string, string> = { customEvents: 'EventData', customMetrics: 'MetricData', traces: 'MessageData' };
+    const tables: Record<string, string> = {
+      customEvents: 'EventData',
+      customMetrics: 'MetricData',
+      traces: 'MessageData',
+    };
     const checked: string[] = [];
     for (const rule of rules) {
       const query = text(isPlainObject(rule) ? rule['query'] : undefined);
@@ -267,7 +271,8 @@ describe('one go-live in Application Insights', () => {
       counts[key] = (counts[key] ?? 0) + 1;
     }
     process.stdout.write(`telemetry of one go-live: ${JSON.stringify(counts, null, 1)}\n`);
-    if (process.env.TELEMETRY_DUMP) writeFileSync(process.env.TELEMETRY_DUMP, JSON.stringify(ingestion.envelopes, null, 1));
+    if (process.env.TELEMETRY_DUMP)
+      writeFileSync(process.env.TELEMETRY_DUMP, JSON.stringify(ingestion.envelopes, null, 1));
     expect(Object.keys(counts).length).toBeGreaterThan(3);
   });
 });

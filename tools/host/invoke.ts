@@ -218,7 +218,7 @@ export class Invoker {
         const line: Record<string, unknown> = { level, message };
         if (hooks.length > 0) {
           const hookCtx = hookContext(
-            { hookData: {}, appHookData, invocationContext },
+            { hookData: {}, appHookData, invocationContext: current.invocationContext },
             { level, message, category: logCategory },
           );
           Object.defineProperty(hookCtx, 'category', { enumerable: true, value: logCategory, writable: false });
@@ -240,13 +240,14 @@ export class Invoker {
         );
       },
     };
-    let invocationContext: unknown;
+    // The library's InvocationContext, once built (log lines before it see none).
+    const current: { invocationContext?: unknown } = {};
 
     const invocationModel = await model.getInvocationModel(coreCtx);
     const hookData: Record<string, unknown> = {};
     const args = await invocationModel.getArguments();
     const context = args.context;
-    invocationContext = context;
+    current.invocationContext = context;
     let inputs = args.inputs;
     let callback: FunctionCallback = fn.callback;
     const base = { hookData, appHookData, invocationContext: context };
