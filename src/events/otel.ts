@@ -19,7 +19,14 @@ import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-openteleme
 import { type Context, metrics, type Span, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 
-import { currentPartnerAttempt, currentRunScope, runAttributes, runTagsFromInput, withRunScope } from './scope';
+import {
+  currentPartnerAttempt,
+  currentRunScope,
+  PARTNER_ATTRIBUTES,
+  runAttributes,
+  runTagsFromInput,
+  withRunScope,
+} from './scope';
 import type { TelemetryAuthentication, TelemetrySink } from './telemetry';
 
 export interface OpenTelemetryOptions {
@@ -61,7 +68,7 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): TelemetrySink
         startSpanHook: (request) => partnerSpanAttributes(request.origin, request.path),
         responseHook: (span, { response }) => {
           const requestId = requestIdOf(response.headers);
-          if (requestId) span.setAttribute('golive.partner.requestId', requestId);
+          if (requestId) span.setAttribute(PARTNER_ATTRIBUTES.requestId, requestId);
         },
       }),
       // Patches `@azure/functions` when it loads (below, and by the function modules).
@@ -176,8 +183,8 @@ export function partnerSpanAttributes(origin: string, path: string): Record<stri
   };
   const attempt = currentPartnerAttempt();
   if (attempt) {
-    attributes['golive.partner.attempt'] = attempt.attempt;
-    attributes['golive.partner.retry'] = attempt.attempt > 1;
+    attributes[PARTNER_ATTRIBUTES.attempt] = attempt.attempt;
+    attributes[PARTNER_ATTRIBUTES.retry] = attempt.attempt > 1;
     // OpenTelemetry's name for it: how many times this request was sent before.
     if (attempt.attempt > 1) attributes['http.request.resend_count'] = attempt.attempt - 1;
   }

@@ -15,6 +15,13 @@ export const RUN_ATTRIBUTES = {
   operationId: 'golive.operationId',
 } as const;
 
+/** Attributes of a partner API dependency (besides the HTTP ones): the attempt, whether it is a retry, the partner's request id. */
+export const PARTNER_ATTRIBUTES = {
+  attempt: 'golive.partner.attempt',
+  retry: 'golive.partner.retry',
+  requestId: 'golive.partner.requestId',
+} as const;
+
 export type RunTags = Partial<Record<keyof typeof RUN_ATTRIBUTES, string>>;
 
 /** One invocation's run tags: mutable, so an invocation that learns its run id late (intake) can add it. */
@@ -92,6 +99,13 @@ export function runTagsFromInput(input: unknown): RunTags | undefined {
     return tags;
   }
   return undefined;
+}
+
+/** The offer of a go-live request's text (`{ publisherId, offerId, ... }`), when it names one. */
+export function offerTagsFromText(text: string): RunTags {
+  const publisherId = str(field(text.trim(), 'publisherId'));
+  const offerId = str(field(text.trim(), 'offerId'));
+  return { ...(publisherId ? { publisherId } : {}), ...(offerId ? { offerId } : {}) };
 }
 
 function field(value: unknown, name: string): unknown {

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
-import { tagRun } from '../events/scope';
+import { offerTagsFromText, tagRun } from '../events/scope';
 import { intake, queueMessage } from '../golive/intake';
 import { runSettingsFrom } from '../golive/settings';
 import type { RunClient } from '../golive/startOrJoin';
@@ -14,16 +14,16 @@ import { eventsQueueOutput, rejectedQueueOutput } from './queues';
 export async function goLiveRequestsHandler(message: unknown, client: RunClient, context: InvocationContext) {
   const config = getConfig();
   const { text, messageId } = queueMessage(message, context.triggerMetadata, context.invocationId);
+  tagRun(offerTagsFromText(text));
   const result = await intake(text, messageId, {
     client,
     settings: runSettingsFrom(config.golive),
     defaultApi: config.golive.defaultApi,
     log: (m) => context.log(m),
   });
-  // The invocation's telemetry joins the run (golive.runId, the offer) once intake knows it.
+  // The invocation's telemetry carries the offer from the start and joins the run once intake knows it.
   if (result.kind === 'accepted') {
-    const { publisherId, offerId } = result.request;
-    tagRun({ publisherId, offerId, ...('runId' in result.outcome ? { runId: result.outcome.runId } : {}) });
+    if ('runId' in result.outcome) tagRun({ runId: result.outcome.runId });
   }
   if (result.kind === 'rejected') {
     context.extraOutputs.set(rejectedQueueOutput, JSON.stringify(result.record));

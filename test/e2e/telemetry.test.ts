@@ -210,18 +210,23 @@ describe('one go-live in Application Insights', () => {
 
   it('tags every item of the run with golive.runId and the offer', () => {
     const runId = completion.data.runId;
-    const items = ingestion.envelopes.filter((e) => e.data.baseType !== 'MetricData' || props(e)['runId']);
-    const runItems = items.filter((e) => !(e.data.baseType === 'MessageData' && isIntakeLog(e)));
-    expect(runItems.length).toBeGreaterThan(10);
-    const missing = runItems.filter(
-      (e) =>
-        e.data.baseType !== 'MetricData' &&
-        (props(e)['golive.runId'] !== runId || props(e)['golive.offerId'] !== OFFER) &&
-        isRunItem(e),
-    );
+    const runItems = ingestion.envelopes.filter((e) => e.data.baseType !== 'MetricData' && isRunItem(e));
+    // The intake's lines before its run exists carry the offer only.
+    const intakeLogs = runItems.filter((e) => e.data.baseType === 'MessageData' && isIntakeLog(e));
+    const runMetrics = ofType('MetricData').filter((m) => props(m)['runId'] === runId);
+    const tagged = [...runItems.filter((e) => !intakeLogs.includes(e)), ...runMetrics];
+    expect(runMetrics).toHaveLength(2);
+    expect(tagged.length).toBeGreaterThan(20);
+    const missing = tagged.filter((e) => props(e)['golive.runId'] !== runId || props(e)['golive.offerId'] !== OFFER);
     expect(
       missing.map((e) => `${e.data.baseType} ${String(e.data.baseData['name'] ?? e.data.baseData['message'])}`),
     ).toEqual([]);
+    for (const e of intakeLogs) expect(props(e)['golive.offerId']).toBe(OFFER);
+    // Items that name the partner operation name the run's.
+    for (const e of tagged) {
+      const op = props(e)['golive.operationId'];
+      if (op !== undefined) expect(op).toBe(completion.data.operationId);
+    }
   });
 
   it('sends no token, key or secret', () => {

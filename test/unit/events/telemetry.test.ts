@@ -9,6 +9,7 @@ import {
 } from '../../../src/events/otel';
 import {
   currentRunScope,
+  offerTagsFromText,
   runAttributes,
   runTagsFromInput,
   tagRun,
@@ -208,6 +209,12 @@ describe('run scope', () => {
       operationId: 'op',
     });
     expect(runTagsFromInput('not json')).toBeUndefined();
+    expect(offerTagsFromText(' {"publisherId":"contoso","offerId":"app","requestId":"r"}')).toEqual({
+      publisherId: 'contoso',
+      offerId: 'app',
+    });
+    expect(offerTagsFromText('{"offerId":7}')).toEqual({});
+    expect(offerTagsFromText('not json')).toEqual({});
     expect(runTagsFromInput({ publisherId: 'p' })).toBeUndefined();
   });
 
