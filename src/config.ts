@@ -71,7 +71,16 @@ const schema = z.object({
   PRODUCT_INGESTION_BASE_URL: httpUrl('PRODUCT_INGESTION_BASE_URL').default(
     'https://graph.microsoft.com/rp/product-ingestion',
   ),
-  PRODUCT_INGESTION_SCHEMA_VERSION: z.string().trim().min(1).default('2022-03-01-preview2'),
+  // The `$version` sent on every call: a dated schema version, e.g. 2022-03-01-preview2 (public clients also send
+  // 2022-03-01-preview3 and 2022-07-01). The resource `$schema` URLs stay pinned to 2022-03-01-preview2.
+  PRODUCT_INGESTION_SCHEMA_VERSION: z
+    .string()
+    .trim()
+    .regex(
+      /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(-preview\d{1,2})?$/,
+      'must be a Product Ingestion schema version: YYYY-MM-DD or YYYY-MM-DD-previewN, e.g. 2022-03-01-preview2',
+    )
+    .default('2022-03-01-preview2'),
   PRODUCT_INGESTION_SCOPE: z.string().trim().min(1).default('https://graph.microsoft.com/.default'),
   PRODUCT_INGESTION_TOKEN: z.string().min(1).optional(),
 

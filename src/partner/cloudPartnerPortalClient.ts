@@ -46,6 +46,27 @@ export interface CloudPartnerPortalClientOptions extends PartnerClientCallOption
   checkOfferStatus?: boolean;
 }
 
+/**
+ * Where an accepted request's operation is: the `Location` header (2020+ pages, relative; what clients read), else
+ * `Operation-Location` (2018 pages), else the body (the cancel page says the URL is "in the body" once): `operationLocation`,
+ * `location` or `operationUrl`, keys without case. Absolute or relative; checked by the caller.
+ */
+export function operationLocationOf(res: Pick<HttpResponse, 'headers' | 'body'>): string | undefined {
+  for (const h of [res.headers['location'], res.headers['operation-location']]) {
+    if (h !== undefined && h.trim() !== '') return h.trim();
+  }
+  const body: unknown = Array.isArray(res.body) ? (res.body as unknown[])[0] : res.body;
+  if (typeof body === 'object' && body !== null) {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof v !== 'string' || v.trim() === '') continue;
+      if (['operationlocation', 'operation-location', 'location', 'operationurl'].includes(k.toLowerCase())) {
+        return v.trim();
+      }
+    }
+  }
+  return undefined;
+}
+
 /** `{ error: { code, message, details } }` from a partner error body, when it has one (also used by other modules). */
 export { errorDetailOf } from './pipeline';
 
@@ -92,8 +113,8 @@ export class CloudPartnerPortalClient implements PartnerApi {
       target,
       options,
     });
-    const header = res.headers['location'] ?? res.headers['operation-location'];
-    if (header === undefined || header.trim() === '') {
+    const header = operationLocationOf(res);
+    if (header === undefined) {
       throw new PartnerApiError(
         'UnexpectedResponse',
         `The partner API accepted the Go Live for ${target.publisherId}/${target.offerId} (${res.status}) but sent no Location or Operation-Location header; look for the offer's running operation.`,
@@ -155,9 +176,9 @@ export class CloudPartnerPortalClient implements PartnerApi {
       options,
     });
     if (res.status === 200) return { completed: true };
-    const header = res.headers['location'] ?? res.headers['operation-location'];
+    const header = operationLocationOf(res);
     const result: CancelResult = { completed: false };
-    if (header !== undefined && header.trim() !== '') result.operationUrl = this.operationUrl(header).href;
+    if (header !== undefined) result.operationUrl = this.operationUrl(header).href;
     return result;
   }
 

@@ -22,7 +22,9 @@ export type PartnerErrorCode =
   | 'OperationUrlRefused'
   | 'OutcomeUnknown'
   | 'NotReadyForGoLive'
-  | 'CredentialUnavailable';
+  | 'CredentialUnavailable'
+  /** A submission the go-live pushed stayed unlisted as live past the listing grace period (Product Ingestion). */
+  | 'SubmissionNotListed';
 
 export interface PartnerApiErrorOptions {
   statusCode?: number;

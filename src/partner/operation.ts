@@ -275,8 +275,31 @@ const isSignoffStep = (s: OperationStep) =>
   normKey(s.id) === 'publishersignoff' || normKey(s.stepName) === 'publishersignoff';
 
 /**
+ * The offer's top-level status values the "Retrieve offer status" page documents (compared without case, spaces,
+ * dashes or underscores), plus `published` from its list example.
+ */
+export const DOCUMENTED_OFFER_STATUSES: ReadonlySet<string> = new Set([
+  'neverpublished',
+  'notstarted',
+  'waitingforpublisherreview',
+  'running',
+  'succeeded',
+  'canceled',
+  'cancelled',
+  'failed',
+  'published',
+]);
+
+/** Step statuses that mean the step is done (`complete` on the wire, `completed` in the 2020 table). */
+const DONE_STEP = new Set(['complete', 'completed', 'succeeded']);
+const RUNNING_STEP = new Set(['inprogress', 'running']);
+
+/**
  * Reads an offer status answer. The sign-off step is matched by `id` or `stepName` (`publisher-signoff` or
- * "Publisher signoff"), statuses without case.
+ * "Publisher signoff"), statuses without case. Ready for a Go Live when the sign-off step waits for the publisher
+ * (`waitingForPublisherReview`) under any documented top-level status (the page lists `NeverPublished`,
+ * `NotStarted`, `WaitingForPublisherReview`, `Running`, `Succeeded`, `Canceled`, `Failed`; clients saw `running`)
+ * or none; a go-live runs already when the sign-off is done and the offer or a later step is still running.
  * @throws PartnerApiError('UnexpectedResponse') when the body is not an object
  */
 export function parseOfferStatus(body: unknown, statusCode: number): OfferStatusView {
@@ -289,12 +312,18 @@ export function parseOfferStatus(body: unknown, statusCode: number): OfferStatus
   }
   const status = str(op['status']) ?? '';
   const steps = mapSteps(op['steps']);
-  const signoff = steps.find(isSignoffStep);
+  const index = steps.findIndex(isSignoffStep);
+  const signoff = index >= 0 ? steps[index] : undefined;
   let readiness: OfferReadiness = 'notReady';
-  if (normKey(status) === 'running' && signoff) {
+  const top = normKey(status);
+  if (signoff) {
     const signoffStatus = normKey(signoff.status);
-    if (signoffStatus === 'waitingforpublisherreview') readiness = 'ready';
-    else if (signoffStatus === 'complete' || signoffStatus === 'completed') readiness = 'goLiveRunning';
+    const documented = top === '' || DOCUMENTED_OFFER_STATUSES.has(top);
+    if (signoffStatus === 'waitingforpublisherreview' && documented) readiness = 'ready';
+    else if (DONE_STEP.has(signoffStatus)) {
+      const laterRunning = steps.slice(index + 1).some((s) => RUNNING_STEP.has(normKey(s.status)));
+      if (RUNNING_STEP.has(top) || laterRunning) readiness = 'goLiveRunning';
+    }
   }
   return { readiness, status, steps };
 }

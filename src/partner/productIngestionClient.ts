@@ -6,7 +6,8 @@
  * the configured base URL.
  */
 
-import { GoLiveOutcomeUnknownError, PartnerApiError } from './errors';
+import { isRecord } from '../util';
+import { GoLiveOutcomeUnknownError, OperationUrlRefusedError, PartnerApiError } from './errors';
 import type { HttpResponse } from './http';
 import {
   type PartnerCall,
@@ -15,14 +16,22 @@ import {
   type StatusDescription,
 } from './pipeline';
 import {
+  CONFIGURE_SCHEMA_VERSION,
   currentPreview,
+  DEFAULT_LISTING_GRACE_MS,
   isAlreadyLive,
   isInFlight,
+  jobState,
   jobStatusUrl,
   liveGoLives,
   liveSubmissionFromJobDetail,
+  liveSubmissionState,
+  MAX_LIST_PAGES,
+  newestLive,
+  nextLinkOf,
   parseJobStatus,
   parseOperationUrl,
+  parseSubmissionId,
   parseSubmissions,
   PRODUCT_INGESTION_MIN_POLL_SECONDS,
   productGuidFrom,
@@ -32,8 +41,10 @@ import {
   STEP_PUBLISH,
   STEP_SUBMIT,
   type Submission,
+  SUBMISSION_SCHEMA_VERSION,
   submissionUrl,
   submitAgainAdvice,
+  synthesizeSteps,
 } from './productIngestionStatus';
 import { goLiveAccepted, normKey, operationStatusFrom, safeBody } from './shared';
 import type {
@@ -60,6 +71,13 @@ export interface ProductIngestionClientOptions extends PartnerClientCallOptions 
    * minute). The workflow never polls sooner.
    */
   minPollIntervalSeconds?: number;
+  /**
+   * How long the submission a go-live pushed may stay unlisted as `live` after its job succeeded before the run fails
+   * with `SubmissionNotListed` (default 15 minutes: the list is eventually consistent).
+   */
+  listingGraceMs?: number;
+  /** The clock for the listing grace period (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -99,6 +117,9 @@ export class JobAlreadyCompletedError extends PartnerApiError {
 
 export const PRODUCT_INGESTION_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
+/** How long a submission list read by the attach lookup may stand for the Go Live's own read right after it. */
+export const LOOKUP_REUSE_MS = 5_000;
+
 export class ProductIngestionClient implements PartnerApi {
   readonly kind = 'productIngestion' as const;
   /** The fewest seconds between two status reads of a job (the documented once-a-minute limit by default). */
@@ -108,6 +129,13 @@ export class ProductIngestionClient implements PartnerApi {
   private readonly pipeline: PartnerCallPipeline;
   /** offerId → product GUID (a product's id never changes). */
   private readonly products = new Map<string, string>();
+  private readonly listingGraceMs: number;
+  private readonly now: () => number;
+  /**
+   * The submission list the attach lookup (`findGoLives` with `finishedSince`) just read, per product: the Go Live that follows it at once
+   * (the same activity) uses it instead of reading it again. Taken once, within `LOOKUP_REUSE_MS`; status reads never use it.
+   */
+  private readonly lookedUp = new Map<string, { at: number; submissions: Submission[] }>();
 
   constructor(options: ProductIngestionClientOptions) {
     const url = new URL(options.baseUrl);
@@ -116,6 +144,8 @@ export class ProductIngestionClient implements PartnerApi {
     this.base = url.href.replace(/\/+$/, '');
     this.schemaVersion = options.schemaVersion;
     this.minPollIntervalSeconds = Math.max(0, options.minPollIntervalSeconds ?? PRODUCT_INGESTION_MIN_POLL_SECONDS);
+    this.listingGraceMs = Math.max(0, options.listingGraceMs ?? DEFAULT_LISTING_GRACE_MS);
+    this.now = options.now ?? Date.now;
     this.pipeline = new PartnerCallPipeline({
       ...options,
       scope: options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE,
@@ -134,18 +164,28 @@ export class ProductIngestionClient implements PartnerApi {
   }
 
   /**
-   * Pushes the product's current preview submission live: resolve the product, read its submissions, refuse while
-   * one is in flight (`SubmissionInProgressError`), then `POST configure` with the `live` target. A preview that is
-   * already live (its id is a `completed` + `succeeded` live entry) is not posted: the answer says `alreadyLive`.
+   * Pushes the product's current preview submission live: resolve the product, read its submissions (every page),
+   * refuse while one is in flight (`SubmissionInProgressError`: a running live entry is attached to), then
+   * `POST configure` with the `live` target. A preview that is already live (its id is a `completed` + `succeeded`
+   * live entry), or a product that lists no preview and whose newest live entry is `completed` + `succeeded` (after a
+   * promotion the live entry stands for both), is not posted: the answer says `alreadyLive`.
    * @throws SubmissionInProgressError, GoLiveOutcomeUnknownError, PartnerApiError
    */
   async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
     const productGuid = await this.productGuid(target, options);
-    const submissions = await this.submissions(productGuid, options);
+    const recent = this.lookedUp.get(productGuid);
+    this.lookedUp.delete(productGuid);
+    const fresh = recent !== undefined && this.now() - recent.at >= 0 && this.now() - recent.at <= LOOKUP_REUSE_MS;
+    // One read before the Go Live answers both "already running?" (the lookup) and "ready?" (the preview).
+    const submissions = fresh ? recent.submissions : await this.submissions(productGuid, options);
     const inFlight = submissions.find(isInFlight);
     if (inFlight) throw new SubmissionInProgressError(inFlight.id, inFlight.targetType, inFlight.status ?? '');
     const preview = currentPreview(submissions);
     if (!preview) {
+      const live = newestLive(submissions);
+      if (live && jobState(live.status, live.result) === 'succeeded') {
+        return this.alreadyLive(productGuid, live, submissions, 'lists no preview; its newest live submission');
+      }
       throw new PartnerApiError(
         'NotFound',
         `Product ${productGuid} (offer ${target.offerId}) has no preview submission to push live; publish to preview first.`,
@@ -158,11 +198,12 @@ export class ProductIngestionClient implements PartnerApi {
       );
     }
     if (isAlreadyLive(submissions, preview)) return this.alreadyLive(productGuid, preview, submissions);
+    // The resource schemas exist at one version: pinned, whatever $version the calls carry.
     const body = {
-      $schema: `${SCHEMA_HOST}/configure/${this.schemaVersion}`,
+      $schema: `${SCHEMA_HOST}/configure/${CONFIGURE_SCHEMA_VERSION}`,
       resources: [
         {
-          $schema: `${SCHEMA_HOST}/submission/${this.schemaVersion}`,
+          $schema: `${SCHEMA_HOST}/submission/${SUBMISSION_SCHEMA_VERSION}`,
           id: preview.id,
           product: `product/${productGuid}`,
           target: { targetType: 'live' },
@@ -188,7 +229,8 @@ export class ProductIngestionClient implements PartnerApi {
         ...(res.requestId ? { requestId: res.requestId } : {}),
       });
     }
-    return goLiveAccepted(jobStatusUrl(this.base, jobId, this.schemaVersion), jobId, res.headers);
+    // The run follows what it posted: the submission id rides in the job URL's fragment (never sent).
+    return goLiveAccepted(jobStatusUrl(this.base, jobId, this.schemaVersion, preview.id), jobId, res.headers);
   }
 
   /**
@@ -210,8 +252,8 @@ export class ProductIngestionClient implements PartnerApi {
       const url = this.url(`configure/${encodeURIComponent(locator.jobId)}/status`);
       const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
       const parsed = parseJobStatus(res.body, res.status, res.requestId);
-      if (parsed.state === 'succeeded') return this.afterJob(parsed.jobId, options);
-      const statusUrl = jobStatusUrl(this.base, parsed.jobId, this.schemaVersion);
+      if (parsed.state === 'succeeded') return this.afterJob(_target, parsed.jobId, locator.submissionId, options);
+      const statusUrl = jobStatusUrl(this.base, parsed.jobId, this.schemaVersion, locator.submissionId);
       const status = operationStatusFrom(statusUrl, parsed.jobId, parsed, res.headers);
       status.phase = STEP_SUBMIT;
       if (parsed.state === 'failed') {
@@ -221,7 +263,7 @@ export class ProductIngestionClient implements PartnerApi {
       return status;
     }
     const submissionId = `submission/${locator.productGuid}/${locator.submissionNumber}`;
-    return this.publishStatus(locator.productGuid, submissionId, options);
+    return this.publishStatus(locator.productGuid, submissionId, locator.notListedSince, options);
   }
 
   /**
@@ -237,9 +279,12 @@ export class ProductIngestionClient implements PartnerApi {
   ): Promise<GoLiveOperation[]> {
     const productGuid = await this.productGuid(target, options);
     const submissions = await this.submissions(productGuid, options);
+    // The attach lookup before a Go Live asks for finished ones too: its read may stand for the Go Live's own.
+    if (query.finishedSince !== undefined) this.lookedUp.set(productGuid, { at: this.now(), submissions });
+    if (this.lookedUp.size > 1_000) this.lookedUp.delete(this.lookedUp.keys().next().value as string);
+    // Without a preview entry (after a promotion the live entry stands for both) every live entry is this offer's.
     const preview = currentPreview(submissions);
-    if (!preview) return [];
-    return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince, preview.id);
+    return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince, preview?.id);
   }
 
   /** The `live` submissions with the current preview's id that are still being processed. */
@@ -298,50 +343,111 @@ export class ProductIngestionClient implements PartnerApi {
     await this.pipeline.close();
   }
 
-  /** The job succeeded (`Submit` done): find the submission it pushed and report the `Publish to live` phase. */
-  private async afterJob(jobId: string, options: PartnerRequestOptions | undefined): Promise<OperationStatus> {
-    const detail = await this.pipeline.call({
-      method: 'GET',
-      url: this.url(`configure/${encodeURIComponent(jobId)}`),
-      expect: [200],
-      retry: 'read',
-      options,
-    });
-    let submissionId = liveSubmissionFromJobDetail(detail.body);
-    const productGuid = submissionId?.split('/')[1];
+  /**
+   * The job succeeded (`Submit` done): follow the submission the run posted (from the job URL) in the product's
+   * submission list. Only a URL without it (a run started before the id was kept) reads the job's detail, and
+   * then the product's in-flight live entry or current preview: the detail lists only resources that completed,
+   * so its absence, emptiness or a failed read never ends a run.
+   */
+  private async afterJob(
+    target: GoLiveTarget,
+    jobId: string,
+    posted: string | undefined,
+    options: PartnerRequestOptions | undefined,
+  ): Promise<OperationStatus> {
+    let submissionId = posted ?? (await this.jobDetailSubmission(jobId, options));
+    if (submissionId === undefined) {
+      const productGuid = await this.productGuid(target, options);
+      const submissions = await this.submissions(productGuid, options);
+      const candidate =
+        submissions.find((x) => isInFlight(x) && normKey(x.targetType) === 'live') ?? currentPreview(submissions);
+      submissionId = candidate?.id;
+    }
+    const productGuid = submissionId === undefined ? undefined : parseSubmissionId(submissionId)?.productGuid;
     if (submissionId === undefined || productGuid === undefined) {
       throw new PartnerApiError(
         'UnexpectedResponse',
-        `Configure job ${jobId} succeeded but its detail names no submission pushed to live; the live submission cannot be followed.`,
-        { statusCode: detail.status, body: safeBody(detail.body) },
+        `Configure job ${jobId} succeeded, but neither the run, the job's detail nor the product names the submission it pushed; the live submission cannot be followed.`,
       );
     }
-    submissionId = submissionId.trim();
-    return this.publishStatus(productGuid, submissionId, options);
+    return this.publishStatus(productGuid, submissionId.trim(), undefined, options);
   }
 
-  /** The `Publish to live` phase of `submissionId`, followed through the product's submission list. */
+  /** The live submission a job's detail names; undefined when it names none or cannot be read. */
+  private async jobDetailSubmission(jobId: string, options: PartnerRequestOptions | undefined) {
+    try {
+      const detail = await this.pipeline.call({
+        method: 'GET',
+        url: this.url(`configure/${encodeURIComponent(jobId)}`),
+        expect: [200],
+        retry: 'read',
+        options,
+      });
+      return liveSubmissionFromJobDetail(detail.body);
+    } catch (e) {
+      if (e instanceof PartnerApiError && e.code === 'Aborted') throw e;
+      return undefined;
+    }
+  }
+
+  /**
+   * The `Publish to live` phase of `submissionId`, followed through the product's submission list (every page).
+   * Not listed as `live` yet: `notStarted` (`notListed`) for the listing grace period, counted from the first such
+   * read (kept in the URL's fragment), then `SubmissionNotListed`; never `NotFound` on a first miss.
+   */
   private async publishStatus(
     productGuid: string,
     submissionId: string,
+    notListedSince: string | undefined,
     options: PartnerRequestOptions | undefined,
   ): Promise<OperationStatus> {
     const submissions = await this.submissions(productGuid, options);
-    const parsed = publishPhase(submissions, submissionId);
-    if (!parsed) {
+    if (liveSubmissionState(submissions, submissionId)) {
+      const parsed = publishPhase(submissions, submissionId);
+      if (parsed) {
+        const status = operationStatusFrom(
+          submissionUrl(this.base, submissionId, this.schemaVersion) ?? '',
+          submissionId,
+          parsed,
+          {},
+        );
+        status.phase = STEP_PUBLISH;
+        return status;
+      }
+    }
+    const now = this.now();
+    const since = notListedSince === undefined ? now : Date.parse(notListedSince);
+    if (now - since > this.listingGraceMs) {
       throw new PartnerApiError(
-        'NotFound',
-        `Submission ${submissionId} is no longer listed for its product (cancelled or replaced).`,
+        'SubmissionNotListed',
+        `Submission ${submissionId} is still not listed as live for its product ${Math.round((now - since) / 60_000)} minutes after it was pushed (cancelled or replaced?); the go-live cannot be followed.`,
       );
     }
-    const url = submissionUrl(this.base, submissionId, this.schemaVersion) ?? '';
-    const status = operationStatusFrom(url, submissionId, parsed, {});
+    const sinceIso = new Date(since).toISOString();
+    const url = submissionUrl(this.base, submissionId, this.schemaVersion, sinceIso) ?? '';
+    const status = operationStatusFrom(
+      url,
+      submissionId,
+      {
+        rawStatus: 'notListed',
+        state: 'notStarted',
+        terminal: false,
+        steps: synthesizeSteps({ phase: 'publish', state: 'notStarted' }, 'notListed'),
+        progressPercentage: 50,
+      },
+      {},
+    );
     status.phase = STEP_PUBLISH;
     return status;
   }
 
   /** The answer for a preview that is already live: nothing is posted, the final status says why. */
-  private alreadyLive(productGuid: string, preview: Submission, submissions: readonly Submission[]): GoLiveAccepted {
+  private alreadyLive(
+    productGuid: string,
+    preview: Submission,
+    submissions: readonly Submission[],
+    what = 'Preview submission',
+  ): GoLiveAccepted {
     const url = submissionUrl(this.base, preview.id, this.schemaVersion) ?? '';
     const parsed = publishPhase(submissions, preview.id);
     const status: OperationStatus = operationStatusFrom(
@@ -356,7 +462,10 @@ export class ProductIngestionClient implements PartnerApi {
       operationId: preview.id,
       alreadyLive: {
         status,
-        reason: `Preview submission ${preview.id} of product ${productGuid} is already live (completed, succeeded): nothing to push, no configure request sent.`,
+        reason:
+          what === 'Preview submission'
+            ? `Preview submission ${preview.id} of product ${productGuid} is already live (completed, succeeded): nothing to push, no configure request sent.`
+            : `Product ${productGuid} ${what} ${preview.id} is completed and succeeded: already live, nothing to push, no configure request sent.`,
       },
     };
   }
@@ -366,17 +475,83 @@ export class ProductIngestionClient implements PartnerApi {
     if (target.productId !== undefined && target.productId !== '') return productGuidFrom(target.productId);
     const cached = this.products.get(target.offerId);
     if (cached !== undefined) return cached;
-    const url = this.url('product', { externalId: target.offerId });
-    const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
-    const guid = productGuidFromList(res.body, target.offerId, res.status);
+    const list = await this.list(this.url('product', { externalId: target.offerId }), options);
+    const guid = productGuidFromList({ value: list.value }, target.offerId, list.status);
     this.products.set(target.offerId, guid);
     return guid;
   }
 
   private async submissions(productGuid: string, options: PartnerRequestOptions | undefined): Promise<Submission[]> {
-    const url = this.url(`submission/${encodeURIComponent(productGuid)}`);
-    const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
-    return parseSubmissions(res.body, res.status);
+    const list = await this.list(this.url(`submission/${encodeURIComponent(productGuid)}`), options);
+    return parseSubmissions(list.value, list.status);
+  }
+
+  /**
+   * A list read to its end: every `@nextLink` (also `nextLink`, `@odata.nextLink`; absolute or relative to the base
+   * URL) is followed, at most `MAX_LIST_PAGES` pages. A next link must stay on the base URL's origin and path (the
+   * token goes nowhere else) and keeps `$version`. A 404 on a later page ends the list (an invalid next link, as
+   * BcContainerHelper meets it). A bare array answer is one page.
+   * @throws OperationUrlRefusedError for a next link elsewhere; PartnerApiError UnexpectedResponse (no list, too many pages)
+   */
+  private async list(
+    first: URL,
+    options: PartnerRequestOptions | undefined,
+  ): Promise<{ value: unknown[]; status: number }> {
+    const value: unknown[] = [];
+    let url: URL | undefined = first;
+    let status = 200;
+    for (let page = 0; url !== undefined; page++) {
+      if (page >= MAX_LIST_PAGES) {
+        throw new PartnerApiError(
+          'UnexpectedResponse',
+          `The Product Ingestion API answered ${first.pathname} with more than ${MAX_LIST_PAGES} pages; the list was not read to its end.`,
+        );
+      }
+      let res: HttpResponse;
+      try {
+        res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', options });
+      } catch (e) {
+        if (page > 0 && e instanceof PartnerApiError && e.statusCode === 404) break;
+        throw e;
+      }
+      status = res.status;
+      const items: unknown[] | undefined = Array.isArray(res.body)
+        ? (res.body as unknown[])
+        : isRecord(res.body) && Array.isArray(res.body['value'])
+          ? (res.body['value'] as unknown[])
+          : undefined;
+      if (items === undefined) {
+        // Let the caller's parser say what is wrong with the answer.
+        if (page === 0) return { value: res.body as unknown[], status };
+        break;
+      }
+      value.push(...items);
+      const next = nextLinkOf(res.body);
+      url = next === undefined ? undefined : this.nextPageUrl(next);
+    }
+    return { value, status };
+  }
+
+  /** A next link resolved against the base URL and checked: same origin, under the base path, `$version` kept. */
+  private nextPageUrl(link: string): URL {
+    const base = new URL(`${this.base}/`);
+    let url: URL;
+    try {
+      url = new URL(link, base);
+    } catch {
+      throw new OperationUrlRefusedError('(not a URL)', "the list's next link does not parse");
+    }
+    if (url.origin !== base.origin || url.username !== '' || url.password !== '') {
+      throw new OperationUrlRefusedError(url.origin, "the list's next link is on another origin");
+    }
+    if (!url.pathname.startsWith(base.pathname) || /%2f|%5c/i.test(url.pathname)) {
+      throw new OperationUrlRefusedError(url.origin, "the list's next link leaves the Product Ingestion API");
+    }
+    url.hash = '';
+    if (!/(^|&)(\$|%24)version=/i.test(url.search.replace(/^\?/, ''))) {
+      url.search = `${url.search ? `${url.search}&` : '?'}$version=${encodeURIComponent(this.schemaVersion)}`;
+    }
+    return url;
   }
 
   /**

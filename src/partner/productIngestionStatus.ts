@@ -13,6 +13,20 @@ import { TERMINAL_STATES } from './types';
 /** The schema host of configure and submission resources (the older azureedge host stopped answering in 2024). */
 export const SCHEMA_HOST = 'https://schema.mp.microsoft.com/schema';
 
+/**
+ * The version the `submission` and `configure` resource schemas exist at: public clients (azure-img-utils, the
+ * partnercenter CLI extension, cloudpub's submission model, Microsoft's GitHub action) pin it whatever `$version`
+ * they send; the `$schema` of the resources the adapter posts is pinned to it, independent of `$version`.
+ */
+export const SUBMISSION_SCHEMA_VERSION = '2022-03-01-preview2';
+export const CONFIGURE_SCHEMA_VERSION = '2022-03-01-preview2';
+
+/** How long a submission the run pushed may stay unlisted as `live` after its job succeeded (eventual consistency). */
+export const DEFAULT_LISTING_GRACE_MS = 15 * 60_000;
+
+/** The most list pages one read follows through `@nextLink`. */
+export const MAX_LIST_PAGES = 100;
+
 /** The documented limit: read a job's status at most once per minute. */
 export const PRODUCT_INGESTION_MIN_POLL_SECONDS = 60;
 
@@ -22,9 +36,28 @@ const MAX_ERRORS = 20;
 
 /** What a Product Ingestion operation URL points at. */
 export type ProductIngestionLocator =
-  | { kind: 'job'; jobId: string }
-  /** A live submission (the `Publish to live` phase, or one attached to): followed through the submission list. */
-  | { kind: 'submission'; productGuid: string; submissionNumber: string };
+  /** `submissionId`: the submission the run posted (kept in the URL's fragment, never sent). */
+  | { kind: 'job'; jobId: string; submissionId?: string }
+  /**
+   * A live submission (the `Publish to live` phase, or one attached to): followed through the submission list.
+   * `notListedSince`: when the run first read it as not listed yet (kept in the URL's fragment, never sent).
+   */
+  | { kind: 'submission'; productGuid: string; submissionNumber: string; notListedSince?: string };
+
+/** The fragment's `key=value` pairs (a fragment is never sent in a request). */
+function fragmentValues(url: URL): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of url.hash.replace(/^#/, '').split('&')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    try {
+      out.set(part.slice(0, i), decodeURIComponent(part.slice(i + 1)));
+    } catch {
+      // a malformed value is ignored
+    }
+  }
+  return out;
+}
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The last part of a submission id: opaque (real ones are 14-19 digit numbers, the draft is `0`); no length limit. */
@@ -48,8 +81,14 @@ export function parseOperationUrl(value: string, baseUrl: string): ProductIngest
     );
   if (/%2f|%5c/i.test(url.pathname) || !url.pathname.startsWith(`${basePath}/`)) throw refuse();
   const rest = url.pathname.slice(basePath.length + 1).split('/');
+  const fragment = fragmentValues(url);
   if (rest.length === 3 && rest[0] === 'configure' && rest[2] === 'status' && SEGMENT.test(rest[1] ?? '')) {
-    return { kind: 'job', jobId: rest[1] ?? '' };
+    const posted = fragment.get('submission');
+    return {
+      kind: 'job',
+      jobId: rest[1] ?? '',
+      ...(posted !== undefined && parseSubmissionId(posted) ? { submissionId: posted.trim() } : {}),
+    };
   }
   if (
     rest.length === 3 &&
@@ -57,21 +96,40 @@ export function parseOperationUrl(value: string, baseUrl: string): ProductIngest
     SEGMENT.test(rest[1] ?? '') &&
     SUBMISSION_PART.test(rest[2] ?? '')
   ) {
-    return { kind: 'submission', productGuid: rest[1] ?? '', submissionNumber: rest[2] ?? '' };
+    const since = fragment.get('notListedSince');
+    return {
+      kind: 'submission',
+      productGuid: rest[1] ?? '',
+      submissionNumber: rest[2] ?? '',
+      ...(since !== undefined && !Number.isNaN(Date.parse(since)) ? { notListedSince: since } : {}),
+    };
   }
   throw refuse();
 }
 
-/** `{base}/configure/{jobId}/status?$version=...`: the operation URL of a go-live job. */
-export function jobStatusUrl(baseUrl: string, jobId: string, schemaVersion: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/configure/${encodeURIComponent(jobId)}/status?$version=${encodeURIComponent(schemaVersion)}`;
+/**
+ * `{base}/configure/{jobId}/status?$version=...`: the operation URL of a go-live job; with `submissionId` (the
+ * submission the run posted) in its fragment `#submission=...`, which no request ever carries.
+ */
+export function jobStatusUrl(baseUrl: string, jobId: string, schemaVersion: string, submissionId?: string): string {
+  const url = `${baseUrl.replace(/\/+$/, '')}/configure/${encodeURIComponent(jobId)}/status?$version=${encodeURIComponent(schemaVersion)}`;
+  return submissionId === undefined ? url : `${url}#submission=${encodeURIComponent(submissionId)}`;
 }
 
-/** `{base}/submission/{productGuid}/{n}?$version=...`: the operation URL of a live submission. */
-export function submissionUrl(baseUrl: string, submissionId: string, schemaVersion: string): string | undefined {
+/**
+ * `{base}/submission/{productGuid}/{n}?$version=...`: the operation URL of a live submission; with `notListedSince`
+ * (when the run first found it not listed yet) in its fragment.
+ */
+export function submissionUrl(
+  baseUrl: string,
+  submissionId: string,
+  schemaVersion: string,
+  notListedSince?: string,
+): string | undefined {
   const parsed = parseSubmissionId(submissionId);
   if (!parsed) return undefined;
-  return `${baseUrl.replace(/\/+$/, '')}/submission/${encodeURIComponent(parsed.productGuid)}/${encodeURIComponent(parsed.number)}?$version=${encodeURIComponent(schemaVersion)}`;
+  const url = `${baseUrl.replace(/\/+$/, '')}/submission/${encodeURIComponent(parsed.productGuid)}/${encodeURIComponent(parsed.number)}?$version=${encodeURIComponent(schemaVersion)}`;
+  return notListedSince === undefined ? url : `${url}#notListedSince=${encodeURIComponent(notListedSince)}`;
 }
 
 /**
@@ -233,7 +291,34 @@ export const JOB_ERROR = {
   certification: 'CertificationFailed',
   /** `productLocked` (top or detail): another change holds the product; permanent for this run. */
   productLocked: 'ProductLocked',
+  /**
+   * `internalServerError` (or another server-side code) with nothing more telling at any depth: the service failed
+   * the job; submitted again, at most twice (cloudpub tries a live push 3 times, 60 s apart).
+   */
+  serverError: 'JobServerError',
 } as const;
+
+/**
+ * Every job error code the public record shows (docs/partner-apis.md), compared without case, and what the run
+ * does with a failed job that carries it (top level or nested) when its message says nothing more specific.
+ */
+export const JOB_ERROR_CODE_DISPOSITION: Readonly<Record<string, 'transient' | 'permanent'>> = {
+  internalservererror: 'transient',
+  serviceunavailable: 'transient',
+  toomanyrequests: 'transient',
+  timeout: 'transient',
+  badrequest: 'permanent',
+  notfound: 'permanent',
+  conflict: 'permanent',
+  invalidstate: 'permanent',
+  locked: 'permanent',
+  productlocked: 'permanent',
+  unauthorized: 'permanent',
+  forbidden: 'permanent',
+  businessvalidationerror: 'permanent',
+  invalidrequest: 'permanent',
+  invalidresource: 'permanent',
+};
 
 export type JobErrorCode = (typeof JOB_ERROR)[keyof typeof JOB_ERROR];
 
@@ -243,6 +328,8 @@ export type JobFailureDisposition =
   | 'inProgress'
   /** The submitted preview was not the latest: read the submissions again and submit once more. */
   | 'resubmit'
+  /** The service failed the job (`internalServerError` and nothing more specific): submit again, at most twice. */
+  | 'transient'
   /** Nothing to retry (certification failure, locked product, validation errors, anything unrecognised). */
   | 'permanent';
 
@@ -269,6 +356,9 @@ function classifyOne(code: string, message: string): JobErrorCode | undefined {
   if (code === 'productlocked' || code === 'locked' || code === normKey(JOB_ERROR.productLocked)) {
     return JOB_ERROR.productLocked;
   }
+  if (code === normKey(JOB_ERROR.serverError) || JOB_ERROR_CODE_DISPOSITION[code] === 'transient') {
+    return JOB_ERROR.serverError;
+  }
   return undefined;
 }
 
@@ -277,8 +367,15 @@ const KIND_ORDER: (JobErrorCode | undefined)[] = [
   JOB_ERROR.productLocked,
   JOB_ERROR.inProgress,
   JOB_ERROR.notLatest,
+  JOB_ERROR.serverError,
   undefined,
 ];
+
+/** Whether an error (or any detail at any depth) carries a code the record shows as permanent. */
+function hasPermanentCode(error: RawJobError, depth = 0): boolean {
+  if (JOB_ERROR_CODE_DISPOSITION[normKey(error.code)] === 'permanent') return true;
+  return depth < 4 && (error.details ?? []).some((d) => hasPermanentCode(d, depth + 1));
+}
 
 /**
  * Classifies a job error by its top-level code and message and every nested detail (codes and messages compared
@@ -289,7 +386,10 @@ export function classifyJobError(error: RawJobError, depth = 0): JobErrorCode | 
   if (depth < 4) for (const d of error.details ?? []) kinds.push(classifyJobError(d, depth + 1));
   const found = kinds.filter((k): k is JobErrorCode => k !== undefined);
   if (found.length === 0) return undefined;
-  return found.sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b))[0];
+  const first = found.sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b))[0];
+  // A server error is transient only when nothing at any depth says the job cannot succeed.
+  if (first === JOB_ERROR.serverError && depth === 0 && hasPermanentCode(error)) return undefined;
+  return first;
 }
 
 /**
@@ -301,11 +401,14 @@ export function jobFailureDisposition(errors: readonly RawJobError[] | undefined
   if (kinds.has(JOB_ERROR.certification) || kinds.has(JOB_ERROR.productLocked)) return 'permanent';
   if (kinds.has(JOB_ERROR.inProgress)) return 'inProgress';
   if (kinds.has(JOB_ERROR.notLatest)) return 'resubmit';
+  if (kinds.has(JOB_ERROR.serverError) && !kinds.has(undefined)) return 'transient';
   return 'permanent';
 }
 
 /** Go Lives one run may send again after a job collided with a submission in progress. */
 export const MAX_IN_PROGRESS_RESUBMITS = 3;
+/** Go Lives one run may send again after the service failed the job. */
+export const MAX_SERVER_ERROR_RESUBMITS = 2;
 
 /**
  * The adapter's "submit again" advice for a failed job: a collision with a submission in progress may be submitted
@@ -320,6 +423,8 @@ export function submitAgainAdvice(
       return { reason: JOB_ERROR.inProgress, maxTimes: MAX_IN_PROGRESS_RESUBMITS };
     case 'resubmit':
       return { reason: JOB_ERROR.notLatest, maxTimes: 1 };
+    case 'transient':
+      return { reason: JOB_ERROR.serverError, maxTimes: MAX_SERVER_ERROR_RESUBMITS };
     default:
       return undefined;
   }
@@ -414,7 +519,8 @@ export interface ParsedJobStatus extends ParsedStatus {
  * @throws PartnerApiError('UnexpectedResponse') when it is not an object with a job id
  */
 export function parseJobStatus(body: unknown, statusCode: number, requestId?: string): ParsedJobStatus {
-  const jobId = isRecord(body) ? (str(body['jobId']) ?? str(body['jobID']) ?? str(body['jobid'])) : undefined;
+  // `jobId` in the documentation and every client; `jobID` in older samples: the key is read without case.
+  const jobId = isRecord(body) ? str(valueOf(body, 'jobId')) : undefined;
   if (!isRecord(body) || !jobId) {
     throw unexpected('The Product Ingestion API answered without a configure-status object (no jobId).', {
       statusCode,
@@ -422,8 +528,8 @@ export function parseJobStatus(body: unknown, statusCode: number, requestId?: st
       requestId,
     });
   }
-  const jobStatus = str(body['jobStatus']);
-  const jobResult = str(body['jobResult']);
+  const jobStatus = str(valueOf(body, 'jobStatus'));
+  const jobResult = str(valueOf(body, 'jobResult'));
   const state = jobState(jobStatus, jobResult);
   const rawStatus = rawJobStatus(jobStatus, jobResult);
   const phase: GoLivePhase = { phase: 'submit', state };
@@ -433,11 +539,11 @@ export function parseJobStatus(body: unknown, statusCode: number, requestId?: st
     state,
     terminal: TERMINAL_STATES.has(state),
     steps: synthesizeSteps(phase, rawStatus),
-    rawErrors: rawJobErrors(body['errors']),
+    rawErrors: rawJobErrors(valueOf(body, 'errors')),
   };
   const progress = goLiveProgress(phase);
   if (progress !== undefined) parsed.progressPercentage = progress;
-  const errors = mapJobErrors(body['errors']);
+  const errors = mapJobErrors(valueOf(body, 'errors'));
   if (errors.length > 0) parsed.errors = errors;
   return parsed;
 }
@@ -562,6 +668,26 @@ export function currentPreview(submissions: readonly Submission[]): Submission |
       (best, s) => (best === undefined || compareSubmissions(s, best) > 0 ? s : best),
       undefined,
     );
+}
+
+/** The newest `live` entry (by `created`, then number), if any. */
+export function newestLive(submissions: readonly Submission[]): Submission | undefined {
+  return submissions
+    .filter(isLive)
+    .reduce<Submission | undefined>(
+      (best, s) => (best === undefined || compareSubmissions(s, best) > 0 ? s : best),
+      undefined,
+    );
+}
+
+/** The keys a list answer names its next page with: `@nextLink` (documented), `nextLink`, `@odata.nextLink`. */
+export function nextLinkOf(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  for (const key of ['@nextLink', 'nextLink', '@odata.nextLink']) {
+    const v = str(valueOf(body, key));
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
 }
 
 /** Whether `preview` is already live: a `live` entry with its id is `completed` + `succeeded`. */

@@ -117,6 +117,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('checks PRODUCT_INGESTION_SCHEMA_VERSION is a dated schema version', () => {
+    for (const ok of ['2022-03-01-preview2', '2022-03-01-preview3', '2022-07-01', ' 2022-03-01-preview5 ']) {
+      expect(loadConfig({ PRODUCT_INGESTION_SCHEMA_VERSION: ok }).productIngestion.schemaVersion).toBe(ok.trim());
+    }
+    for (const bad of ['latest', '2022-3-1', '2022-03-01-beta', '2022-13-01', '2022-03-01-preview2&x=1']) {
+      const e = configError({ PRODUCT_INGESTION_SCHEMA_VERSION: bad });
+      expect(e.problems.map((p) => p.setting)).toEqual(['PRODUCT_INGESTION_SCHEMA_VERSION']);
+      expect(e.message).toContain('YYYY-MM-DD-previewN');
+    }
+  });
+
   it('reads the Application Insights authentication string', () => {
     expect(
       loadConfig({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=1234-abcd;Authorization=AAD' })

@@ -7,13 +7,14 @@ import { z } from 'zod';
 import { error, json, matchRoute, route, type SimRequest, type SimResponse } from './http';
 import { type SimulatorState, UnknownOfferError } from './state';
 import type { RequestFilter, ScenarioPatch, SimulatorAdmin } from './types';
+import { variantNamed, VARIANTS } from './variants';
 
 const count = z.number().int().min(0);
 const scenarioPatchSchema = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'canceled']).optional(),
   durationMs: count.optional(),
   jobDurationMs: count.optional(),
-  jobError: z.enum(['none', 'certification', 'productLocked']).optional(),
+  jobError: z.enum(['none', 'certification', 'productLocked', 'serverError']).optional(),
   identityKey: z.enum(['externalId', 'externalID']).optional(),
   previewAlreadyLive: z.boolean().optional(),
   offerStatus: z.enum(['awaitingSignoff', 'certifying', 'live']).optional(),
@@ -34,6 +35,16 @@ const scenarioPatchSchema = z.strictObject({
   cancelDelayMs: count.optional(),
   cancelResponse: z.enum(['accepted', 'ok']).optional(),
   operationRetryAfterSeconds: count.optional(),
+  pageSize: count.optional(),
+  nextLinkForm: z.enum(['absolute', 'relative']).optional(),
+  jobDetail: z.enum(['full', 'empty', 'fails']).optional(),
+  noPreviewEntry: z.boolean().optional(),
+  lateListingMs: count.optional(),
+  jobIdKey: z.enum(['jobId', 'jobID']).optional(),
+  extraFields: z.boolean().optional(),
+  offerTopStatus: z
+    .enum(['neverPublished', 'notStarted', 'waitingForPublisherReview', 'running', 'succeeded', 'canceled', 'failed'])
+    .optional(),
 });
 
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"');
@@ -131,6 +142,17 @@ export function createAdminHttp(state: SimulatorState, admin: SimulatorAdmin): (
     ),
     route<AdminHandler>('PUT', 'offers/:publisherId/:offerId/scenario', (p, req) => {
       admin.setScenario(p['publisherId'] as string, p['offerId'] as string, asPatch(bodyOf(req)));
+      return json(200, admin.getScenario(p['publisherId'] as string, p['offerId'] as string));
+    }),
+    route<AdminHandler>('GET', 'variants', () => json(200, VARIANTS)),
+    route<AdminHandler>('PUT', 'offers/:publisherId/:offerId/variant/:name', (p) => {
+      let variant;
+      try {
+        variant = variantNamed(p['name'] as string);
+      } catch (e) {
+        return error(404, 'NotFound', e instanceof Error ? e.message : String(e));
+      }
+      admin.setScenario(p['publisherId'] as string, p['offerId'] as string, variant.patch);
       return json(200, admin.getScenario(p['publisherId'] as string, p['offerId'] as string));
     }),
     route<AdminHandler>('GET', 'requests', (_p, req) => json(200, admin.requests(requestFilter(req.query)))),

@@ -1,12 +1,20 @@
 /**
  * `npm run simulator`: the partner API simulator alone, until Ctrl-C.
  *
- *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N]
+ *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N] [--variant NAME | --variants SEED]
  *
  * Port: `--port`, else `SIMULATOR_PORT`, else 7080 (0 = a free port). Token: `PARTNER_API_TOKEN`, else the default
  * development token. The token is never printed when it comes from the environment.
  */
-import { DEFAULT_TOKEN, PortInUseError, SEEDED_OFFERS, startSimulator } from './index';
+import {
+  DEFAULT_TOKEN,
+  PortInUseError,
+  SEEDED_OFFERS,
+  startSimulator,
+  variantFor,
+  variantNamed,
+  VARIANTS,
+} from './index';
 
 export const DEFAULT_PORT = 7080;
 
@@ -14,6 +22,10 @@ interface CliOptions {
   port: number;
   host: string;
   durationMs?: number;
+  /** Every offer answers as this variant. */
+  variant?: string;
+  /** Every offer draws a variant from this seed. */
+  variantSeed?: number;
 }
 
 /** A bad command line; the message says what was wrong. */
@@ -22,7 +34,8 @@ export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
 }
 
-const USAGE = 'Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N]';
+const USAGE = `Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--variant NAME | --variants SEED]
+Variants: ${VARIANTS.map((v) => v.name).join(', ')}`;
 
 function toInt(name: string, value: string | undefined, max: number): number {
   const n = Number(value);
@@ -52,12 +65,28 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
       case '--duration-ms':
         options.durationMs = toInt('--duration-ms', value(), 7 * 24 * 3_600_000);
         break;
+      case '--variant': {
+        const name = value() ?? '';
+        try {
+          variantNamed(name);
+        } catch (e) {
+          throw new CliUsageError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+        }
+        options.variant = name;
+        break;
+      }
+      case '--variants':
+        options.variantSeed = toInt('--variants', value(), 2 ** 31 - 1);
+        break;
       case '--help':
       case '-h':
         throw new CliUsageError(USAGE);
       default:
         throw new CliUsageError(`Unknown argument "${arg}".\n${USAGE}`);
     }
+  }
+  if (options.variant !== undefined && options.variantSeed !== undefined) {
+    throw new CliUsageError(`--variant and --variants exclude each other.\n${USAGE}`);
   }
   return options;
 }
@@ -78,7 +107,11 @@ async function main(): Promise<void> {
       port: options.port,
       host: options.host,
       token: envToken || DEFAULT_TOKEN,
-      ...(options.durationMs === undefined ? {} : { defaults: { durationMs: options.durationMs } }),
+      defaults: {
+        ...(options.variant === undefined ? {} : variantNamed(options.variant).patch),
+        ...(options.durationMs === undefined ? {} : { durationMs: options.durationMs }),
+      },
+      ...(options.variantSeed === undefined ? {} : { variantSeed: options.variantSeed }),
     });
   } catch (e) {
     if (e instanceof PortInUseError) {
@@ -102,7 +135,13 @@ async function main(): Promise<void> {
     `  Other origin (records requests, answers 404): ${sim.otherOriginUrl}`,
     `  Token: ${envToken ? 'the PARTNER_API_TOKEN setting' : 'the default development token (local.settings.sample.json)'}`,
     'Seeded offers (ready for go-live):',
-    ...SEEDED_OFFERS.map((o) => `  ${o.publisherId}/${o.offerId}`),
+    ...SEEDED_OFFERS.map((o) => {
+      const drawn =
+        options.variantSeed === undefined
+          ? options.variant
+          : variantFor(options.variantSeed, o.publisherId, o.offerId).name;
+      return `  ${o.publisherId}/${o.offerId}${drawn === undefined ? '' : `  (variant ${drawn})`}`;
+    }),
     'Try:',
     `  curl -i -X POST -H "Authorization: Bearer ${tokenRef}" ` +
       `"${sim.url}/api/publishers/${first?.publisherId}/offers/${first?.offerId}/golive?api-version=2017-10-31"`,

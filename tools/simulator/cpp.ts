@@ -249,7 +249,13 @@ function offerStatusView(offer: OfferState, now: number): Record<string, unknown
   if (active) return { ...operationView(active, now), status: 'running' };
   const offerStatus = offer.scenario.offerStatus;
   return {
-    status: offerStatus === 'live' ? 'succeeded' : 'running',
+    // While the sign-off waits, the top-level status is any documented value (scenario offerTopStatus).
+    status:
+      offerStatus === 'live'
+        ? 'succeeded'
+        : offerStatus === 'awaitingSignoff'
+          ? offer.scenario.offerTopStatus
+          : 'running',
     messages: [],
     steps: idleOfferSteps(offerStatus),
     previewLinks: [],
@@ -352,7 +358,11 @@ function operationResponse(op: CppOperation, offer: OfferState, ctx: ApiContext)
   const now = ctx.state.now();
   const retryAfter = offer.scenario.operationRetryAfterSeconds;
   const running = !isTerminal(phaseAt(op, now).phase);
-  return json(200, operationView(op, now), running && retryAfter > 0 ? { 'Retry-After': String(retryAfter) } : {});
+  return json(
+    200,
+    withExtras(offer, operationView(op, now)),
+    running && retryAfter > 0 ? { 'Retry-After': String(retryAfter) } : {},
+  );
 }
 
 function listSubmissions(offer: OfferState, _p: Record<string, string>, req: SimRequest, ctx: ApiContext) {
@@ -363,7 +373,22 @@ function listSubmissions(offer: OfferState, _p: Record<string, string>, req: Sim
     filter === undefined || filter === '' || filter === 'all'
       ? all
       : all.filter((s) => String(s['submissionState']).toLowerCase() === filter);
-  return json(200, wanted);
+  return json(
+    200,
+    wanted.map((w) => withExtras(offer, w)),
+  );
+}
+
+/** Unknown fields a newer API version might add (scenario `extraFields`): a client must ignore them. */
+function withExtras(offer: OfferState, o: Record<string, unknown>): Record<string, unknown> {
+  return offer.scenario.extraFields
+    ? {
+        ...o,
+        etag: 'W/"1"',
+        resourceType: 'futureResource',
+        futureField: { note: 'a field this client does not know' },
+      }
+    : o;
 }
 
 function offerView(offer: OfferState) {
@@ -379,7 +404,7 @@ function offerView(offer: OfferState) {
 const ROUTES = [
   route<Handler>('GET', 'publishers/:publisherId/offers/:offerId', (offer) => json(200, offerView(offer))),
   route<Handler>('GET', 'publishers/:publisherId/offers/:offerId/status', (offer, _p, _r, ctx) =>
-    json(200, offerStatusView(offer, ctx.state.now())),
+    json(200, withExtras(offer, offerStatusView(offer, ctx.state.now()))),
   ),
   route<Handler>('POST', 'publishers/:publisherId/offers/:offerId/golive', goLive),
   route<Handler>('POST', 'publishers/:publisherId/offers/:offerId/cancel', cancel),

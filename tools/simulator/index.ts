@@ -25,6 +25,7 @@ export type {
   SimulatorAdmin,
   SimulatorOptions,
 } from './types';
+export { type Variant, variantFor, variantNamed, VARIANTS } from './variants';
 
 /** The Product Ingestion product GUID the simulator gives an offer (its durable id is `product/<guid>`). */
 export function productGuidFor(offerId: string): string {

@@ -49,6 +49,9 @@ function jobErrors(job: PiJob): unknown[] {
   if (job.staleSubmission) {
     return [{ code: 'conflict', message: STALE_SUBMISSION, details: [], resourceId: job.submission.id }];
   }
+  if (job.jobError === 'serverError') {
+    return [{ code: 'internalServerError', message: 'Operation failed', details: [] }];
+  }
   if (job.jobError === 'productLocked') {
     return [
       {
@@ -70,8 +73,18 @@ function jobErrors(job: PiJob): unknown[] {
   ];
 }
 
-/** The configure-status object (reference 2.5). */
-export function jobStatusView(job: PiJob, now: number): Record<string, unknown> {
+/** Unknown fields a newer API version might add: a client must ignore them (scenario `extraFields`). */
+export const EXTRA_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({
+  '@odata.etag': 'W/"datetime\'2026-01-01T00%3A00%3A00Z\'"',
+  validations: [],
+  futureField: { note: 'a field this client does not know' },
+});
+
+const extras = (offer: OfferState | undefined, o: Record<string, unknown>) =>
+  offer?.scenario.extraFields ? { ...o, ...EXTRA_FIELDS } : o;
+
+/** The configure-status object (reference 2.5); the job id under `jobId` or `jobID` (scenario `jobIdKey`). */
+export function jobStatusView(job: PiJob, now: number, offer?: OfferState): Record<string, unknown> {
   const p = phaseAt(job, now);
   const done = isTerminal(p.phase);
   const jobResult =
@@ -82,15 +95,15 @@ export function jobStatusView(job: PiJob, now: number): Record<string, unknown> 
         : p.phase === 'canceled'
           ? 'cancelled'
           : 'pending';
-  return {
+  return extras(offer, {
     $schema: schema('configure-status', job.schemaVersion),
-    jobId: job.jobId,
+    [offer?.scenario.jobIdKey ?? 'jobId']: job.jobId,
     jobStatus: done ? 'completed' : p.phase,
     jobResult,
     jobStart: iso(job.createdAt),
     jobEnd: p.endedAt === undefined ? NOT_ENDED : iso(p.endedAt),
     errors: p.phase === 'failed' ? jobErrors(job) : [],
-  };
+  });
 }
 
 function submissionEntry(
@@ -125,11 +138,14 @@ interface LiveEntry {
  */
 function submissionsView(offer: OfferState, version: string, now: number): Record<string, unknown>[] {
   const product = offer.product;
-  const previous = offer.scenario.previewAlreadyLive ? product.preview : product.previousLive;
+  const promoted = offer.scenario.previewAlreadyLive || offer.scenario.noPreviewEntry;
+  const previous = promoted ? product.preview : product.previousLive;
   let live: LiveEntry[] = [{ id: previous.id, created: previous.created, status: 'completed', result: 'succeeded' }];
   for (const job of product.jobs) {
     const timeline = liveTimeline(job, now);
     if (!timeline) continue;
+    // Eventual consistency: the pushed submission is listed only lateListingMs after its job completed.
+    if (now < timeline.createdAt + (job.lateListingMs ?? 0)) continue;
     const phase = phaseAt(timeline, now).phase;
     if (phase === 'canceled') continue;
     const entry: LiveEntry = {
@@ -142,7 +158,9 @@ function submissionsView(offer: OfferState, version: string, now: number): Recor
   }
   return [
     submissionEntry(product, product.draft, version, {}),
-    submissionEntry(product, product.preview, version, { status: 'completed', result: 'succeeded' }),
+    ...(offer.scenario.noPreviewEntry
+      ? []
+      : [submissionEntry(product, product.preview, version, { status: 'completed', result: 'succeeded' })]),
     ...live.map((l) =>
       submissionEntry(product, { id: l.id, created: l.created, targetType: 'live' }, version, {
         status: l.status,
@@ -233,38 +251,45 @@ function configure(c: ConfigureRequest, version: string, ctx: ApiContext): SimRe
     outcome: refused || jobError !== undefined ? 'failed' : 'succeeded',
     neverEnds: false,
     live: { durationMs: s.durationMs, outcome: s.outcome, neverEnds: s.neverEnds },
+    lateListingMs: s.lateListingMs,
     schemaVersion: version,
     ...(inProgress !== undefined ? { collidesWith: inProgress } : stale ? { staleSubmission: true } : {}),
     ...(jobError !== undefined ? { jobError } : {}),
   };
   product.jobs.push(job);
   // The 202 body is the job as accepted, before it is looked at.
-  return json(202, {
-    $schema: schema('configure-status', version),
-    jobId: job.jobId,
-    jobStatus: 'notStarted',
-    jobResult: 'pending',
-    jobStart: iso(now),
-    jobEnd: NOT_ENDED,
-    errors: [],
-  });
+  return json(
+    202,
+    extras(c.offer, {
+      $schema: schema('configure-status', version),
+      [s.jobIdKey]: job.jobId,
+      jobStatus: 'notStarted',
+      jobResult: 'pending',
+      jobStart: iso(now),
+      jobEnd: NOT_ENDED,
+      errors: [],
+    }),
+  );
 }
 
-function cancelJob(job: PiJob, ctx: ApiContext): SimResponse {
+function cancelJob(job: PiJob, offer: OfferState, ctx: ApiContext): SimResponse {
   const now = ctx.state.now();
   if (isTerminal(phaseAt(job, now).phase)) {
     return error(400, 'badRequest', 'Cannot cancel job, job has already completed.');
   }
   job.cancelAt = now;
-  return json(200, jobStatusView(job, now));
+  return json(200, jobStatusView(job, now, offer));
 }
 
-function jobDetail(job: PiJob, ctx: ApiContext): SimResponse {
+function jobDetail(job: PiJob, offer: OfferState, ctx: ApiContext): SimResponse {
   const now = ctx.state.now();
   const phase = phaseAt(job, now).phase;
   if (!isTerminal(phase)) return error(400, 'badRequest', 'The job has not completed yet; read its status instead.');
+  if (offer.scenario.jobDetail === 'fails') {
+    return error(500, 'internalServerError', 'The job detail could not be read.');
+  }
   const resources =
-    phase === 'succeeded' && pushesLive(job)
+    phase === 'succeeded' && pushesLive(job) && offer.scenario.jobDetail !== 'empty'
       ? [
           {
             $schema: schema('submission', job.schemaVersion),
@@ -274,7 +299,44 @@ function jobDetail(job: PiJob, ctx: ApiContext): SimResponse {
           },
         ]
       : [];
-  return json(200, { $schema: schema('configure-detail', job.schemaVersion), resources });
+  return json(200, extras(offer, { $schema: schema('configure-detail', job.schemaVersion), resources }));
+}
+
+/**
+ * A list answer, paged as the scenario says: at most `pageSize` entries (or the client's smaller `$maxpagesize`),
+ * the rest behind `@nextLink` with `$maxpagesize` and `continuationToken` (the offset, opaque to clients).
+ */
+function paged(
+  value: Record<string, unknown>[],
+  offer: OfferState | undefined,
+  req: SimRequest,
+  ctx: ApiContext,
+): SimResponse {
+  const size = offer?.scenario.pageSize ?? 0;
+  const asked = Number(req.query.get('$maxpagesize') ?? '');
+  const pageSize = size > 0 ? (Number.isInteger(asked) && asked > 0 ? Math.min(size, asked) : size) : 0;
+  const items = value.map((v) => extras(offer, v));
+  if (pageSize === 0) return json(200, extras(offer, { value: items }));
+  const token = req.query.get('continuationToken');
+  let offset = 0;
+  if (token !== null) {
+    const decoded = Number(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Number.isInteger(decoded) || decoded < 0)
+      return error(400, 'badRequest', 'The continuationToken is not valid.');
+    offset = decoded;
+  }
+  const page = items.slice(offset, offset + pageSize);
+  const body: Record<string, unknown> = { value: page };
+  if (offset + pageSize < items.length) {
+    const query = new URLSearchParams(req.query);
+    query.set('$maxpagesize', String(pageSize));
+    query.set('continuationToken', Buffer.from(String(offset + pageSize), 'utf8').toString('base64url'));
+    const qs = query.toString().replace(/%24/g, '$');
+    const rest = `${req.segments.slice(2).join('/')}?${qs}`;
+    if (offer?.scenario.nextLinkForm === 'relative') body['nextLink'] = rest;
+    else body['@nextLink'] = `${ctx.url}${PI_BASE_PATH}/${rest}`;
+  }
+  return json(200, extras(offer, body));
 }
 
 type Resolver = (params: Record<string, string>, req: SimRequest, ctx: ApiContext, version: string) => Routed;
@@ -292,9 +354,13 @@ function byProduct(guid: string | undefined, ctx: ApiContext, then: (offer: Offe
   return offer ? routed(offer, () => then(offer)) : notFound(`Product '${guid}'`);
 }
 
-function byJob(jobId: string | undefined, ctx: ApiContext, then: (job: PiJob) => SimResponse): Routed {
+function byJob(
+  jobId: string | undefined,
+  ctx: ApiContext,
+  then: (job: PiJob, offer: OfferState) => SimResponse,
+): Routed {
   const found = jobId === undefined ? undefined : ctx.state.findJob(jobId);
-  return found ? routed(found.offer, () => then(found.job)) : notFound(`Job '${jobId}'`);
+  return found ? routed(found.offer, () => then(found.job, found.offer)) : notFound(`Job '${jobId}'`);
 }
 
 const ROUTES = [
@@ -302,10 +368,17 @@ const ROUTES = [
     const externalId = req.query.get('externalId');
     const offer = externalId === null ? undefined : ctx.state.offerByExternalId(externalId);
     const products = externalId === null ? ctx.state.listOffers() : offer ? [offer] : [];
-    return routed(offer, () => json(200, { value: products.map((o) => productView(o, version)) }));
+    return routed(offer, () =>
+      paged(
+        products.map((o) => productView(o, version)),
+        offer,
+        req,
+        ctx,
+      ),
+    );
   }),
   route<Resolver>('GET', 'product/:guid', (p, _r, ctx, version) =>
-    byProduct(p['guid'], ctx, (offer) => json(200, productView(offer, version))),
+    byProduct(p['guid'], ctx, (offer) => json(200, extras(offer, productView(offer, version)))),
   ),
   route<Resolver>('GET', 'submission/:guid', (p, req, ctx, version) =>
     byProduct(p['guid'], ctx, (offer) => {
@@ -313,7 +386,7 @@ const ROUTES = [
       const all = submissionsView(offer, version, ctx.state.now());
       const value =
         targetType === null ? all : all.filter((s) => (s.target as { targetType: string }).targetType === targetType);
-      return json(200, { value });
+      return paged(value, offer, req, ctx);
     }),
   ),
   route<Resolver>('POST', 'configure', (_p, req, ctx, version) => {
@@ -322,11 +395,13 @@ const ROUTES = [
     return routed(parsed.offer, () => configure(parsed, version, ctx));
   }),
   route<Resolver>('GET', 'configure/:jobId/status', (p, _r, ctx) =>
-    byJob(p['jobId'], ctx, (job) => json(200, jobStatusView(job, ctx.state.now()))),
+    byJob(p['jobId'], ctx, (job, offer) => json(200, jobStatusView(job, ctx.state.now(), offer))),
   ),
-  route<Resolver>('GET', 'configure/:jobId', (p, _r, ctx) => byJob(p['jobId'], ctx, (job) => jobDetail(job, ctx))),
+  route<Resolver>('GET', 'configure/:jobId', (p, _r, ctx) =>
+    byJob(p['jobId'], ctx, (job, offer) => jobDetail(job, offer, ctx)),
+  ),
   route<Resolver>('POST', 'configure/:jobId/cancel', (p, _r, ctx) =>
-    byJob(p['jobId'], ctx, (job) => cancelJob(job, ctx)),
+    byJob(p['jobId'], ctx, (job, offer) => cancelJob(job, offer, ctx)),
   ),
 ];
 

@@ -148,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const state = new SimulatorState({
     seed: options.seed ?? true,
     defaults: options.defaults ?? {},
+    ...(options.variantSeed === undefined ? {} : { variantSeed: options.variantSeed }),
     now: options.now ?? Date.now,
   });
   options.onState?.(state);

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import type { OfferScenario, RecordedRequest, RequestFilter, ScenarioOutcome, ScenarioPatch } from './types';
+import { variantFor } from './variants';
 
 export const DEFAULT_SCENARIO: Readonly<OfferScenario> = Object.freeze<OfferScenario>({
   outcome: 'succeeded',
@@ -26,6 +27,14 @@ export const DEFAULT_SCENARIO: Readonly<OfferScenario> = Object.freeze<OfferScen
   cancelDelayMs: 500,
   cancelResponse: 'accepted',
   operationRetryAfterSeconds: 0,
+  pageSize: 0,
+  nextLinkForm: 'absolute',
+  jobDetail: 'full',
+  noPreviewEntry: false,
+  lateListingMs: 0,
+  jobIdKey: 'jobId',
+  extraFields: false,
+  offerTopStatus: 'running',
 });
 
 export const SEEDED_OFFERS: readonly { publisherId: string; offerId: string }[] = [
@@ -107,9 +116,11 @@ export interface PiJob extends Timeline {
   /** Set when the submission was not the latest preview. */
   staleSubmission?: boolean;
   /** Set when the job fails with a nested error instead of pushing the preview. */
-  jobError?: 'certification' | 'productLocked';
+  jobError?: 'certification' | 'productLocked' | 'serverError';
   /** How the live submission that follows a successful job runs and ends. */
   live: { durationMs: number; outcome: ScenarioOutcome; neverEnds: boolean };
+  /** How long after the job completed the live submission is first listed. */
+  lateListingMs?: number;
   schemaVersion: string;
 }
 
@@ -218,7 +229,15 @@ export class SimulatorState {
   private records: RecordedRequest[] = [];
   private readonly defaults: OfferScenario;
 
-  constructor(private readonly options: { seed: boolean; defaults: ScenarioPatch; now: () => number }) {
+  constructor(
+    private readonly options: {
+      seed: boolean;
+      defaults: ScenarioPatch;
+      now: () => number;
+      /** Each offer draws a variant (`variants.ts`) from this seed and its ids. */
+      variantSeed?: number;
+    },
+  ) {
     this.defaults = mergeScenario(DEFAULT_SCENARIO, options.defaults);
     this.reset();
   }
@@ -242,7 +261,12 @@ export class SimulatorState {
       publisherId,
       offerId,
       offerTypeId: types.cpp,
-      scenario: mergeScenario(this.defaults, scenario),
+      scenario: mergeScenario(
+        this.options.variantSeed === undefined
+          ? this.defaults
+          : mergeScenario(this.defaults, variantFor(this.options.variantSeed, publisherId, offerId).patch),
+        scenario,
+      ),
       operations: [],
       publishingVersion: 1,
       product: {

@@ -16,7 +16,7 @@ export interface OfferScenario {
    * Product Ingestion: the configure job fails with a nested error instead of pushing the preview: `certification`
    * (`internalServerError` with an `invalidState` certification detail) or `productLocked`. Default `none`.
    */
-  jobError: 'none' | 'certification' | 'productLocked';
+  jobError: 'none' | 'certification' | 'productLocked' | 'serverError';
   /** Product Ingestion: the key the product lookup names the external id with (`externalID` in the 2023 samples). */
   identityKey: 'externalId' | 'externalID';
   /** Product Ingestion: the preview was promoted already, so preview and live share its id. Default false. */
@@ -56,6 +56,35 @@ export interface OfferScenario {
   cancelResponse: 'accepted' | 'ok';
   /** Added: `Retry-After` seconds sent on the go-live 202 and on reads of a running operation; 0 = not sent (default). */
   operationRetryAfterSeconds: number;
+  /**
+   * PI: list answers (`GET product`, `GET submission/{guid}`) carry at most this many entries per page, the rest behind
+   * `@nextLink` (with `$maxpagesize` and `continuationToken`). 0 = one page (default).
+   */
+  pageSize: number;
+  /**
+   * PI: the form of the next page link: `absolute` (default, `@nextLink`) or `relative` to the API base (`nextLink`,
+   * as the Partner Center ingestion API's recorded answers name it).
+   */
+  nextLinkForm: 'absolute' | 'relative';
+  /**
+   * PI: `GET configure/{jobId}` once the job completed: `full` (default: the pushed submission), `empty` (no
+   * resources), `fails` (500).
+   */
+  jobDetail: 'full' | 'empty' | 'fails';
+  /** PI: the submission list has no `preview` entry (after a promotion the live entry stands for both). */
+  noPreviewEntry: boolean;
+  /** PI: a pushed submission is listed as `live` only this long after its job completed (eventual consistency). */
+  lateListingMs: number;
+  /** PI: the key the configure-status answers name the job with: `jobId` (default) or `jobID`. */
+  jobIdKey: 'jobId' | 'jobID';
+  /** Both APIs: unknown extra fields on every answer object (the client must ignore them). */
+  extraFields: boolean;
+  /**
+   * CPP: the offer's top-level status while its sign-off step waits (`offerStatus: awaitingSignoff`): any of the
+   * documented values, `running` by default.
+   */
+  offerTopStatus:
+    'neverPublished' | 'notStarted' | 'waitingForPublisherReview' | 'running' | 'succeeded' | 'canceled' | 'failed';
 }
 
 /** A scenario change: any field, and nested objects in part (e.g. `{ throttle: { count: 2 } }`). */
@@ -115,6 +144,8 @@ export interface SimulatorOptions {
   defaults?: ScenarioPatch;
   /** Added: the clock (ms since epoch). Default Date.now. */
   now?: () => number;
+  /** Added: every offer (seeded and added) draws a variant (`variants.ts`) from this seed; none by default. */
+  variantSeed?: number;
   /** Added: the other origin's port. Default 0 (a free port). */
   otherOriginPort?: number;
   /** Added: called with the state once it is created (persistence.ts reads it back and saves it). */

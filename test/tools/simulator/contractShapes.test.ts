@@ -122,6 +122,46 @@ describe('Product Ingestion answers have the fixtures’ shapes', () => {
     expectShape(name, seen[seen.length - 1]);
   });
 
+  it('paged lists: the first page with @nextLink (absolute) or nextLink (relative), the last page without', async () => {
+    sim.admin.setScenario(PUB, OFFER, { pageSize: 2 });
+    const first = (await call(sim, pi(`submission/${guid}`))).json as { '@nextLink': string; value: unknown[] };
+    expectShape('pi-submissions-paged-page1', first);
+    expect(first.value).toHaveLength(2);
+    const next = new URL(first['@nextLink']);
+    expect(next.searchParams.get('$maxpagesize')).toBe('2');
+    const last = (await call(sim, `${next.pathname}${next.search}`)).json as Record<string, unknown>;
+    expectShape('pi-submissions-paged-page2', last);
+    expect(last['@nextLink']).toBeUndefined();
+    sim.admin.setScenario(PUB, OFFER, { nextLinkForm: 'relative' });
+    const relative = (await call(sim, pi(`submission/${guid}`))).json as { nextLink: string };
+    expectShape('pi-submissions-paged-relative', relative);
+    expect(relative.nextLink).toMatch(/^submission\//);
+  });
+
+  it('no preview entry, an empty job detail, jobID, and a bare server error', async () => {
+    sim.admin.setScenario(PUB, OFFER, { noPreviewEntry: true });
+    const noPreview = await submissions();
+    expectShape('pi-submissions-no-preview', noPreview);
+    expect(noPreview.value.some((e) => e.target.targetType === 'preview')).toBe(false);
+
+    sim.admin.reset();
+    sim.admin.setScenario(PUB, OFFER, { jobDetail: 'empty', jobIdKey: 'jobID' });
+    const res = await configure();
+    const jobId = (res.json as { jobID: string }).jobID;
+    const seen = await pollUntil(
+      async () => (await call(sim, pi(`configure/${jobId}/status`))).json as { jobStatus: string },
+      (j) => j.jobStatus === 'completed',
+    );
+    expectShape('pi-configure-status-jobID', seen[seen.length - 1]);
+    expectShape('pi-job-detail-empty', (await call(sim, pi(`configure/${jobId}`))).json);
+
+    sim.admin.reset();
+    sim.admin.setScenario(PUB, OFFER, { jobError: 'serverError' });
+    const failed = await configure();
+    const done = await completed(failed.json.jobId);
+    expectShape('pi-job-failed-server-error', done[done.length - 1]);
+  });
+
   it('failed job: a collision with a submission in progress, and a stale preview id', async () => {
     sim.admin.setScenario(PUB, OFFER, { neverEnds: true });
     await configure();

@@ -94,7 +94,11 @@ describe('Product Ingestion adapter on the fixtures', () => {
         .intercept({ path: PATHS.configure, method: 'POST' })
         .reply(202, body('pi-configure-accepted'), { headers: json });
       const accepted = await pi.client.startGoLive(PI_TARGET);
-      expect(accepted).toEqual({ operationUrl: JOB_URL, operationId: JOB });
+      // The job URL carries the posted submission id in its fragment (never sent): the run follows what it posted.
+      expect(accepted).toEqual({
+        operationUrl: `${JOB_URL}#submission=${encodeURIComponent(`submission/${P}/${NEW}`)}`,
+        operationId: JOB,
+      });
       const post = pi.calls().find((c) => c.method === 'POST');
       const sent = JSON.parse(post!.body) as { resources: { id: string; target: { targetType: string } }[] };
       expect(sent.resources[0]).toMatchObject({ id: `submission/${P}/${NEW}`, target: { targetType: 'live' } });

@@ -99,7 +99,11 @@ describe('startGoLive', () => {
       .intercept({ path: CONFIGURE_PATH, method: 'POST' })
       .reply(202, jobStatus('notStarted', 'pending'), { headers: { ...json, 'retry-after': '90' } });
     const accepted = await h.client.startGoLive(TARGET);
-    expect(accepted).toEqual({ operationUrl: JOB_URL, operationId: JOB, retryAfterSeconds: 90 });
+    expect(accepted).toEqual({
+      operationUrl: `${JOB_URL}#submission=${encodeURIComponent(`submission/${P}/2`)}`,
+      operationId: JOB,
+      retryAfterSeconds: 90,
+    });
 
     const calls = h.calls();
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
@@ -350,8 +354,11 @@ describe('getOperation', () => {
       terminal: true,
       errors: [{ code: 'LiveSubmissionFailed' }],
     });
+    // Not listed (any more, or yet): not NotFound on the first miss; the URL keeps when the miss began.
     pool().intercept({ path: SUBMISSIONS_PATH, method: 'GET' }).reply(200, { value: [] }, { headers: json });
-    expect(await caught(h.client.getOperation(TARGET, url))).toMatchObject({ code: 'NotFound' });
+    const missed = await h.client.getOperation(TARGET, url);
+    expect(missed).toMatchObject({ state: 'notStarted', rawStatus: 'notListed', terminal: false });
+    expect(missed.operationUrl).toMatch(/#notListedSince=/);
   });
 
   it('a network error on a read is retried', async () => {

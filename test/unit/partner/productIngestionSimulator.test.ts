@@ -72,8 +72,8 @@ it('takes a product live: the configure job (Submit), then the live submission w
   const ids = submissionIdsFor('contoso-vm-offer');
   const since = new Date(Date.now() - 1_000).toISOString();
   const accepted = await c.startGoLive(TARGET);
-  expect(accepted.operationUrl).toBe(
-    `${sim.url}/rp/product-ingestion/configure/${accepted.operationId}/status?$version=${V}`,
+  expect(accepted.operationUrl).toMatch(
+    `${sim.url}/rp/product-ingestion/configure/${accepted.operationId}/status?$version=${V}#submission=`,
   );
 
   const first = await c.getOperation(TARGET, accepted.operationUrl);

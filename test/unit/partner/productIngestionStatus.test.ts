@@ -158,8 +158,11 @@ describe('job error classification and the run disposition', () => {
     );
   });
 
-  it('leaves other errors alone', () => {
-    expect(classifyJobError({ code: 'internalServerError', message: 'Something broke.' })).toBeUndefined();
+  it('leaves other errors alone; a bare server error is JobServerError (submitted again, at most twice)', () => {
+    expect(classifyJobError({ code: 'internalServerError', message: 'Something broke.' })).toBe('JobServerError');
+    expect(classifyJobError({ code: 'InternalServerError', message: 'x', details: [{ code: 'BadRequest' }] })).toBe(
+      undefined,
+    );
     expect(classifyJobError({ code: 'conflict', message: 'Another conflict.' })).toBeUndefined();
     expect(classifyJobError({ code: 'invalidState', message: 'Plan is missing a price.' })).toBeUndefined();
     expect(classifyJobError({})).toBeUndefined();
