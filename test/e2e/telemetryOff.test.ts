@@ -3,7 +3,8 @@
  * OpenTelemetry SDK, the Azure Monitor distro or the instrumentations; with one it loads them (so the check can fail).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const APP_DIR = path.resolve(__dirname, '../..');
@@ -12,17 +13,21 @@ const HEAVY =
 
 /** The modules Node loaded for the app's entry point (dist/src/index.js) with these settings. */
 function modulesLoaded(env: Record<string, string>): string[] {
-  const script = `require(${JSON.stringify(path.join(APP_DIR, 'dist/src/index.js'))});
-require('node:fs').writeSync(1, '\\nMODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\n');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'telemetry-off-'));
+  const out = path.join(dir, 'modules.json');
+  try {
+    const script = `require(${JSON.stringify(path.join(APP_DIR, 'dist/src/index.js'))});
+require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache)));
 process.exit(0);`;
-  const out = execFileSync(process.execPath, ['-e', script], {
-    cwd: APP_DIR,
-    env: { PATH: process.env.PATH ?? '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', ...env },
-    encoding: 'utf8',
-  });
-  const line = out.split('\n').find((l) => l.startsWith('MODULES '));
-  if (!line) throw new Error(`no module list in: ${out}`);
-  return JSON.parse(line.slice('MODULES '.length)) as string[];
+    execFileSync(process.execPath, ['-e', script], {
+      cwd: APP_DIR,
+      env: { PATH: process.env.PATH ?? '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', ...env },
+      stdio: 'ignore',
+    });
+    return JSON.parse(readFileSync(out, 'utf8')) as string[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('telemetry off', () => {
