@@ -1,4 +1,4 @@
-// ESLint 9 flat config: type-checked recommended rules, as the Functions Node library uses them.
+// ESLint 10 flat config: type-checked recommended rules, as the Functions Node library uses them.
 import js from '@eslint/js';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';

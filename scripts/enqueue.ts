@@ -18,6 +18,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
 
 import { validateGoLiveRequest } from '../src/golive/request';
+import { EXIT_USAGE, parseCommandLine, UsageError, usageExit } from '../tools/cliArgs';
 import { appTarget } from './golive/api';
 import { peekEvents } from './golive/events';
 import { EXIT, watchRun } from './golive/watch';
@@ -32,7 +33,7 @@ export const AZURITE_CONNECTION =
 export class EnqueueError extends Error {
   override readonly name = 'EnqueueError';
   constructor(
-    readonly code: 'Usage' | 'InvalidRequest' | 'NoConnection' | 'StorageUnreachable' | 'StorageError',
+    readonly code: 'InvalidRequest' | 'NoConnection' | 'StorageUnreachable' | 'StorageError',
     message: string,
   ) {
     super(message);
@@ -53,44 +54,42 @@ export interface EnqueueArgs {
 
 export const USAGE =
   'Usage: npm run enqueue -- {publisherId}/{offerId} [--requested-by TEXT] [--request-id ID] [--api cpp|productIngestion]\n' +
-  '                          [--wait [--url URL] [--key KEY]]';
+  '                          [--wait [--url URL] [--key KEY]] [--help]\n' +
+  'Exit 64 on a bad command line or request.';
 
+export const OPTIONS = {
+  'requested-by': { type: 'string' },
+  'request-id': { type: 'string' },
+  api: { type: 'string' },
+  wait: { type: 'boolean' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
+/** The command line, with the request checked as the queue trigger checks it (a `UsageError` otherwise). */
 export function parseArgs(argv: readonly string[]): EnqueueArgs {
-  let target: string | undefined;
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') throw new EnqueueError('Usage', USAGE);
-    if (arg === '--wait') {
-      flags.wait = 'true';
-      continue;
-    }
-    const flag = /^--(requested-by|request-id|api|url|key)(?:=(.*))?$/.exec(arg);
-    if (flag) {
-      const value = flag[2] ?? argv[++i];
-      if (value === undefined) throw new EnqueueError('Usage', `--${flag[1]} needs a value.\n${USAGE}`);
-      flags[flag[1]!] = value;
-    } else if (arg.startsWith('-')) {
-      throw new EnqueueError('Usage', `Unknown option ${arg}.\n${USAGE}`);
-    } else if (target === undefined) {
-      target = arg;
-    } else {
-      throw new EnqueueError('Usage', `Unexpected argument ${arg}.\n${USAGE}`);
-    }
-  }
-  const [publisherId, offerId, extra] = (target ?? '').split('/');
-  if (!publisherId || !offerId || extra !== undefined) {
-    throw new EnqueueError('Usage', `Give the offer as {publisherId}/{offerId}.\n${USAGE}`);
+  const { values, positionals } = parseCommandLine(argv, USAGE, OPTIONS, { positionals: true });
+  const [target, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`Unexpected argument ${extra}.`, USAGE);
+  const [publisherId, offerId, rest] = (target ?? '').split('/');
+  if (!publisherId || !offerId || rest !== undefined) {
+    throw new UsageError('Give the offer as {publisherId}/{offerId}.', USAGE);
   }
   const args: EnqueueArgs = { publisherId, offerId };
-  if (flags['requested-by'] !== undefined) args.requestedBy = flags['requested-by'];
-  if (flags['request-id'] !== undefined) args.requestId = flags['request-id'];
-  if (flags.api !== undefined) args.api = flags.api;
-  if (flags.wait !== undefined) args.wait = true;
-  if (flags.url !== undefined) args.url = flags.url;
-  if (flags.key !== undefined) args.key = flags.key;
+  if (values['requested-by'] !== undefined) args.requestedBy = values['requested-by'];
+  if (values['request-id'] !== undefined) args.requestId = values['request-id'];
+  if (values.api !== undefined) args.api = values.api;
+  if (values.wait === true) args.wait = true;
+  if (values.url !== undefined) args.url = values.url;
+  if (values.key !== undefined) args.key = values.key;
   if (!args.wait && (args.url !== undefined || args.key !== undefined)) {
-    throw new EnqueueError('Usage', `--url and --key go with --wait.\n${USAGE}`);
+    throw new UsageError('--url and --key go with --wait.', USAGE);
+  }
+  try {
+    requestMessage(args);
+  } catch (e) {
+    if (e instanceof EnqueueError) throw new UsageError(e.message, USAGE);
+    throw e;
   }
   return args;
 }
@@ -255,9 +254,11 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      const usage = usageExit(e);
+      if (usage !== undefined) process.exit(usage);
       console.error(e instanceof Error ? e.message : String(e));
       const code = e instanceof EnqueueError ? e.code : '';
-      process.exit(code === 'Usage' ? 64 : code === 'StorageUnreachable' ? EXIT.unreachable : 1);
+      process.exit(code === 'InvalidRequest' ? EXIT_USAGE : code === 'StorageUnreachable' ? EXIT.unreachable : 1);
     },
   );
 }

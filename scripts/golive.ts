@@ -12,6 +12,8 @@
  */
 import { formatDuration, plainAnswer, textBar } from '../src/console/answers';
 import { readRunList, readRunModel, STATE_FILTERS } from '../src/console/runModel';
+import { ID_PATTERN } from '../src/golive/request';
+import { asksForHelp, EXIT_USAGE, HelpRequested, parseCommandLine, UsageError, usageExit } from '../tools/cliArgs';
 import { queueService, queueSetting, resolveConnection } from './enqueue';
 import { type AppTarget, appTarget, callApi, UnreachableError } from './golive/api';
 import { eventLine, peekEvents } from './golive/events';
@@ -26,14 +28,10 @@ export const USAGE = `Usage: npm run golive -- <command> [options]
   cancel {publisherId}/{offerId} [--wait]   cancel the active run
   events [--follow] [--json]                completion and rejection events (golive-events)
 Options: --url URL (GOLIVE_URL, default http://localhost:7071)  --key KEY (GOLIVE_KEY: the function key)
-         --interval SECONDS (watch: between reads, default 2)`;
+         --interval SECONDS (watch: between reads, default 2)  --help (this text; also after any command)
+Exit 64 on a bad command line.`;
 
-export const EXIT_USAGE = 64;
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  readonly code = 'Usage';
-}
+export { EXIT_USAGE };
 
 export interface GoliveArgs {
   command: 'watch' | 'status' | 'list' | 'cancel' | 'events';
@@ -49,52 +47,84 @@ export interface GoliveArgs {
   requestId?: string;
 }
 
-const COMMANDS = ['watch', 'status', 'list', 'cancel', 'events'] as const;
+export const COMMANDS = ['watch', 'status', 'list', 'cancel', 'events'] as const;
+
+/** Each command's options (any other is a usage error). */
+export const OPTIONS = {
+  watch: {
+    url: { type: 'string' },
+    key: { type: 'string' },
+    interval: { type: 'string' },
+    'request-id': { type: 'string' },
+  },
+  status: { url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' } },
+  list: { url: { type: 'string' }, key: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' } },
+  cancel: { url: { type: 'string' }, key: { type: 'string' }, wait: { type: 'boolean' } },
+  events: { follow: { type: 'boolean' }, json: { type: 'boolean' } },
+} as const;
+
+/** `{publisherId}/{offerId}`, each as the app accepts it. */
+export function offerArg(text: string | undefined, usage: string): { publisherId: string; offerId: string } {
+  const [publisherId, offerId, extra] = (text ?? '').split('/');
+  if (!publisherId || !offerId || extra !== undefined) {
+    throw new UsageError('Give the offer as {publisherId}/{offerId}.', usage);
+  }
+  for (const [name, id] of [
+    ['publisherId', publisherId],
+    ['offerId', offerId],
+  ] as const) {
+    if (!ID_PATTERN.test(id)) {
+      throw new UsageError(`${name} "${id}" must be 1-50 lowercase letters, digits, "-" or "_".`, usage);
+    }
+  }
+  return { publisherId, offerId };
+}
 
 export function parseArgs(argv: readonly string[]): GoliveArgs {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h') throw new UsageError(USAGE);
-  if (!(COMMANDS as readonly string[]).includes(command))
-    throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
-  const args: GoliveArgs = { command: command as GoliveArgs['command'], json: false, follow: false, wait: false };
-  let offer: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const m = /^--(url|key|state|interval|request-id)(?:=(.*))?$/.exec(arg);
-    if (m) {
-      const value = m[2] ?? rest[++i];
-      if (value === undefined) throw new UsageError(`--${m[1]} needs a value.\n${USAGE}`);
-      if (m[1] === 'url') args.url = value;
-      if (m[1] === 'key') args.key = value;
-      if (m[1] === 'request-id') args.requestId = value;
-      if (m[1] === 'state') {
-        if (!(STATE_FILTERS as readonly string[]).includes(value)) {
-          throw new UsageError(`--state must be one of ${STATE_FILTERS.join(', ')}.`);
-        }
-        args.state = value;
-      }
-      if (m[1] === 'interval') {
-        const n = Number(value);
-        if (!(n >= 0.2 && n <= 3600)) throw new UsageError('--interval must be seconds from 0.2 to 3600.');
-        args.intervalSeconds = n;
-      }
-    } else if (arg === '--json') args.json = true;
-    else if (arg === '--follow') args.follow = true;
-    else if (arg === '--wait') args.wait = true;
-    else if (arg.startsWith('-')) throw new UsageError(`Unknown option ${arg}.\n${USAGE}`);
-    else if (offer === undefined) offer = arg;
-    else throw new UsageError(`Unexpected argument ${arg}.\n${USAGE}`);
-  }
-  const needsOffer = ['watch', 'status', 'cancel'].includes(args.command);
-  if (needsOffer) {
-    const [publisherId, offerId, extra] = (offer ?? '').split('/');
-    if (!publisherId || !offerId || extra !== undefined) {
-      throw new UsageError(`Give the offer as {publisherId}/{offerId}.\n${USAGE}`);
+  if (command === undefined || command === 'help' || asksForHelp([command])) throw new HelpRequested(USAGE);
+  if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`Unknown command "${command}".`, USAGE);
+  const name = command as GoliveArgs['command'];
+  const { values, positionals } = parseCommandLine(
+    rest,
+    USAGE,
+    OPTIONS[name] as Record<string, { type: 'string' | 'boolean' }>,
+    {
+      positionals: true,
+    },
+  );
+  const text = (key: string): string | undefined => {
+    const v = values[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const args: GoliveArgs = {
+    command: name,
+    json: values.json === true,
+    follow: values.follow === true,
+    wait: values.wait === true,
+  };
+  if (text('url') !== undefined) args.url = text('url');
+  if (text('key') !== undefined) args.key = text('key');
+  if (text('request-id') !== undefined) args.requestId = text('request-id');
+  const state = text('state');
+  if (state !== undefined) {
+    if (!(STATE_FILTERS as readonly string[]).includes(state)) {
+      throw new UsageError(`--state must be one of ${STATE_FILTERS.join(', ')}.`, USAGE);
     }
-    args.publisherId = publisherId;
-    args.offerId = offerId;
+    args.state = state;
+  }
+  const interval = text('interval');
+  if (interval !== undefined) {
+    const n = Number(interval);
+    if (!(n >= 0.2 && n <= 3600)) throw new UsageError('--interval must be seconds from 0.2 to 3600.', USAGE);
+    args.intervalSeconds = n;
+  }
+  const [offer, extra] = positionals;
+  if (['watch', 'status', 'cancel'].includes(name)) {
+    if (extra !== undefined) throw new UsageError(`Unexpected argument ${extra}.`, USAGE);
+    Object.assign(args, offerArg(offer, USAGE));
   } else if (offer !== undefined) {
-    throw new UsageError(`Unexpected argument ${offer}.\n${USAGE}`);
+    throw new UsageError(`Unexpected argument ${offer}.`, USAGE);
   }
   return args;
 }
@@ -206,16 +236,13 @@ async function events(args: GoliveArgs, io: Io): Promise<number> {
 }
 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.write(`${USAGE}\n`);
-    return 0;
-  }
   let args: GoliveArgs;
   try {
     args = parseArgs(argv);
   } catch (e) {
-    io.error(`${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT_USAGE;
+    const code = usageExit(e, io);
+    if (code === undefined) throw e;
+    return code;
   }
   try {
     if (args.command === 'events') return await events(args, io);

@@ -18,6 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
+import { parseCommandLine, usageExit } from '../tools/cliArgs';
+
 /** The repository root, from scripts/ (ts-jest) or dist/scripts/ (npm run infra:check). */
 export const ROOT = existsSync(join(__dirname, '..', 'package.json'))
   ? resolve(__dirname, '..')
@@ -265,8 +267,14 @@ export function summarize(entry: string, { version, verdict }: RunResult): strin
   return lines;
 }
 
+const USAGE =
+  'Usage: npm run infra:check [-- --restore] [--help]   (exit 1 on a Bicep error or warning, 64 on a bad command line)';
+
+export const OPTIONS = { restore: { type: 'boolean', default: false } } as const;
+
 function main(): void {
-  const restore = process.argv.includes('--restore');
+  const { values } = parseCommandLine(process.argv.slice(2), USAGE, OPTIONS);
+  const restore = values.restore;
   const result = check(ENTRY, { restore });
   for (const d of [...result.verdict.errors, ...result.verdict.warnings, ...result.verdict.infos]) {
     console.log(format(d));
@@ -279,6 +287,8 @@ if (require.main === module) {
   try {
     main();
   } catch (e) {
+    const usage = usageExit(e);
+    if (usage !== undefined) process.exit(usage);
     console.error(e instanceof Error ? e.message : String(e));
     process.exit(1);
   }

@@ -1,8 +1,10 @@
 // Runs a compiled script of dist/scripts/, building first only when dist/ is older than the sources (a .ts file
 // under src/, scripts/ or tools/ newer than its .js, or a missing .js). So `npm run enqueue` and `npm run golive`
-// take well under a second when dist/ is current and never rewrite dist/ under a running host for nothing.
+// take well under a second when dist/ is current and never rewrite dist/ under a running host for nothing, and
+// `npm start` reports a port clash at once instead of after a build.
 //
-//   node scripts/run-built.mjs <script> [args...]     (e.g. enqueue, golive)
+//   node scripts/run-built.mjs <script> [args...]     (a script of scripts/: enqueue, golive, soak, ...)
+//   node scripts/run-built.mjs <dir>/<module> [args...] (any compiled module: tools/host/cli, tools/simulator/cli)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [script, ...args] = process.argv.slice(2);
-if (!script || !/^[a-z][a-zA-Z0-9-]*$/.test(script)) {
+if (!script || !/^[a-z][a-zA-Z0-9-]*(\/[a-zA-Z][a-zA-Z0-9-]*)*$/.test(script)) {
   process.stderr.write('Usage: node scripts/run-built.mjs <script> [args...]\n');
   process.exit(64);
 }
@@ -45,7 +47,10 @@ if (stale) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', `${script}.js`), ...args], {
+const entry = script.includes('/')
+  ? path.join(root, 'dist', `${script}.js`)
+  : path.join(root, 'dist', 'scripts', `${script}.js`);
+const child = spawn(process.execPath, [entry, ...args], {
   stdio: 'inherit',
 });
 // Ctrl-C reaches the child too (same process group); wait for it to end and pass on its exit code.

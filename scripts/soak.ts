@@ -2,58 +2,35 @@
  * `npm run soak`: the fault soak (scripts/soak/run.ts). Prints the report; exits 1 on any loss, duplicate, secret
  * finding or bad-input problem.
  *
- *   npm run soak [-- --profile full|ci] [--seed N] [--fuzz N] [--keep-data]
+ *   npm run soak [-- --profile full|ci] [--seed N] [--fuzz N] [--keep-data] [--help]   (exit 64 on a bad command line)
  */
+import { intValue, parseCommandLine, UsageError, usageExit } from '../tools/cliArgs';
 import { freshSeed } from './soak/prng';
 import { formatReport, PROFILES, runSoak } from './soak/run';
 
-class UsageError extends Error {
-  readonly code = 'Usage';
-  override readonly name = 'UsageError';
-}
+const USAGE = 'Usage: npm run soak -- [--profile full|ci] [--seed N] [--fuzz N] [--keep-data] [--help]';
 
-const USAGE = 'Usage: npm run soak -- [--profile full|ci] [--seed N] [--fuzz N] [--keep-data]';
+export const OPTIONS = {
+  profile: { type: 'string', default: 'full' },
+  seed: { type: 'string' },
+  fuzz: { type: 'string' },
+  'keep-data': { type: 'boolean', default: false },
+} as const;
 
-function parseArgs(argv: string[]): { profile: string; seed: number; fuzz?: number; keepData: boolean } {
-  const out: { profile: string; seed: number; fuzz?: number; keepData: boolean } = {
-    profile: 'full',
-    seed: process.env['SOAK_SEED'] ? Number(process.env['SOAK_SEED']) : freshSeed(),
-    keepData: false,
+export function parseArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { profile: string; seed: number; fuzz?: number; keepData: boolean } {
+  const { values } = parseCommandLine(argv, USAGE, OPTIONS);
+  if (!PROFILES[values.profile]) throw new UsageError(`Unknown profile "${values.profile}".`, USAGE);
+  const int = (name: string, v: string): number => intValue(name, v, 0, Number.MAX_SAFE_INTEGER, USAGE);
+  const seedText = values.seed ?? env['SOAK_SEED'];
+  return {
+    profile: values.profile,
+    seed: seedText === undefined ? freshSeed() : int(values.seed === undefined ? 'SOAK_SEED' : '--seed', seedText),
+    ...(values.fuzz === undefined ? {} : { fuzz: int('--fuzz', values.fuzz) }),
+    keepData: values['keep-data'],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value.\n${USAGE}`);
-      return v;
-    };
-    const int = (v: string): number => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number, not "${v}".\n${USAGE}`);
-      return n;
-    };
-    switch (flag) {
-      case '--profile':
-        out.profile = value();
-        if (!PROFILES[out.profile]) throw new UsageError(`Unknown profile "${out.profile}".\n${USAGE}`);
-        break;
-      case '--seed':
-        out.seed = int(value());
-        break;
-      case '--fuzz':
-        out.fuzz = int(value());
-        break;
-      case '--keep-data':
-        out.keepData = true;
-        break;
-      default:
-        throw new UsageError(`Unknown argument "${arg}".\n${USAGE}`);
-    }
-  }
-  return out;
 }
 
 async function main(): Promise<void> {
@@ -61,12 +38,13 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 2;
+    const code = usageExit(e);
+    if (code === undefined) throw e;
+    process.exitCode = code;
     return;
   }
   const base = PROFILES[args.profile];
-  if (!base) throw new UsageError(USAGE);
+  if (!base) throw new UsageError(`Unknown profile "${args.profile}".`, USAGE);
   const profile = args.fuzz === undefined ? base : { ...base, fuzz: args.fuzz };
   const started = Date.now();
   const log = (line: string): void => {
@@ -77,7 +55,9 @@ async function main(): Promise<void> {
   process.exitCode = report.problems.length === 0 ? 0 : 1;
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`soak failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`soak failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -11,12 +11,14 @@
  * The real host keeps Durable state in the task hub host.json names (`golive`); the local host of `npm start` uses
  * its own (`golivelocal`, tools/host/settings.ts), so the two never read each other's runs on one Azurite.
  *
- *   node dist/scripts/startFunc.js [--app <dir>] [-- <func start options>]
+ *   node dist/scripts/startFunc.js [--app <dir>] [<func start options>] [--help]   (exit 64 on a bad command line)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs as nodeParseArgs } from 'node:util';
 
+import { asksForHelp, HelpRequested, UsageError, usageExit } from '../tools/cliArgs';
 import { startAzurite } from '../tools/host/azurite';
 import { HostError, PortInUseError } from '../tools/host/errors';
 import {
@@ -38,7 +40,7 @@ const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 export class StartFuncError extends Error {
   override readonly name = 'StartFuncError';
   constructor(
-    readonly code: 'Usage' | 'NoCoreTools' | 'NoSettings',
+    readonly code: 'NoCoreTools' | 'NoSettings',
     message: string,
   ) {
     super(message);
@@ -73,21 +75,38 @@ export function noCoreToolsMessage(): string {
   ].join('\n');
 }
 
+/** Ours; any other option goes to `func start`. */
+export const OPTIONS = { app: { type: 'string' } } as const;
+
+export const USAGE =
+  'Usage: npm run start:func -- [--app <dir>] [<func start options>] [--help]\n' +
+  '  Options other than --app and --help go to func start (after --, every argument does).';
+
+/**
+ * `--app <dir>` is ours; every other argument goes to `func start` in its order (everything after `--` too), so
+ * `npm run start:func -- --port 7072` works as `func start --port 7072`.
+ */
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): { appDir: string; funcArgs: string[] } {
-  const args = [...argv];
+  if (asksForHelp(argv)) throw new HelpRequested(USAGE);
+  const { tokens } = nodeParseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
   let appDir = cwd;
   const funcArgs: string[] = [];
-  while (args.length) {
-    const arg = args.shift()!;
-    if (arg === '--') {
-      funcArgs.push(...args.splice(0));
-    } else if (arg === '--app') {
-      const value = args.shift();
-      if (!value) throw new StartFuncError('Usage', '--app needs a folder.');
-      appDir = path.resolve(cwd, value);
-    } else {
-      funcArgs.push(arg);
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') {
+      funcArgs.push(...argv.slice(token.index + 1));
+      break;
     }
+    if (token.kind === 'positional') funcArgs.push(token.value);
+    else if (token.name !== 'app') funcArgs.push(argv[token.index]!);
+    else if (typeof token.value !== 'string' || token.value === '')
+      throw new UsageError('--app needs a folder.', USAGE);
+    else appDir = path.resolve(cwd, token.value);
   }
   return { appDir, funcArgs };
 }
@@ -195,6 +214,8 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
+      const usage = usageExit(err);
+      if (usage !== undefined) process.exit(usage);
       const known = err instanceof HostError || err instanceof StartFuncError;
       process.stderr.write(
         `Error: ${known ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

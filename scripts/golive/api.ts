@@ -45,7 +45,7 @@ export async function callApi(target: AppTarget, path: string, init: RequestInit
     throw new UnreachableError(`Cannot reach the app at ${target.url} (${cause}). Locally: npm start.`);
   }
   const text = await res.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

@@ -3,7 +3,7 @@ import { own, sleep } from '../util';
 import { RUN_EVENT } from './contracts';
 import { ID_PATTERN, validateGoLiveRequest } from './request';
 import { runInstanceId } from './run/identity';
-import { ACTIVE_RUNTIME_STATUSES, type InstanceStatus, isActive } from './run/record';
+import { ACTIVE_RUNTIME_STATUSES, type InstanceStatus, isActive, RUN_OUTCOMES } from './run/record';
 import {
   isRunStatus,
   matchesState,
@@ -23,7 +23,8 @@ import {
  * - `GET /api/golive/{publisherId}/{offerId}`: 200 with the current or last run; 404 when the offer never ran.
  * - `GET /api/golive?state=&limit=`: 200 `{ runs: [...] }`, most recently updated first.
  * - `POST /api/golive/{publisherId}/{offerId}/cancel`: 202 when the cancel was raised to the active run; 404 when
- *   the offer never ran; 409 with the run when its last run has already ended (nothing to cancel).
+ *   the offer never ran; 409 with the run when its last run has already ended or has its outcome and is publishing
+ *   its completion event (nothing to cancel).
  */
 
 export interface ApiResponse {
@@ -206,7 +207,9 @@ export async function cancelRun(
   const status = await client.getStatus(instanceId);
   if (!status) return apiError(404, 'NotFound', `no go-live has run for ${ids.publisherId}/${ids.offerId}`);
   const view = runView({ ...status, instanceId });
-  if (!isActive(status)) {
+  // A run whose outcome is decided shows it in its status before it publishes its event and completes: it has
+  // ended as far as a caller can tell (the event may be out already), and a cancel would reach it too late.
+  if (!isActive(status) || (view !== undefined && isOutcome(view.state))) {
     return {
       status: 409,
       jsonBody: {
@@ -247,6 +250,10 @@ async function cancelTaken(client: StatusClient, instanceId: string, options: Ca
     if (waited >= budget) return false;
     await wait(250);
   }
+}
+
+function isOutcome(state: string): boolean {
+  return (RUN_OUTCOMES as readonly string[]).includes(state);
 }
 
 function time(value: Date | string | undefined): number {

@@ -326,7 +326,7 @@ export class ProductIngestionClient implements PartnerApi {
       }
       throw e;
     }
-    let completed = false;
+    let completed: boolean;
     try {
       const parsed = parseJobStatus(res.body, res.status, res.requestId);
       completed = parsed.state === 'canceled';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AZURITE_CONNECTION, EnqueueError, enqueueRequest, parseArgs, resolveConnection } from '../../scripts/enqueue';
+import { UsageError } from '../../tools/cliArgs';
 import { peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
 import { freePort } from '../support/ports';
 
@@ -14,8 +15,17 @@ describe('npm run enqueue: arguments and connection', () => {
       requestedBy: 'alice',
       requestId: 'r-1',
     });
-    for (const bad of [[], ['contoso'], ['a/b/c'], ['a/b', '--nope'], ['a/b', '--requested-by'], ['a/b', 'c/d']]) {
-      expect(() => parseArgs(bad)).toThrow(EnqueueError);
+    for (const bad of [
+      [],
+      ['contoso'],
+      ['a/b/c'],
+      ['a/b', '--nope'],
+      ['a/b', '--requested-by'],
+      ['a/b', 'c/d'],
+      ['a/b', '--api', 'pi'],
+      ['Contoso!/b'],
+    ]) {
+      expect(() => parseArgs(bad)).toThrow(UsageError);
     }
   });
 

@@ -1,10 +1,10 @@
 /**
  * Loads the app as the Node worker does (azure-functions-nodejs-worker `src/startApp.ts`): package.json `main` is
- * a glob pattern (globby, relative to the app directory); every matching file is loaded in order, `require` for
+ * a glob pattern (globby, relative to the app directory; here Node's `fs.globSync`); every matching file is loaded in order, `require` for
  * CommonJS and `import()` for ES modules. An entry point that fails to load stops the app (Node 20+ behaviour), and
  * a pattern matching no file is an error ("Found zero files matching the supplied pattern").
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -26,86 +26,28 @@ export function readPackageJson(appDir: string): PackageJson {
   }
 }
 
-/** `a/{b,c}/*.js` → `['a/b/*.js', 'a/c/*.js']` (nested braces supported). */
-export function expandBraces(pattern: string): string[] {
-  const open = pattern.indexOf('{');
-  if (open < 0) return [pattern];
-  let depth = 0;
-  let close = -1;
-  const commas: number[] = [];
-  for (let i = open; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === '{') depth++;
-    else if (ch === '}') {
-      depth--;
-      if (depth === 0) {
-        close = i;
-        break;
-      }
-    } else if (ch === ',' && depth === 1) commas.push(i);
-  }
-  if (close < 0) return [pattern];
-  const head = pattern.slice(0, open);
-  const tail = pattern.slice(close + 1);
-  const bounds = [open, ...commas, close];
-  const out: string[] = [];
-  for (let i = 0; i < bounds.length - 1; i++) {
-    const alt = pattern.slice(bounds[i]! + 1, bounds[i + 1]);
-    for (const expanded of expandBraces(head + alt + tail)) out.push(expanded);
-  }
-  return out;
-}
-
-/** A glob (no braces) → RegExp over forward-slash relative paths: `**`, `*`, `?`. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*' && glob[i + 1] === '*') {
-      i++;
-      if (glob[i + 1] === '/') {
-        i++;
-        re += '(?:[^/]+/)*';
-      } else re += '.*';
-    } else if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else re += ch.replace(/[.+^$()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function walk(dir: string, rel: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) walk(path.join(dir, e.name), r, out);
-    else out.push(r);
-  }
-}
-
-/** Files under `appDir` matching `pattern`, in pattern-alternative order, each once. Globby skips node_modules only when asked; apps never point `main` into it. */
+/**
+ * Files under `appDir` matching `pattern` (relative, forward slashes), as the worker's globby finds them: Node's
+ * `fs.globSync` (minimatch syntax: braces, `**`, `*`, `?`), the files of a brace's alternatives in its order
+ * (`dist/src/{index.js,functions/*.js}`: the entry point first), each once. Like globby's default, dot files are
+ * left out; node_modules is skipped (apps never point `main` into it).
+ */
 export function matchEntryPoints(appDir: string, pattern: string): string[] {
-  const alternatives = expandBraces(pattern.replace(/^\.\//, ''));
-  const all: string[] = [];
-  walk(appDir, '', all);
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const alt of alternatives) {
-    const re = globToRegExp(alt.replace(/^\.\//, ''));
-    for (const file of all) {
-      if (re.test(file) && !seen.has(file)) {
-        seen.add(file);
-        out.push(file);
-      }
-    }
-  }
-  return out;
+  const files = globSync(pattern.replace(/^\.\//, ''), {
+    cwd: appDir,
+    withFileTypes: true,
+    exclude: (entry) => entry.name === 'node_modules',
+  });
+  return files
+    .filter(
+      (entry) =>
+        entry.isFile() &&
+        !path
+          .relative(appDir, path.join(entry.parentPath, entry.name))
+          .split(path.sep)
+          .some((part) => part.startsWith('.')),
+    )
+    .map((entry) => path.relative(appDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
 }
 
 /** Packages with process-wide state tied to one worker (`@azure/functions` locks `app.setup()`, caches the core). */

@@ -5,13 +5,16 @@
  * flight resumes after Ctrl-C and `npm start`; `--fresh` clears it first. The banner says which.
  *
  *   node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]
- *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]
+ *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--help]
+ *
+ * `--help` prints the usage (exit 0); a bad command line prints what was wrong and the usage (exit 64).
  *
  * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
+import { asksForHelp, HelpRequested, intValue, parseCommandLine, UsageError, usageExit } from '../cliArgs';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { createSimulatorPersistence, removeSimulatorState, type SimulatorPersistence } from '../simulator/persistence';
 import { type RunningAzurite, startAzurite } from './azurite';
@@ -40,79 +43,46 @@ export interface CliOptions {
 
 export const STATE_DIR = '.local';
 
-export class UsageError extends HostError {
-  constructor(message: string) {
-    super(
-      'USAGE',
-      `${message}\nUsage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] ` +
-        '[--verbose] [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>]',
-    );
-  }
-}
+export const USAGE =
+  'Usage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]\n' +
+  '                                         [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--help]\n' +
+  '  (npm start -- <options>; exit 64 on a bad command line)';
+
+export const OPTIONS = {
+  port: { type: 'string' },
+  app: { type: 'string' },
+  'no-azurite': { type: 'boolean', default: false },
+  'no-simulator': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  fresh: { type: 'boolean', default: false },
+  state: { type: 'string' },
+  'azurite-ports': { type: 'string' },
+} as const;
 
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
-  const opts: CliOptions = {
-    command: 'start',
-    appDir: cwd,
-    azurite: true,
-    simulator: true,
-    verbose: false,
-    fresh: false,
-    stateDir: '',
-  };
-  let stateDir: string | undefined;
   const args = [...argv];
-  if (args[0] && !args[0].startsWith('-')) opts.command = args.shift()!;
-  if (opts.command !== 'start') throw new UsageError(`Unknown command "${opts.command}".`);
-  while (args.length) {
-    const arg = args.shift()!;
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args.shift();
-      if (v === undefined) throw new UsageError(`${flag} needs a value.`);
-      return v;
-    };
-    switch (flag) {
-      case '--port': {
-        const port = Number(value());
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new UsageError('--port must be a port number (0 = a free port).');
-        opts.port = port;
-        break;
-      }
-      case '--app':
-        opts.appDir = path.resolve(cwd, value());
-        break;
-      case '--no-azurite':
-        opts.azurite = false;
-        break;
-      case '--no-simulator':
-        opts.simulator = false;
-        break;
-      case '--verbose':
-        opts.verbose = true;
-        break;
-      case '--fresh':
-        opts.fresh = true;
-        break;
-      case '--state':
-        stateDir = value();
-        break;
-      case '--azurite-ports': {
-        const ports = value().split(',').map(Number);
-        if (ports.length !== 3 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
-          throw new UsageError('--azurite-ports must be three port numbers: <blob>,<queue>,<table>.');
-        }
-        opts.azuritePorts = { blob: ports[0]!, queue: ports[1]!, table: ports[2]! };
-        break;
-      }
-      default:
-        throw new UsageError(`Unknown option "${arg}".`);
+  const command = args[0] !== undefined && !args[0].startsWith('-') ? args.shift()! : 'start';
+  if (asksForHelp(args)) throw new HelpRequested(USAGE);
+  if (command !== 'start') throw new UsageError(`Unknown command "${command}".`, USAGE);
+  const { values } = parseCommandLine(args, USAGE, OPTIONS);
+  const appDir = values.app === undefined ? cwd : path.resolve(cwd, values.app);
+  const opts: CliOptions = {
+    command,
+    appDir,
+    azurite: !values['no-azurite'],
+    simulator: !values['no-simulator'],
+    verbose: values.verbose,
+    fresh: values.fresh,
+    stateDir: path.resolve(appDir, values.state ?? STATE_DIR),
+  };
+  if (values.port !== undefined) opts.port = intValue('--port', values.port, 0, 65535, USAGE);
+  if (values['azurite-ports'] !== undefined) {
+    const ports = values['azurite-ports'].split(',').map(Number);
+    if (ports.length !== 3 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+      throw new UsageError('--azurite-ports must be three port numbers: <blob>,<queue>,<table>.', USAGE);
     }
+    opts.azuritePorts = { blob: ports[0]!, queue: ports[1]!, table: ports[2]! };
   }
-  opts.stateDir = path.resolve(opts.appDir, stateDir ?? STATE_DIR);
   return opts;
 }
 
@@ -208,6 +178,9 @@ export function stateLine(state: { dir: string; kept: boolean; fresh: boolean })
   return `new, on disk in ${where}/ (kept across restarts; --fresh starts clean)`;
 }
 
+/** A signal within this long of the first is the same Ctrl-C delivered twice (see `main`). */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
 /** Set by test helpers: the host stops cleanly when that process is gone, so no host outlives its test run. */
 export const PARENT_PID_ENV = 'LOCAL_HOST_PARENT_PID';
 
@@ -226,15 +199,27 @@ function watchParent(pidText: string | undefined, onGone: () => void): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const opts = parseArgs(argv);
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (err) {
+    const code = usageExit(err);
+    if (code === undefined) throw err;
+    return code;
+  }
   const local = readLocalSettings(opts.appDir);
   const running: Running = {};
   let stopping: Promise<void> | undefined;
+  let stoppingSince = 0;
   const shutdown = (signal: string): void => {
     if (stopping) {
+      // One Ctrl-C reaches this process more than once within a moment: from the terminal (the whole foreground
+      // process group) and forwarded by npm and scripts/run-built.mjs. Only a second press stops without cleanup.
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_MS) return;
       process.stderr.write(`Received ${signal} again: exiting now.\n`);
       process.exit(130);
     }
+    stoppingSince = Date.now();
     print(`\nReceived ${signal}: stopping...`);
     stopping = stopAll(running).then(() => {
       print('Stopped.');

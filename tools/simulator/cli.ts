@@ -1,11 +1,13 @@
 /**
  * `npm run simulator`: the partner API simulator alone, until Ctrl-C.
  *
- *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N] [--variant NAME | --variants SEED]
+ *   node dist/tools/simulator/cli.js [--port N] [--host H] [--duration-ms N] [--variant NAME | --variants SEED] [--help]
+ *   (exit 64 on a bad command line)
  *
  * Port: `--port`, else `SIMULATOR_PORT`, else 7080 (0 = a free port). Token: `PARTNER_API_TOKEN`, else the default
  * development token. The token is never printed when it comes from the environment.
  */
+import { intValue, parseCommandLine, UsageError, usageExit } from '../cliArgs';
 import {
   DEFAULT_TOKEN,
   PortInUseError,
@@ -28,65 +30,46 @@ interface CliOptions {
   variantSeed?: number;
 }
 
-/** A bad command line; the message says what was wrong. */
-export class CliUsageError extends Error {
-  readonly code = 'CliUsage';
-  override readonly name = 'CliUsageError';
-}
+const USAGE = `Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--variant NAME | --variants SEED] [--help]
+Variants: ${VARIANTS.map((v) => v.name).join(', ')}
+Exit 64 on a bad command line.`;
 
-const USAGE = `Usage: npm run simulator -- [--port N] [--host HOST] [--duration-ms N] [--variant NAME | --variants SEED]
-Variants: ${VARIANTS.map((v) => v.name).join(', ')}`;
-
-function toInt(name: string, value: string | undefined, max: number): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < 0 || n > max) {
-    throw new CliUsageError(`${name} must be an integer from 0 to ${max}, not "${value ?? ''}".\n${USAGE}`);
-  }
-  return n;
-}
+export const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'duration-ms': { type: 'string' },
+  variant: { type: 'string' },
+  variants: { type: 'string' },
+} as const;
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const { values } = parseCommandLine(argv, USAGE, OPTIONS);
+  const envPort = env['SIMULATOR_PORT'];
   const options: CliOptions = {
-    port: env['SIMULATOR_PORT'] ? toInt('SIMULATOR_PORT', env['SIMULATOR_PORT'], 65_535) : DEFAULT_PORT,
-    host: '127.0.0.1',
+    port:
+      values.port !== undefined
+        ? intValue('--port', values.port, 0, 65_535, USAGE)
+        : envPort
+          ? intValue('SIMULATOR_PORT', envPort, 0, 65_535, USAGE)
+          : DEFAULT_PORT,
+    host: values.host,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--port':
-        options.port = toInt('--port', value(), 65_535);
-        break;
-      case '--host':
-        options.host = value() ?? '';
-        if (!options.host) throw new CliUsageError(`--host needs a value.\n${USAGE}`);
-        break;
-      case '--duration-ms':
-        options.durationMs = toInt('--duration-ms', value(), 7 * 24 * 3_600_000);
-        break;
-      case '--variant': {
-        const name = value() ?? '';
-        try {
-          variantNamed(name);
-        } catch (e) {
-          throw new CliUsageError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-        }
-        options.variant = name;
-        break;
-      }
-      case '--variants':
-        options.variantSeed = toInt('--variants', value(), 2 ** 31 - 1);
-        break;
-      case '--help':
-      case '-h':
-        throw new CliUsageError(USAGE);
-      default:
-        throw new CliUsageError(`Unknown argument "${arg}".\n${USAGE}`);
-    }
+  if (!options.host) throw new UsageError('--host needs a value.', USAGE);
+  if (values['duration-ms'] !== undefined) {
+    options.durationMs = intValue('--duration-ms', values['duration-ms'], 0, 7 * 24 * 3_600_000, USAGE);
   }
+  if (values.variant !== undefined) {
+    try {
+      variantNamed(values.variant);
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e), USAGE);
+    }
+    options.variant = values.variant;
+  }
+  if (values.variants !== undefined)
+    options.variantSeed = intValue('--variants', values.variants, 0, 2 ** 31 - 1, USAGE);
   if (options.variant !== undefined && options.variantSeed !== undefined) {
-    throw new CliUsageError(`--variant and --variants exclude each other.\n${USAGE}`);
+    throw new UsageError('--variant and --variants exclude each other.', USAGE);
   }
   return options;
 }
@@ -96,8 +79,9 @@ async function main(): Promise<void> {
   try {
     options = parseArgs(process.argv.slice(2), process.env);
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 2;
+    const code = usageExit(e);
+    if (code === undefined) throw e;
+    process.exitCode = code;
     return;
   }
   const envToken = process.env['PARTNER_API_TOKEN'];

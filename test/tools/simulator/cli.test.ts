@@ -6,7 +6,8 @@ import { join } from 'node:path';
 
 import ts from 'typescript';
 
-import { CliUsageError, DEFAULT_PORT, parseArgs } from '../../../tools/simulator/cli';
+import { UsageError } from '../../../tools/cliArgs';
+import { DEFAULT_PORT, parseArgs } from '../../../tools/simulator/cli';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -16,11 +17,16 @@ function transpileSimulator(): string {
   const dir = join(out, 'simulator');
   mkdirSync(dir);
   const src = join(ROOT, 'tools/simulator');
-  for (const file of readdirSync(src).filter((f) => f.endsWith('.ts'))) {
-    const { outputText } = ts.transpileModule(readFileSync(join(src, file), 'utf8'), {
+  const files = readdirSync(src)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [join(src, f), join(dir, f)]);
+  // The CLI's command-line helper, shared by every CLI of the project.
+  files.push([join(ROOT, 'tools/cliArgs.ts'), join(out, 'cliArgs.ts')]);
+  for (const [from, to] of files as [string, string][]) {
+    const { outputText } = ts.transpileModule(readFileSync(from, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     });
-    writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), outputText);
+    writeFileSync(to.replace(/\.ts$/, '.js'), outputText);
   }
   return out;
 }
@@ -69,9 +75,9 @@ describe('simulator CLI', () => {
     });
 
     it('refuses bad arguments with a usage message', () => {
-      expect(() => parseArgs(['--port', 'x'], {})).toThrow(CliUsageError);
+      expect(() => parseArgs(['--port', 'x'], {})).toThrow(UsageError);
       expect(() => parseArgs(['--port', '70000'], {})).toThrow(/--port must be an integer/);
-      expect(() => parseArgs(['--what'], {})).toThrow(/Unknown argument "--what"/);
+      expect(() => parseArgs(['--what'], {})).toThrow(/Unknown option '--what'/);
       expect(() => parseArgs([], { SIMULATOR_PORT: 'abc' })).toThrow(/SIMULATOR_PORT/);
     });
   });
@@ -122,9 +128,9 @@ describe('simulator CLI', () => {
       expect(cli.stderr()).toContain('SIMULATOR_PORT');
     });
 
-    it('exits 2 with the usage on a bad argument', async () => {
+    it('exits 64 with the usage on a bad argument', async () => {
       const cli = runCli(cliDir, ['--bogus']);
-      expect(await cli.exited).toBe(2);
+      expect(await cli.exited).toBe(64);
       expect(cli.stderr()).toContain('Usage: npm run simulator');
     });
   });

@@ -2,6 +2,7 @@
  * The named variants: each a valid scenario patch, set over the admin API in one request, and drawn per offer from a
  * seed (`--variants SEED`) the same way whatever order offers come in.
  */
+import { UsageError } from '../../../tools/cliArgs';
 import {
   type RunningSimulator,
   SEEDED_OFFERS,
@@ -10,7 +11,7 @@ import {
   variantNamed,
   VARIANTS,
 } from '../../../tools/simulator';
-import { CliUsageError, parseArgs } from '../../../tools/simulator/cli';
+import { parseArgs } from '../../../tools/simulator/cli';
 import { call } from './helpers';
 
 let sim: RunningSimulator | undefined;
@@ -72,7 +73,7 @@ describe('variants', () => {
   it('the CLI takes --variant NAME or --variants SEED, not both, and names the variants in its errors', () => {
     expect(parseArgs(['--variant', 'paged-lists'], {})).toMatchObject({ variant: 'paged-lists' });
     expect(parseArgs(['--variants=42'], {})).toMatchObject({ variantSeed: 42 });
-    expect(() => parseArgs(['--variant', 'nope'], {})).toThrow(CliUsageError);
+    expect(() => parseArgs(['--variant', 'nope'], {})).toThrow(UsageError);
     expect(() => parseArgs(['--variant', 'nope'], {})).toThrow(/late-listing/);
     expect(() => parseArgs(['--variant', 'slow', '--variants', '1'], {})).toThrow(/exclude each other/);
     expect(variantNamed('slow').patch).toEqual({ durationMs: 600_000 });

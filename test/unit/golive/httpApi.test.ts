@@ -290,4 +290,13 @@ describe('cancelRun (POST /api/golive/{publisherId}/{offerId}/cancel)', () => {
     expect(ended.jsonBody).toMatchObject({ error: { code: 'RunEnded' }, run: { outcome: 'succeeded' } });
     expect(client.raised).toHaveLength(0);
   });
+
+  it('answers 409 when the run has its outcome and is publishing its event (still Running)', async () => {
+    const publishing = { ...running, customStatus: { ...custom, state: 'canceled' } };
+    const client = new FakeStatusClient([publishing]);
+    const r = await cancelRun({ publisherId: 'contoso', offerId: 'app' }, '', client, url, now, noWait);
+    expect(r.status).toBe(409);
+    expect(r.jsonBody).toMatchObject({ error: { code: 'RunEnded' }, run: { state: 'canceled', active: true } });
+    expect(client.raised).toHaveLength(0);
+  });
 });

@@ -8,7 +8,7 @@ import {
   funcignorePatterns,
   isIgnored,
   memberPath,
-  parseSimpleYaml,
+  parseYamlMapping,
   readJson,
   readText,
   ROOT,
@@ -28,7 +28,7 @@ function get(node: Yaml | undefined, ...path: string[]): Yaml | undefined {
 }
 
 describe('azure.yaml', () => {
-  const yaml = parseSimpleYaml(readText('azure.yaml'));
+  const yaml = parseYamlMapping(readText('azure.yaml'));
 
   it('names the api service as a TypeScript Function App built remotely', () => {
     const services = get(yaml, 'services');
@@ -140,7 +140,7 @@ describe('Node.js version', () => {
 
 describe('.funcignore', () => {
   const patterns = funcignorePatterns();
-  const yaml = parseSimpleYaml(readText('azure.yaml'));
+  const yaml = parseYamlMapping(readText('azure.yaml'));
 
   it('matches remote build: sources in, node_modules and build output out', () => {
     expect(get(yaml, 'services', 'api', 'remoteBuild')).toBe(true);

@@ -1,9 +1,11 @@
 /**
- * The files the infra tests read, and small readers for them: azure.yaml (a YAML subset), markdown tables and
+ * The files the infra tests read, and small readers for them: azure.yaml (with the `yaml` package), markdown tables and
  * code blocks of the docs, .funcignore patterns, KQL names, and the app's telemetry vocabulary.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+import { parseDocument } from 'yaml';
 
 import { DIMENSIONS, DURATION_METRIC, POLL_COUNT_METRIC } from '../../../src/events/names';
 import { PARTNER_ATTRIBUTES, RUN_ATTRIBUTES } from '../../../src/events/scope';
@@ -42,43 +44,15 @@ export function allBicepFiles(): Map<string, BicepFile> {
 
 export type Yaml = string | boolean | number | null | { [key: string]: Yaml } | Yaml[];
 
-/**
- * Reads the YAML subset azure.yaml uses: nested block mappings by indentation, `key: scalar`, comments, quoted
- * or plain scalars. Anything else (sequences, flow style, anchors, multi-line scalars) is refused.
- */
-export function parseSimpleYaml(text: string): { [key: string]: Yaml } {
-  const root: { [key: string]: Yaml } = {};
-  const stack: { indent: number; node: { [key: string]: Yaml } }[] = [{ indent: -1, node: root }];
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/\s+#.*$/, '').replace(/^#.*$/, '');
-    if (line.trim() === '') return;
-    const indent = line.length - line.trimStart().length;
-    const match = /^([A-Za-z0-9_.-]+):(?:\s+(.*))?$/.exec(line.trim());
-    if (!match) throw new Error(`azure.yaml line ${index + 1}: unsupported YAML: ${raw}`);
-    while (stack.length > 1 && stack[stack.length - 1]!.indent >= indent) stack.pop();
-    const parent = stack[stack.length - 1]!.node;
-    const key = match[1]!;
-    if (key in parent) throw new Error(`azure.yaml line ${index + 1}: duplicate key ${key}`);
-    const value = match[2];
-    if (value === undefined || value === '') {
-      const child: { [key: string]: Yaml } = {};
-      parent[key] = child;
-      stack.push({ indent, node: child });
-      return;
-    }
-    if (/^[[{&*|>]/.test(value)) throw new Error(`azure.yaml line ${index + 1}: unsupported YAML value: ${value}`);
-    parent[key] = scalar(value);
-  });
-  return root;
-}
-
-function scalar(value: string): Yaml {
-  const quoted = /^'(.*)'$|^"(.*)"$/.exec(value);
-  if (quoted) return quoted[1] ?? quoted[2] ?? '';
-  if (value === 'true' || value === 'false') return value === 'true';
-  if (value === 'null' || value === '~') return null;
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-  return value;
+/** Reads a YAML document (azure.yaml) with the `yaml` package: a mapping at the top, any error thrown. */
+export function parseYamlMapping(text: string, name = 'azure.yaml'): { [key: string]: Yaml } {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) throw new Error(`${name}: ${doc.errors.map((e) => e.message).join('; ')}`);
+  const value = doc.toJS() as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${name}: the document is not a mapping`);
+  }
+  return value as { [key: string]: Yaml };
 }
 
 /** The markdown text from a heading line to the next heading of the same or a higher level. */

@@ -50,7 +50,7 @@ function kill(): Promise<void> {
 
 function sideEffects(id: string): Map<number, number> {
   const counts = new Map<number, number>();
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path.join(dir, 'side-effects.log'), 'utf8');
   } catch {
