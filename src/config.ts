@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import type { ErrorCode } from './errorCodes';
 import { isLoopbackUrl } from './util';
 
 /**
@@ -213,8 +214,7 @@ function parseAuthenticationString(value: string | undefined): { aad: boolean; c
 
 /** A bad setting: lists every bad setting by name and why, never a value. */
 export class ConfigError extends Error {
-  static readonly code = 'InvalidConfiguration';
-  readonly code = ConfigError.code;
+  readonly code: ErrorCode = 'InvalidConfiguration';
   override readonly name = 'ConfigError';
   constructor(readonly problems: { setting: string; reason: string }[]) {
     super(

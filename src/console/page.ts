@@ -10,7 +10,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 /** The compiled modules the page carries, the entry first. */
-const MODULES = ['client', 'answers', 'runModel'] as const;
+/** The page's modules: by the path the modules require them with (relative to this folder). */
+const MODULES = ['client', 'answers', 'runModel', '../golive/run/states'] as const;
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--muted:#5c5c5c;--line:#d5d5d5;--accent:#0b5cad;--ok:#176d2c;--bad:#b3261e;--warn:#8a5a00;--soft:#f3f5f8}
@@ -105,7 +106,7 @@ export function bundle(sources: Record<string, string>, entry: string): string {
   const modules = Object.entries(sources)
     .map(
       ([name, code]) =>
-        `${JSON.stringify(`./${name}`)}:function(module,exports,require){\n${code.replace(/^\/\/# sourceMappingURL=.*$/m, '')}\n}`,
+        `${JSON.stringify(name.startsWith('.') ? name : `./${name}`)}:function(module,exports,require){\n${code.replace(/^\/\/# sourceMappingURL=.*$/m, '')}\n}`,
     )
     .join(',\n');
   return (

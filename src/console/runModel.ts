@@ -1,7 +1,10 @@
+import { ACTIVE_STATES } from '../golive/run/states';
+
 /**
  * How the console and the `golive` command read a run from the HTTP API's JSON (`GET /api/golive/...`): the one
  * place that knows the answer's field names. Everything is checked; a field that is missing or has another type
- * reads as absent, so the views keep working when the run's shape grows. Runs in the browser and in Node: no imports.
+ * reads as absent, so the views keep working when the run's shape grows. Runs in the browser and in Node: it imports
+ * only the state lists (`golive/run/states.ts`, bundled into the page with it).
  */
 
 export interface RunStepView {
@@ -82,20 +85,8 @@ export interface RunModel {
   previousRuns: PreviousRunView[];
 }
 
-export const ACTIVE_STATES = ['pending', 'submitting', 'polling', 'canceling'] as const;
-/** The `state` filter values of `GET /api/golive`. */
-export const STATE_FILTERS = [
-  'running',
-  'pending',
-  'submitting',
-  'polling',
-  'canceling',
-  'succeeded',
-  'failed',
-  'canceled',
-  'timedOut',
-  'terminated',
-] as const;
+/** The run states and the `state` filter values of `GET /api/golive`, from the one list (`golive/run/states.ts`). */
+export { ACTIVE_STATES, STATE_FILTERS } from '../golive/run/states';
 
 type Json = Record<string, unknown>;
 

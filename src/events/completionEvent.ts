@@ -1,7 +1,6 @@
 import type { RejectedRecord } from '../golive/request';
 import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
-import type { RunOutput } from '../golive/run/record';
-import type { PartnerApiKind } from '../partner/types';
+import type { RunOutput, RunTarget, Shown } from '../golive/run/record';
 import { own } from '../util';
 import type { CompletionEventType } from './names';
 
@@ -29,30 +28,25 @@ export interface CloudEvent<T> {
 }
 
 /** The event's data: a pick of the run's output (`run/record.ts`); absent optional fields are `null`. */
-export interface CompletionData {
-  publisherId: string;
-  offerId: string;
-  api: PartnerApiKind;
-  productId?: string;
-  requestIds: string[];
-  runId: string;
-  operationId: string | null;
-  operationStatus: string | null;
-  outcome: RunOutput['outcome'];
-  startedAt: string;
-  /** When the partner API accepted the Go Live (or the run attached to one running); null when none was. */
-  acceptedAt: string | null;
-  completedAt: string;
-  durationSeconds: number;
-  pollCount: number;
-  steps: RunOutput['steps'];
-  error: NonNullable<RunOutput['error']> | null;
-  warnings: string[];
-  /** Present when the run's requests fill more than one event: which page of `requestIds` this event lists. */
-  requestPage?: RequestPage;
-  /** Present (true) only when the offer was already live as asked and no Go Live was sent. */
-  alreadyLive?: true;
-}
+export type CompletionData = Pick<RunTarget, 'publisherId' | 'offerId' | 'api' | 'productId'> &
+  Pick<
+    RunOutput,
+    | 'requestIds'
+    | 'runId'
+    | 'outcome'
+    | 'startedAt'
+    | 'completedAt'
+    | 'durationSeconds'
+    | 'pollCount'
+    | 'steps'
+    | 'warnings'
+  > &
+  Shown<RunOutput, 'operationId' | 'operationStatus' | 'acceptedAt' | 'error'> & {
+    /** Present when the run's requests fill more than one event: which page of `requestIds` this event lists. */
+    requestPage?: RequestPage;
+    /** Present (true) only when the offer was already live as asked and no Go Live was sent. */
+    alreadyLive?: true;
+  };
 
 /** One page of a run's request ids (`total` ids over `pages` events, each event a page). */
 export interface RequestPage {

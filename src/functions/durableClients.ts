@@ -1,7 +1,9 @@
 import type { DurableClient, OrchestrationRuntimeStatus } from 'durable-functions';
 
+import type { ErrorCode } from '../errorCodes';
 import type { StatusClient } from '../golive/httpApi';
 import type { ReconcileClient } from '../golive/reconcile';
+import type { InstanceStatus } from '../golive/run/record';
 import type { RunClient } from '../golive/startOrJoin';
 
 /**
@@ -12,14 +14,7 @@ import type { RunClient } from '../golive/startOrJoin';
 /** The start-or-join view: status with input, start, raise. */
 export function runClient(client: DurableClient): RunClient {
   return {
-    async getStatus(instanceId) {
-      try {
-        return await client.getStatus(instanceId, { showInput: true });
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    getStatus: (instanceId) => statusOf(client, instanceId),
     startNew: (name, options) => client.startNew(name, options),
     raiseEvent: (instanceId, eventName, data) => client.raiseEvent(instanceId, eventName, data),
   };
@@ -54,6 +49,29 @@ export function reconcileClient(client: DurableClient): ReconcileClient {
   };
 }
 
-export function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /\b404\b|not found/i.test(e.message);
+/**
+ * The instance status with its input, from the Durable management API's status URL; undefined on 404 (no instance
+ * has the id). Classified by the HTTP status, as the extension answers it: 200 ended, 202 still running.
+ */
+async function statusOf(client: DurableClient, instanceId: string): Promise<InstanceStatus | undefined> {
+  const url = new URL(client.createHttpManagementPayload(instanceId).statusQueryGetUri);
+  url.searchParams.set('showInput', 'true');
+  const res = await fetch(url);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200 && res.status !== 202) {
+    throw new DurableClientError(`reading go-live instance ${instanceId} failed`, res.status);
+  }
+  return (await res.json()) as InstanceStatus;
+}
+
+/** The Durable management API answered an unexpected status (the URL holds a key: never in the message). */
+export class DurableClientError extends Error {
+  override readonly name = 'DurableClientError';
+  readonly code: ErrorCode = 'DurableClientError';
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(`${message}: the Durable management API answered HTTP ${statusCode}`);
+  }
 }

@@ -1,5 +1,6 @@
 import type { ReadOperationResult } from './contracts';
 import { operationError, outcomeOfOperation } from './outcome';
+import { nextCheckTime, type NextReadInput } from './pollingPolicy';
 import type { RunError, RunOutcome } from './run/record';
 
 /**
@@ -20,8 +21,18 @@ export function cancelConfirmDelaySeconds(intervalSeconds: number, floorSeconds?
   return Math.max(floorSeconds ?? 0, Math.min(intervalSeconds, MAX_CANCEL_CONFIRM_DELAY_SECONDS));
 }
 
+/** When the run reads a canceled operation next: `cancelConfirmDelaySeconds` from now, never past the deadline. */
+export function nextCancelReadAt(input: Omit<NextReadInput, 'retryAfterSeconds' | 'readErrors'>): Date {
+  const delay = cancelConfirmDelaySeconds(input.settings.pollIntervalSeconds, input.record.pollFloorSeconds);
+  return nextCheckTime(input.now, delay, new Date(input.record.deadlineAt));
+}
+
 /** What a read after the cancel means: the operation ended (its outcome), or read again, or stop unconfirmed. */
-export function afterCancelRead(read: ReadOperationResult, reads: number, maxReads: number): CancelReadDecision {
+export function afterCancelRead(
+  read: ReadOperationResult,
+  reads: number,
+  maxReads: number = MAX_CANCEL_CONFIRM_READS,
+): CancelReadDecision {
   if (read.kind === 'status') {
     const outcome = outcomeOfOperation(read.state);
     if (outcome === 'canceled') return { kind: 'end', outcome: 'canceled' };

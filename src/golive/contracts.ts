@@ -6,7 +6,17 @@ import type { RunError, RunOutput, RunState, RunStep, RunTarget } from './run/re
  * orchestration history, so nothing here may ever hold a token.
  */
 
-export const ORCHESTRATOR_NAME = 'goLiveOrchestrator';
+/**
+ * The go-live orchestrator new runs start on. A change to what an orchestrator yields ships under a new name; the
+ * retired names stay registered, on their frozen code, until their runs end (`docs/deploy.md`).
+ */
+export const ORCHESTRATOR_NAME = 'goLiveOrchestratorV2';
+export const RETIRED_ORCHESTRATOR_NAMES = { v1: 'goLiveOrchestrator' } as const;
+/** Every name a go-live run's instance may have. */
+export const RUN_ORCHESTRATOR_NAMES: readonly string[] = [
+  ORCHESTRATOR_NAME,
+  ...Object.values(RETIRED_ORCHESTRATOR_NAMES),
+];
 /** Publishes the completion event of a run that ended without one (see `reconcile.ts`), on the run's instance. */
 export const RECONCILE_ORCHESTRATOR_NAME = 'goLiveReconcileOrchestrator';
 

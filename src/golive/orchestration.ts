@@ -1,171 +1,176 @@
-import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { ACTIVITY, type PublishCompletionInput, RUN_EVENT } from './contracts';
-import {
-  type Action,
-  begin,
-  type Decision,
-  endNote,
-  finish,
-  next,
-  type Note,
-  type Observation,
-  takeJoin,
-} from './run/decide';
-import { isValidJoin } from './run/membership';
-import {
-  fromInput,
-  type RunError,
-  type RunInput,
-  type RunOutput,
-  toCustomStatus,
-  toInput,
-  toOutput,
-} from './run/record';
+import { COMPLETION_PUBLISH_RETRY, retryDelayMs } from '../retryPolicy';
+import { afterCancelRead, MAX_CANCEL_CONFIRM_READS, nextCancelReadAt } from './cancelConfirmation';
+import type * as C from './contracts';
+import { ACTIVITY } from './contracts';
+import { afterFailedSubmit, endOfStatus } from './outcome';
+import { nextReadAt } from './pollingPolicy';
+import { runDriver } from './run/driver';
+import * as P from './run/progress';
+import { fromInput, type RunError, type RunInput, type RunOutput, toCustomStatus, toInput } from './run/record';
 
 /**
- * The go-live run's driver: it performs what the decisions (`run/decide.ts`) ask for with `context.df` only, and
- * feeds back what happened. Deterministic: every time comes from `currentUtcDateTime`, every setting from the
- * input, all I/O from activities; logs only when not replaying.
- *
- * External events: a `waitForExternalEvent` task that lost a `Task.any` stays open in the SDK and takes the next
- * event of its name (the SDK hands an event to the newest open waiter, and buffers it only when none is open). So
- * every waiter this generation created is kept and scanned after each step: no joined request or cancel is missed,
- * whichever waiter took it.
+ * The go-live, top-down: check and submit (or attach, or find it already live), follow the operation until it ends
+ * (wait for the next read, raced with cancel and joins), on cancel ask the partner API and confirm, publish the
+ * outcome. Policies are pure functions (`pollingPolicy`, `outcome`, `cancelConfirmation`); what an answer does to
+ * the record is `run/progress.ts`. Deterministic: times from `currentUtcDateTime`, settings from the input, I/O in
+ * activities, logs only when not replaying. A change to what this yields ships under a new name (`docs/deploy.md`).
  */
-
-export const MAX_PUBLISH_ATTEMPTS = 5;
-
 export function* goLiveOrchestration(context: OrchestrationContext): Generator<Task, RunOutput | undefined, unknown> {
   const df = context.df;
   const input = df.getInput<RunInput>();
   const { settings } = input;
-  let state = begin(fromInput(input));
-  const joins: Task[] = [];
-  const cancels: Task[] = [];
-  const seen = new Set<Task>();
-  let cancelRequested = false;
-  let closed = false;
+  const r = fromInput(input);
+  const run = runDriver(context, r, { ...P.NEW_DRIVER, ...input.driver });
+  const { now, log } = run;
+  const lookup = { runId: r.runId, target: r.target, startedAt: r.startedAt, earlierOperationIds: P.earlierOps(r) };
+  const readInput = () => ({ ...lookup, operationUrl: r.operationUrl ?? '', previousState: r.state });
+  const pastDeadline = (): boolean => now().getTime() >= Date.parse(r.deadlineAt);
 
-  const log = ({ message, level }: Note): void => {
-    if (df.isReplaying) return;
-    const line = `[golive ${input.target.publisherId}/${input.target.offerId} run ${input.runId}] ${message}`;
-    if (level === 'debug') context.debug(line);
-    else if (level === 'warn') context.warn(line);
-    else if (level === 'error') context.error(line);
-    else context.log(line);
-  };
-  /** Takes every joined request and cancel that any waiter of this generation received. */
-  const collect = (): void => {
-    for (const waiter of [...joins, ...cancels]) {
-      if (!waiter.isCompleted || seen.has(waiter)) continue;
-      seen.add(waiter);
-      if (cancels.includes(waiter)) {
-        const by = (waiter.result as { requestedBy?: unknown } | undefined)?.requestedBy;
-        if (!cancelRequested)
-          log({ message: `cancel requested${typeof by === 'string' ? ` by ${by}` : ''}`, level: 'info' });
-        cancelRequested = true;
-      } else if (isValidJoin(waiter.result)) {
-        const taken = takeJoin(state, waiter.result, closed);
-        log(taken.note);
-        if (taken.state === state) continue;
-        state = taken.state;
-        df.setCustomStatus(toCustomStatus(state.record));
+  /** Check and submit the Go Live: undefined once it follows an operation, else the run's end. */
+  function* submit(): Generator<Task, P.Ending | undefined, unknown> {
+    for (let attempt = 1; ; attempt++) {
+      if (pastDeadline()) return P.timedOut(r, settings);
+      r.state = 'submitting';
+      const answer = P.submitAnswer(
+        yield* run.call<C.SubmitGoLiveResult>(ACTIVITY.submitGoLive, { ...lookup, attempt }),
+      );
+      let failed: { error: RunError; retryAfterSeconds?: number | undefined };
+      switch (answer.kind) {
+        case 'accepted':
+          log(P.attach(r, answer, now()));
+          r.nextCheckAt = nextReadAt({
+            record: r,
+            settings,
+            now: now(),
+            retryAfterSeconds: answer.retryAfterSeconds,
+          }).toISOString();
+          return undefined;
+        case 'attached':
+          return void log(P.attach(r, answer, now()));
+        case 'alreadyLive':
+          log(P.alreadyLive(r, answer));
+          return { outcome: 'succeeded' };
+        case 'rejected':
+          log({ message: `Go Live rejected: ${P.describeError(answer.error)}`, level: 'error' });
+          return { outcome: 'failed', error: answer.error };
+        case 'transient':
+          failed = answer;
+          break;
+        case 'outcomeUnknown': {
+          P.addWarning(r, `Go Live outcome unknown on attempt ${attempt}; looked for a running operation`);
+          const found = P.findAnswer(
+            yield* run.call<C.FindRunningOperationResult>(ACTIVITY.findRunningOperation, lookup),
+          );
+          if (found.kind === 'found') return void log(P.attach(r, found, now()));
+          failed = {
+            error: answer.error,
+            retryAfterSeconds: found.kind === 'error' ? found.retryAfterSeconds : undefined,
+          };
+        }
       }
+      const next = afterFailedSubmit({ attempt, ...failed, settings, now: now(), deadlineAt: r.deadlineAt });
+      if (next.kind === 'fail') return { outcome: 'failed', error: next.error };
+      r.nextCheckAt = next.at;
+      if (yield* run.waitUntil(new Date(next.at))) return { outcome: 'canceled' };
     }
-  };
-  /** Waits until `until` (a durable timer, raced with the run's events when cancelable); true on cancel. */
-  function* wait(until: Date, cancelable: boolean): Generator<Task, boolean, unknown> {
+  }
+
+  /** Follow the operation until it ends: the end, `submitAgain` (on the adapter's advice) or `continueAsNew`. */
+  function* follow(): Generator<Task, P.Ending | 'submitAgain' | 'continueAsNew', unknown> {
     for (;;) {
-      collect();
-      if (cancelable && cancelRequested) return true;
-      if (until.getTime() <= df.currentUtcDateTime.getTime()) return false;
-      const timer: TimerTask = df.createTimer(until);
-      if (!cancelable) {
-        yield timer;
-        return false;
+      if (run.canceled) return yield* cancel();
+      if (pastDeadline()) return P.timedOut(r, settings);
+      r.state = 'polling';
+      const due = Math.min(Date.parse(r.nextCheckAt ?? now().toISOString()), Date.parse(r.deadlineAt));
+      if (yield* run.waitUntil(new Date(due))) return yield* cancel();
+      if (pastDeadline()) return P.timedOut(r, settings);
+      const read = P.readAnswer(yield* run.call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
+      run.reads += 1;
+      run.readErrors = read.kind === 'transient' ? run.readErrors + 1 : 0;
+      P.recordRead(r, read, now(), run.readErrors).forEach(log);
+      const ending = endOfStatus(read);
+      if (ending?.outcome === 'failed' && read.kind === 'status' && P.resubmitOnAdvice(r, read.submitAgain, log)) {
+        return 'submitAgain';
       }
-      const cancel = df.waitForExternalEvent(RUN_EVENT.cancel);
-      const join = df.waitForExternalEvent(RUN_EVENT.requestJoined);
-      cancels.push(cancel);
-      joins.push(join);
-      if ((yield df.Task.any([timer, cancel, join])) === timer) {
-        collect();
-        return cancelRequested;
-      }
-      timer.cancel();
-    }
-  }
-  function* perform(action: Action): Generator<Task, Observation, unknown> {
-    if (action.kind === 'wait') return { kind: 'waited', canceled: yield* wait(action.until, action.cancelable) };
-    if (action.kind !== 'call') throw new Error(`not performed: ${action.kind}`);
-    try {
-      return { kind: 'answer', value: yield df.callActivity(action.activity, action.input) };
-    } catch (e) {
-      return { kind: 'threw', error: failure(e) };
-    } finally {
-      collect();
+      if (ending) return ending;
+      const last = { retryAfterSeconds: read.kind === 'permanent' ? undefined : read.retryAfterSeconds };
+      r.nextCheckAt = nextReadAt({
+        record: r,
+        settings,
+        now: now(),
+        readErrors: run.readErrors,
+        ...last,
+      }).toISOString();
+      if (run.reads >= settings.pollsPerHistory) return 'continueAsNew';
     }
   }
 
-  let outcome: Extract<Action, { kind: 'end' }>;
+  /** On cancel: ask the partner API to cancel, then read the operation until it says it ended (bounded). */
+  function* cancel(): Generator<Task, P.Ending, unknown> {
+    r.state = 'canceling';
+    delete r.nextCheckAt;
+    if (r.operationUrl === undefined) return { outcome: 'canceled' };
+    const cancelInput = { runId: r.runId, target: r.target, operationUrl: r.operationUrl };
+    const asked = P.cancelAnswer(yield* run.call<C.CancelOperationResult>(ACTIVITY.cancelOperation, cancelInput));
+    if (asked.kind === 'error') return P.cancelRefusedEnding(r, asked.error);
+    for (let reads = 1; ; reads++) {
+      const at = reads === 1 && asked.completed ? now() : nextCancelReadAt({ record: r, settings, now: now() });
+      yield* run.waitUntil(at, false);
+      const read = P.readAnswer(yield* run.call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
+      P.recordCancelRead(r, read, now());
+      const decision = afterCancelRead(read, pastDeadline() ? MAX_CANCEL_CONFIRM_READS : reads);
+      if (decision.kind === 'end') return P.cancelEnding(r, decision, log);
+    }
+  }
+
+  // The go-live: submit (unless the run already follows an operation), follow it, and again on the adapter's advice.
+  if (run.generation === 0 && r.pollCount === 0 && r.operationUrl === undefined) log(P.startNote(r));
+  let ending: P.Ending | 'submitAgain' | 'continueAsNew' = 'submitAgain';
   try {
-    let decision: Decision = next(state, { kind: 'start' }, { now: df.currentUtcDateTime, settings, cancelRequested });
-    for (;;) {
-      state = decision.state;
-      decision.notes.forEach(log);
-      df.setCustomStatus(toCustomStatus(state.record));
-      if (decision.action.kind === 'end') {
-        outcome = decision.action;
-        break;
-      }
-      if (decision.action.kind === 'continueAsNew') {
-        collect();
-        df.continueAsNew(toInput(state.record, settings));
-        return undefined;
-      }
-      const observation = yield* perform(decision.action);
-      decision = next(state, observation, { now: df.currentUtcDateTime, settings, cancelRequested });
-    }
+    while (ending === 'submitAgain')
+      ending = (r.operationUrl === undefined ? yield* submit() : undefined) ?? (yield* follow());
   } catch (e) {
-    outcome = { kind: 'end', outcome: 'failed', error: { code: 'InternalError', message: failure(e).message } };
+    ending = { outcome: 'failed', error: { code: 'InternalError', message: P.failure(e).message } };
+  }
+  if (ending === 'continueAsNew') {
+    run.collect();
+    log({
+      message: `continuing as new after ${run.reads} reads (generation ${run.generation + 1})`,
+      level: 'debug',
+    });
+    df.continueAsNew(toInput(r, settings, { readErrors: run.readErrors, generation: run.generation + 1 }));
+    return undefined;
   }
 
-  // From here the request list is final: it is what the completion event, the output and the status say. A join
-  // that arrives later is not taken; the starter sees the run end without it and starts the next run.
-  collect();
-  closed = true;
-  const record = finish(state.record, outcome.outcome, outcome.error, df.currentUtcDateTime);
+  // Publish the outcome. From here the request list is final: a join that comes later starts the next run.
+  run.collect();
+  run.closed = true;
+  const { record, output } = P.finish(r, ending, now());
   df.setCustomStatus(toCustomStatus(record));
-  const output = toOutput(record);
-  yield* publishCompletion(context, output, (attempt) => {
-    log({ message: `publishing the completion event failed (attempt ${attempt}); retrying`, level: 'warn' });
-  });
-  log(endNote(record));
+  yield* publishCompletion(context, output, (attempt) =>
+    log({ message: `publishing the completion event failed (attempt ${attempt}); retrying`, level: 'warn' }),
+  );
+  log(P.endNote(record));
   return output;
 }
 
-/** Publishes the run's completion event (the activity), retried with durable timers; throws after the last try. */
+/** Publishes the run's completion event (the activity), retried on durable timers; throws after the last try. */
 export function* publishCompletion(
   context: OrchestrationContext,
   output: RunOutput,
   onRetry: (attempt: number) => void = () => undefined,
 ): Generator<Task, void, unknown> {
-  const df = context.df;
-  const input: PublishCompletionInput = { output };
   for (let attempt = 1; ; attempt++) {
     try {
-      yield df.callActivity(ACTIVITY.publishCompletion, input);
+      yield context.df.callActivity(ACTIVITY.publishCompletion, { output } satisfies C.PublishCompletionInput);
       return;
     } catch (e) {
-      if (attempt >= MAX_PUBLISH_ATTEMPTS) throw e;
+      if (attempt >= COMPLETION_PUBLISH_RETRY.maxAttempts) throw e;
       onRetry(attempt);
-      yield df.createTimer(new Date(df.currentUtcDateTime.getTime() + 5_000 * 2 ** (attempt - 1)));
+      const wait = retryDelayMs(COMPLETION_PUBLISH_RETRY, attempt);
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + wait));
     }
   }
-}
-
-function failure(e: unknown): RunError {
-  const message = e instanceof Error ? e.message : String(e);
-  return { code: 'ActivityFailed', message: message.length > 1000 ? `${message.slice(0, 1000)}…` : message };
 }

@@ -1,6 +1,9 @@
+import { codeOf, partnerReported } from '../errorCodes';
 import { GoLiveOutcomeUnknownError, isPartnerApiError } from '../partner/errors';
 import type { OperationState, OperationStep, PartnerErrorDetail, RunningOperation } from '../partner/types';
-import type { RunError, RunOutcome, RunStep } from './run/record';
+import type { ReadOperationResult } from './contracts';
+import { nextCheckTime, submitRetryDelaySeconds } from './pollingPolicy';
+import type { RunError, RunOutcome, RunSettings, RunStep } from './run/record';
 
 /**
  * How partner API answers and errors become run decisions. Pure functions over plain values.
@@ -33,10 +36,7 @@ export function toRunError(e: unknown): RunError {
     if (body !== undefined) error.body = body;
     return error;
   }
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : 'UnexpectedError', message: e.message };
-  }
+  if (e instanceof Error) return { code: codeOf(e), message: e.message };
   return { code: 'UnexpectedError', message: typeof e === 'string' ? e : 'unknown error' };
 }
 
@@ -49,10 +49,49 @@ export function operationError(
   if (outcome === 'succeeded') return undefined;
   const first = errors?.[0];
   const error: RunError = first
-    ? { code: first.code, message: first.message }
+    ? { code: partnerReported(first.code), message: first.message }
     : { code: outcome === 'failed' ? 'OperationFailed' : 'OperationCanceled', message: `operation ended ${rawStatus}` };
   if (errors && errors.length > 0) error.body = boundBody({ errors });
   return error;
+}
+
+/** How a read ends the run: a terminal status's outcome (with the partner's errors), a permanent error; else undefined. */
+export function endOfStatus(read: ReadOperationResult): { outcome: RunOutcome; error?: RunError } | undefined {
+  if (read.kind === 'permanent') return { outcome: 'failed', error: read.error };
+  if (read.kind !== 'status') return undefined;
+  const outcome = outcomeOfOperation(read.state);
+  if (outcome === undefined) return undefined;
+  const error = operationError(outcome, read.rawStatus, read.errors);
+  return error ? { outcome, error } : { outcome };
+}
+
+export interface FailedSubmit {
+  /** Submit attempts made so far (1 after the first). */
+  attempt: number;
+  error: RunError;
+  retryAfterSeconds?: number | undefined;
+  settings: Pick<RunSettings, 'maxSubmitAttempts' | 'pollIntervalSeconds' | 'pollMaxIntervalSeconds'>;
+  now: Date;
+  deadlineAt: string;
+}
+
+/**
+ * What a Go Live submit that was not accepted (a transient answer, or an unknown outcome with no running operation
+ * found) means: submit again at `at` (backoff, never before `Retry-After`, never after the deadline), or fail once
+ * the attempts are spent.
+ */
+export function afterFailedSubmit(f: FailedSubmit): { kind: 'retry'; at: string } | { kind: 'fail'; error: RunError } {
+  if (f.attempt >= f.settings.maxSubmitAttempts) {
+    const message = `Go Live not accepted after ${f.attempt} attempts: ${f.error.message}`;
+    return { kind: 'fail', error: { ...f.error, message } };
+  }
+  const delay = submitRetryDelaySeconds({
+    attempt: f.attempt,
+    retryAfterSeconds: f.retryAfterSeconds,
+    intervalSeconds: f.settings.pollIntervalSeconds,
+    maxIntervalSeconds: f.settings.pollMaxIntervalSeconds,
+  });
+  return { kind: 'retry', at: nextCheckTime(f.now, delay, new Date(f.deadlineAt)).toISOString() };
 }
 
 export type SubmitErrorKind = 'outcomeUnknown' | 'transient' | 'rejected';

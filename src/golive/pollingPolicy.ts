@@ -59,6 +59,28 @@ export function nextCheckTime(now: Date, delaySeconds: number, deadline: Date): 
   return new Date(Math.min(at, deadline.getTime()));
 }
 
+export interface NextReadInput {
+  record: { pollFloorSeconds?: number | undefined; deadlineAt: string };
+  settings: { pollIntervalSeconds: number; pollMaxIntervalSeconds: number };
+  now: Date;
+  /** Seconds the partner API asked for on its last answer (`Retry-After`), if it said. */
+  retryAfterSeconds?: number | undefined;
+  /** Transient read errors in a row (0 after a successful read). */
+  readErrors?: number;
+}
+
+/** When the run reads the operation next (the process's one call for it): `nextPollDelaySeconds`, by the deadline. */
+export function nextReadAt(input: NextReadInput): Date {
+  const delay = nextPollDelaySeconds({
+    retryAfterSeconds: input.retryAfterSeconds,
+    consecutiveErrors: input.readErrors ?? 0,
+    intervalSeconds: input.settings.pollIntervalSeconds,
+    maxIntervalSeconds: input.settings.pollMaxIntervalSeconds,
+    minIntervalSeconds: input.record.pollFloorSeconds,
+  });
+  return nextCheckTime(input.now, delay, new Date(input.record.deadlineAt));
+}
+
 function validSeconds(value: number | undefined): number | undefined {
   return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

@@ -1,9 +1,8 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from './contracts';
 import { publishCompletion } from './orchestration';
-import { isRunInstanceId } from './run/identity';
-import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './run/record';
+import { publishUnpublished, type ReconcileInput, UNPUBLISHED_RUNTIME_STATUSES, unpublishedRun } from './run/owed';
+import type { InstanceStatus, RunOutput } from './run/record';
 
 /**
  * Runs that ended without a completion event: terminated through the Durable API (the orchestrator never runs
@@ -16,76 +15,15 @@ import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from
  * (and its request ids stay known to later runs of the offer, for redeliveries).
  */
 
-export const RUN_TERMINATED = 'RunTerminated';
-export const RUN_FAILED = 'RunFailed';
-/** Runtime statuses of runs that may have ended without publishing. */
-export const UNPUBLISHED_RUNTIME_STATUSES = ['Terminated', 'Failed'] as const;
-export const MAX_REASON_CHARS = 500;
-
-export interface ReconcileInput {
-  output: RunOutput;
-}
-
-function looksLikeRunOutput(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && typeof (v as { eventId?: unknown }).eventId === 'string';
-}
-
-function reasonOf(output: unknown): string {
-  let text: string;
-  if (typeof output === 'string') text = output;
-  else if (output === undefined || output === null) text = '';
-  else {
-    try {
-      text = JSON.stringify(output) ?? '';
-    } catch {
-      text = '(unreadable reason)';
-    }
-  }
-  text = text.trim();
-  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
-}
-
-/**
- * The completion a run is owed when its instance ended `Terminated` or `Failed` without our output (so without
- * publishing), else undefined. Pure: everything comes from the status (its input must be shown).
- */
-export function unpublishedRun(
-  status: InstanceStatus,
-  now: Date,
-  run: Run | undefined = readRun(status),
-): RunOutput | undefined {
-  if (!(UNPUBLISHED_RUNTIME_STATUSES as readonly string[]).includes(status.runtimeStatus)) return undefined;
-  if (status.instanceId === undefined || !isRunInstanceId(status.instanceId)) return undefined;
-  if (status.name !== undefined && status.name !== ORCHESTRATOR_NAME) return undefined;
-  if (looksLikeRunOutput(status.output)) return undefined;
-  if (!run?.hasInput) return undefined;
-  const { record } = run;
-  const completedAt = run.lastUpdatedTime ?? now.toISOString();
-  const startedAt = record.startedAt || completedAt;
-  const reason = reasonOf(status.output);
-  const terminated = status.runtimeStatus === 'Terminated';
-  const error = terminated
-    ? {
-        code: RUN_TERMINATED,
-        message: `the run was terminated through the Durable API: ${reason || '(no reason given)'}`,
-      }
-    : {
-        code: RUN_FAILED,
-        message: `the run's orchestration failed before it published its event: ${reason || '(no detail)'}`,
-      };
-  const known = new Map(record.requests.map((r) => [r.requestId, r]));
-  return toOutput({
-    ...record,
-    // What the run records: every request id it shows, never a progress field the run no longer reports.
-    state: 'failed',
-    outcome: 'failed',
-    requests: run.requestIds.map((id) => known.get(id) ?? { requestId: id, receivedAt: startedAt }),
-    startedAt,
-    completedAt,
-    durationSeconds: Math.max(0, Math.round((Date.parse(completedAt) - Date.parse(startedAt)) / 1000)),
-    error,
-  });
-}
+export {
+  MAX_REASON_CHARS,
+  publishUnpublished,
+  type ReconcileInput,
+  RUN_FAILED,
+  RUN_TERMINATED,
+  UNPUBLISHED_RUNTIME_STATUSES,
+  unpublishedRun,
+} from './run/owed';
 
 /** The Durable client calls the reconciler needs. */
 export interface ReconcileClient {
@@ -98,15 +36,6 @@ export interface ReconcileResult {
   examined: number;
   started: { instanceId: string; runId: string; eventId: string }[];
   failed: { instanceId: string; message: string }[];
-}
-
-/** Starts the reconcile orchestration on the run's instance (same instance id). */
-export async function publishUnpublished(
-  client: Pick<ReconcileClient, 'startNew'>,
-  instanceId: string,
-  output: RunOutput,
-): Promise<void> {
-  await client.startNew(RECONCILE_ORCHESTRATOR_NAME, { instanceId, input: { output } });
 }
 
 /** One reconciler pass: every run that ended without an event gets its reconcile orchestration started. */

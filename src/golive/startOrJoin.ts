@@ -1,9 +1,11 @@
+import type { ErrorCode } from '../errorCodes';
+import { type RetryPolicy, retryUntil, RUN_STATUS_WAIT } from '../retryPolicy';
 import { sleep as sleepMs } from '../util';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
-import { publishUnpublished, type ReconcileInput, unpublishedRun } from './reconcile';
 import type { GoLiveRequest } from './request';
 import { deriveRunId, runInstanceId } from './run/identity';
 import { joinState, previousRunsAfter, requestSeen, type RunJoin } from './run/membership';
+import { publishUnpublished, type ReconcileInput, unpublishedRun } from './run/owed';
 import {
   type InstanceStatus,
   isActive,
@@ -61,8 +63,7 @@ export type StartOrJoinResult =
   | { kind: 'duplicate'; instanceId: string; runId?: string };
 
 export class JoinNotConfirmedError extends Error {
-  static readonly code = 'JoinNotConfirmed';
-  readonly code = JoinNotConfirmedError.code;
+  readonly code: ErrorCode = 'JoinNotConfirmed';
   override readonly name = 'JoinNotConfirmedError';
   constructor(
     readonly instanceId: string,
@@ -75,8 +76,7 @@ export class JoinNotConfirmedError extends Error {
 }
 
 export class StartConflictError extends Error {
-  static readonly code = 'StartConflict';
-  readonly code = StartConflictError.code;
+  readonly code: ErrorCode = 'StartConflict';
   override readonly name = 'StartConflictError';
   constructor(
     readonly instanceId: string,
@@ -122,7 +122,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
     const run = status ? readRun(status) : undefined;
     if (status?.name === RECONCILE_ORCHESTRATOR_NAME && run?.active) {
       // The previous run's event is being published on the instance: its next run starts after.
-      await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
+      await waitWhileActive(client, instanceId, joinBudget(options), sleep);
       continue;
     }
     const runId = run?.record.runId;
@@ -145,7 +145,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
         instanceId,
         runId,
         { join, generation: run?.generation ?? 0 },
-        options.joinConfirmMs ?? 30_000,
+        joinBudget(options),
         sleep,
         log,
       );
@@ -166,7 +166,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
       } catch (e) {
         lastStartError = e;
       }
-      await waitWhileActive(client, instanceId, options.joinConfirmMs ?? 30_000, sleep);
+      await waitWhileActive(client, instanceId, joinBudget(options), sleep);
       continue;
     }
     const input = newRunInput(request, instanceId, run, options.settings, now(), receivedAt);
@@ -229,49 +229,55 @@ async function confirmJoin(
   instanceId: string,
   runId: string | undefined,
   raised: { join: RunJoin; generation: number },
-  budgetMs: number,
+  policy: RetryPolicy,
   sleep: (ms: number) => Promise<void>,
   log: (message: string) => void,
 ): Promise<'recorded' | 'ended' | 'pending'> {
   const { requestId } = raised.join;
   let raisedAt = raised.generation;
-  let waited = 0;
-  let delay = 100;
-  for (;;) {
-    const run = await readStatus(client, instanceId);
-    const { state, resend } = joinState(run, { requestId, runId }, raisedAt);
-    if (state === 'recorded' || state === 'ended') return state;
-    if (resend && run) {
-      raisedAt = run.generation;
-      await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, raised.join);
-      log(
-        `request ${requestId} raised again to go-live ${instanceId}: the run continued as new (generation ${raisedAt})`,
-      );
-    }
-    // A run that is full records no more ids: the message stays on the queue for a later run.
-    if (state === 'full' || waited >= budgetMs) return 'pending';
-    await sleep(delay);
-    waited += delay;
-    delay = Math.min(delay * 2, 1_000);
-  }
+  const answer = await retryUntil(
+    policy,
+    async () => {
+      const run = await readStatus(client, instanceId);
+      const { state, resend } = joinState(run, { requestId, runId }, raisedAt);
+      if (state === 'recorded' || state === 'ended') return state;
+      if (resend && run) {
+        raisedAt = run.generation;
+        await client.raiseEvent(instanceId, RUN_EVENT.requestJoined, raised.join);
+        log(
+          `request ${requestId} raised again to go-live ${instanceId}: the run continued as new (generation ${raisedAt})`,
+        );
+      }
+      // A run that is full records no more ids: the message stays on the queue for a later run.
+      return state === 'full' ? 'pending' : undefined;
+    },
+    sleep,
+  );
+  return answer ?? 'pending';
 }
 
 /** Waits (bounded) until the instance is no longer active. */
 async function waitWhileActive(
   client: RunClient,
   instanceId: string,
-  budgetMs: number,
+  policy: RetryPolicy,
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
-  let waited = 0;
-  let delay = 100;
-  for (;;) {
-    const status = await client.getStatus(instanceId);
-    if (!status || !isActive(status) || waited >= budgetMs) return;
-    await sleep(delay);
-    waited += delay;
-    delay = Math.min(delay * 2, 1_000);
-  }
+  await retryUntil(
+    policy,
+    async () => {
+      const status = await client.getStatus(instanceId);
+      return !status || !isActive(status) ? true : undefined;
+    },
+    sleep,
+  );
+}
+
+/** How long the starter waits for a run to show a join or to end: `RUN_STATUS_WAIT`, or the test's budget. */
+function joinBudget(options: StarterOptions): RetryPolicy {
+  return options.joinConfirmMs === undefined
+    ? RUN_STATUS_WAIT
+    : { ...RUN_STATUS_WAIT, budgetMs: options.joinConfirmMs };
 }
 
 async function readStatus(client: RunClient, instanceId: string): Promise<Run | undefined> {

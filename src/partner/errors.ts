@@ -1,3 +1,4 @@
+import type { PartnerErrorCode } from '../errorCodes';
 import type { PartnerErrorDetail } from './types';
 
 /**
@@ -5,26 +6,7 @@ import type { PartnerErrorDetail } from './types';
  * the partner API's error body and its request id. Messages say what to do. None ever holds a token.
  */
 
-export type PartnerErrorCode =
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'Conflict'
-  | 'PreconditionFailed'
-  | 'UnprocessableEntity'
-  | 'Throttled'
-  | 'ServerError'
-  | 'UnexpectedResponse'
-  | 'NetworkError'
-  | 'Timeout'
-  | 'Aborted'
-  | 'OperationUrlRefused'
-  | 'OutcomeUnknown'
-  | 'NotReadyForGoLive'
-  | 'CredentialUnavailable'
-  /** A submission the go-live pushed stayed unlisted as live past the listing grace period (Product Ingestion). */
-  | 'SubmissionNotListed';
+export type { PartnerErrorCode } from '../errorCodes';
 
 export interface PartnerApiErrorOptions {
   statusCode?: number;

@@ -25,6 +25,9 @@ export interface ResponseInfo {
 
 export type ResponseHook = (info: ResponseInfo) => void;
 
+/** How long an idle pooled connection is kept open. */
+const KEEP_ALIVE_IDLE_MS = 30_000;
+
 export interface HttpOptions {
   /** Default per-request timeout. */
   timeoutMs: number;
@@ -103,7 +106,7 @@ export class PartnerHttp {
       // One pool per client, shared by every request: connections stay open between polls and calls.
       this.dispatcher = new Agent({
         connections: options.connections ?? 16,
-        keepAliveTimeout: 30_000,
+        keepAliveTimeout: KEEP_ALIVE_IDLE_MS,
         keepAliveMaxTimeout: 600_000,
         connect: { timeout: 10_000 },
       });

@@ -11,6 +11,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
 import { withPartnerAttempt } from '../events/scope';
+import { PARTNER_CALL_RETRY } from '../retryPolicy';
 import { isRecord, sleep } from '../util';
 import { getAccessToken } from './credential';
 import { GoLiveOutcomeUnknownError, PartnerApiError, type PartnerErrorCode, PartnerTransportError } from './errors';
@@ -52,10 +53,10 @@ export interface PartnerClientCallOptions {
   timeoutMs: number;
   /** Retries after the first attempt (reads; the Go Live only where it is safe). */
   maxRetries: number;
-  /** First backoff delay (default 1000 ms). */
+  /** First backoff delay (default `PARTNER_CALL_RETRY.baseMs`). */
   retryBaseMs?: number;
   /**
-   * Longest wait between attempts (default 30000 ms). A `Retry-After` longer than this ends the in-call retries: the
+   * Longest wait between attempts (default `PARTNER_CALL_RETRY.maxMs`). A `Retry-After` longer than this ends the in-call retries: the
    * error carries `retryAfterSeconds` so the workflow waits on a durable timer instead of holding an activity.
    */
   retryMaxMs?: number;
@@ -102,8 +103,8 @@ export class PartnerCallPipeline {
     this.credential = options.credential;
     this.scope = options.scope;
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries));
-    this.retryBaseMs = options.retryBaseMs ?? 1_000;
-    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.retryBaseMs = options.retryBaseMs ?? PARTNER_CALL_RETRY.baseMs;
+    this.retryMaxMs = options.retryMaxMs ?? PARTNER_CALL_RETRY.maxMs;
     this.onResponse = options.onResponse;
     this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;

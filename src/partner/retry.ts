@@ -6,6 +6,8 @@
  * (429, 503, or a connection that was never made); any other failure after sending is an unknown outcome.
  */
 
+import { PARTNER_CALL_RETRY, retryDelayMs, type RetryPolicy } from '../retryPolicy';
+
 /** The longest `Retry-After` the client believes (a day); longer values are clamped to it. */
 export const MAX_RETRY_AFTER_SECONDS = 86_400;
 
@@ -57,26 +59,11 @@ export function retryAfterFromHeaders(
   return parseRetryAfter(headers['retry-after'], now);
 }
 
-export interface BackoffOptions {
-  /** Delay before the first retry, before jitter. */
-  baseMs: number;
-  /** Cap on any one delay. */
-  maxMs: number;
-}
+export type BackoffOptions = Pick<RetryPolicy, 'baseMs' | 'maxMs'>;
 
-/**
- * Exponential backoff with jitter for retry number `attempt` (1 = the first retry): the nominal delay
- * `baseMs * 2^(attempt-1)`, capped at `maxMs`, then a random point in its upper half, so concurrent callers spread
- * out but never retry sooner than half the nominal delay. `random` returns [0, 1) (injectable for tests).
- */
+/** The in-call backoff: `PARTNER_CALL_RETRY`'s wait (see `src/retryPolicy.ts`) with the given base and cap. */
 export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const n = Math.max(1, Math.floor(attempt));
-  const base = Math.max(0, options.baseMs);
-  const max = Math.max(0, options.maxMs);
-  // 2^30 is plenty; larger exponents only overflow towards Infinity.
-  const nominal = Math.min(max, base * 2 ** Math.min(n - 1, 30));
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(nominal / 2 + (r * nominal) / 2);
+  return retryDelayMs({ ...PARTNER_CALL_RETRY, ...options }, attempt, random);
 }
 
 /** Network error codes (Node and undici) after which a read may be tried again. */

@@ -1,5 +1,5 @@
 import { REQUEST_ID_PATTERN, REQUESTED_BY_MAX } from '../request';
-import type { Run, RunRecord, RunRequest, RunSummary } from './record';
+import type { Run, RunError, RunRecord, RunRequest, RunSummary } from './record';
 
 /**
  * Which requests a run accounts for, in one place. The run alone decides (`joinVerdict`, in the orchestrator); the
@@ -134,9 +134,12 @@ export function previousRunsAfter(
     pollCount: record.pollCount,
   };
   if (record.operationId !== undefined) summary.operationId = record.operationId;
-  const error = run.finished
+  const error: RunError | undefined = run.finished
     ? record.error
-    : { code: `Orchestration${run.runtimeStatus}`, message: `the run's orchestration ${run.runtimeStatus}` };
+    : {
+        code: run.runtimeStatus === 'Terminated' ? 'RunTerminated' : 'RunFailed',
+        message: `the run's orchestration ${run.runtimeStatus}`,
+      };
   if (error) {
     summary.error = { code: error.code, message: error.message.slice(0, 500) };
     if (error.statusCode !== undefined) summary.error.statusCode = error.statusCode;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+import type { AnyErrorCode } from '../../errorCodes';
+import { RUN_OUTCOMES, RUN_STATES, type RunOutcome } from './states';
+
 /**
  * The run record: one schema for a go-live run's state. The orchestration keeps it as it works, persists it (the
  * continueAsNew input is the record with the settings, the custom status and the output are picks of it:
@@ -9,9 +12,7 @@ import { z } from 'zod';
  * nothing here may ever hold a token.
  */
 
-export const RUN_OUTCOMES = ['succeeded', 'failed', 'canceled', 'timedOut'] as const;
-/** `submitting` until the partner API accepted the Go Live; `polling` while the operation runs. */
-export const RUN_STATES = ['submitting', 'polling', 'canceling', ...RUN_OUTCOMES] as const;
+export { RUN_OUTCOMES, RUN_STATES } from './states';
 /** Checks a run keeps (custom status is limited to 16 KB). */
 export const MAX_RUN_CHECKS = 20;
 /** Request ids shown in the custom status (the newest; the output lists them all). */
@@ -27,8 +28,10 @@ const runTarget = z.object({
 const runRequest = z.object({ requestId: z.string(), requestedBy: z.string().optional(), receivedAt: z.string() });
 /** Compact operation step, as the run reports it. */
 const runStep = z.object({ name: z.string(), status: z.string(), progress: z.number().optional() });
+/** One of the app's codes, or the partner API's own for a failed operation (`src/errorCodes.ts`). */
+const errorCode = z.custom<AnyErrorCode>((value) => typeof value === 'string');
 const runError = z.object({
-  code: z.string(),
+  code: errorCode,
   message: z.string(),
   statusCode: z.number().optional(),
   body: z.unknown().optional(),
@@ -50,7 +53,7 @@ const runSummary = z.object({
   startedAt: z.string(),
   completedAt: z.string(),
   pollCount: z.number(),
-  error: z.object({ code: z.string(), message: z.string(), statusCode: z.number().optional() }).optional(),
+  error: z.object({ code: errorCode, message: z.string(), statusCode: z.number().optional() }).optional(),
 });
 
 export const RunRecordSchema = z.object({
@@ -74,8 +77,6 @@ export const RunRecordSchema = z.object({
   steps: z.array(runStep),
   progressPercentage: z.number().optional(),
   pollCount: z.number(),
-  /** Internal: consecutive transient read errors (drives the backoff). */
-  readErrors: z.number(),
   lastCheckedAt: z.string().optional(),
   nextCheckAt: z.string().optional(),
   /** When the partner API accepted the run's Go Live, or the run attached to the go-live it found running. */
@@ -89,8 +90,6 @@ export const RunRecordSchema = z.object({
   /** The offer was already live as asked: nothing was sent. */
   alreadyLive: z.boolean().optional(),
   warnings: z.array(z.string()),
-  /** Internal: how many times the run continued as new. */
-  generation: z.number(),
   /** The newest operation reads (at most `MAX_RUN_CHECKS`), oldest first. */
   checks: z.array(runCheck),
   // the end
@@ -101,14 +100,19 @@ export const RunRecordSchema = z.object({
 });
 
 export type RunRecord = z.infer<typeof RunRecordSchema>;
-export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-export type RunState = (typeof RUN_STATES)[number];
+export type { RunOutcome, RunState } from './states';
 export type RunTarget = z.infer<typeof runTarget>;
 export type RunRequest = z.infer<typeof runRequest>;
 export type RunStep = z.infer<typeof runStep>;
 export type RunError = z.infer<typeof runError>;
 export type RunCheck = z.infer<typeof runCheck>;
 export type RunSummary = z.infer<typeof runSummary>;
+
+/**
+ * A pick of a record for a reader (the HTTP view, the completion event): every picked field present, `null` where
+ * the record has none.
+ */
+export type Shown<T, K extends keyof T> = { [P in K]-?: Exclude<T[P], undefined> | null };
 
 /** Settings the orchestrator needs; read by the starter, never by the orchestrator. */
 export interface RunSettings {
@@ -121,10 +125,19 @@ export interface RunSettings {
 }
 
 /**
- * The orchestration input: the record and the settings. The starter gives the start fields (the rest starts
- * empty, `newRecord`); every `continueAsNew` gives the whole record (`toInput`).
+ * The orchestration's own bookkeeping, beside the record (never shown): consecutive transient read errors (they
+ * drive the backoff) and how many times the run continued as new.
  */
-export type RunInput = RunStart & Partial<RunRecord> & { settings: RunSettings };
+export interface RunDriver {
+  readErrors: number;
+  generation: number;
+}
+
+/**
+ * The orchestration input: the record, the settings and the driver's bookkeeping. The starter gives the start
+ * fields (the rest starts empty, `newRecord`); every `continueAsNew` gives the whole record (`toInput`).
+ */
+export type RunInput = RunStart & Partial<RunRecord> & { settings: RunSettings; driver?: RunDriver };
 
 /** Fields the starter sets; the rest of a new record starts empty. */
 export type RunStart = Pick<
@@ -138,9 +151,7 @@ export function newRecord(start: RunStart): RunRecord {
     state: 'submitting',
     steps: [],
     pollCount: 0,
-    readErrors: 0,
     warnings: [],
-    generation: 0,
     checks: [],
   };
 }
@@ -149,12 +160,19 @@ export function newRecord(start: RunStart): RunRecord {
 
 /** The record an input holds (the one mapping from input to record). */
 export function fromInput(input: RunInput): RunRecord {
-  const { settings: _settings, ...fields } = input;
+  const { settings: _settings, driver: _driver, ...fields } = input;
   return { ...newRecord(fields), ...fields };
 }
 
-export function toInput(record: RunRecord, settings: RunSettings): RunInput {
-  return { ...record, settings };
+export function toInput(record: RunRecord, settings: RunSettings, driver: RunDriver): RunInput {
+  return { ...record, settings, driver };
+}
+
+/** The generation an input says: the driver's (or, for a run of the retired orchestrator, its record's). */
+export function generationOf(input: unknown): number {
+  const i = input as { driver?: { generation?: unknown }; generation?: unknown } | null | undefined;
+  const generation = i?.driver?.generation ?? i?.generation;
+  return typeof generation === 'number' && Number.isInteger(generation) ? generation : 0;
 }
 
 const CUSTOM_STATUS_FIELDS = [
@@ -194,14 +212,7 @@ export function toCustomStatus(record: RunRecord): RunCustomStatus {
 }
 
 /** Fields only the orchestration itself needs (and `state`, which the outcome says): left out of the output. */
-const INTERNAL_FIELDS = [
-  'state',
-  'operationUrl',
-  'readErrors',
-  'pollFloorSeconds',
-  'generation',
-  'nextCheckAt',
-] as const;
+const INTERNAL_FIELDS = ['state', 'operationUrl', 'pollFloorSeconds', 'nextCheckAt'] as const;
 type Internal = (typeof INTERNAL_FIELDS)[number];
 /** Output fields older runs may lack. */
 type Recent = 'checks' | 'deadlineAt';
@@ -337,7 +348,7 @@ export function readRun(status: InstanceStatus): Run | undefined {
     hasInput: input !== undefined,
     runtimeStatus: status.runtimeStatus,
     active: isActive(status),
-    generation: input?.generation ?? 0,
+    generation: generationOf(status.input),
   };
   if (status.name !== undefined) run.name = status.name;
   if (status.instanceId !== undefined) run.instanceId = status.instanceId;

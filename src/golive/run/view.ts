@@ -1,61 +1,39 @@
 import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../../events/completionEvent';
-import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../contracts';
+import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../contracts';
 import { isRunInstanceId } from './identity';
-import {
-  type InstanceStatus,
-  readRun,
-  RUN_STATES,
-  type RunCheck,
-  type RunError,
-  type RunRecord,
-  type RunRequest,
-  type RunState,
-  type RunStep,
-  type RunSummary,
-  toOutput,
-} from './record';
+import { type InstanceStatus, readRun, type RunRecord, type RunTarget, type Shown, toOutput } from './record';
 
 /** The run as the HTTP routes show it (`GET /api/golive/...`): a pick of the record and the instance's status. */
-export interface RunView {
-  publisherId: string;
-  offerId: string;
-  api: string;
-  productId?: string;
-  instanceId: string;
-  runId: string;
-  runNumber: number;
-  /** submitting, polling, canceling, succeeded, failed, canceled, timedOut; pending before the first step; terminated. */
-  state: string;
-  active: boolean;
-  runtimeStatus: string;
-  operationId: string | null;
-  operationStatus: string | null;
-  /** When the partner API accepted the Go Live (or the run attached to one running); null before. */
-  acceptedAt: string | null;
-  /** The go-live phase the partner adapter reports (Product Ingestion: `Submit`, `Publish to live`). */
-  phase: string | null;
-  steps: RunStep[];
-  progressPercentage: number | null;
-  pollCount: number;
-  lastCheckedAt: string | null;
-  nextCheckAt: string | null;
-  outcome: string | null;
-  error: RunError | null;
-  requestIds: string[];
-  requests: RunRequest[];
-  startedAt: string | null;
-  deadlineAt: string | null;
-  completedAt: string | null;
-  durationSeconds: number | null;
-  warnings: string[];
-  createdTime: string | null;
-  lastUpdatedTime: string | null;
-  previousRuns: RunSummary[];
-  /** The newest operation reads, oldest first (at most `MAX_RUN_CHECKS`). */
-  checks: RunCheck[];
-  /** The completion event the run published (as it stands on `golive-events`); null while active. */
-  completionEvent: CloudEvent<CompletionData> | null;
-}
+export type RunView = Pick<RunTarget, 'publisherId' | 'offerId' | 'api' | 'productId'> &
+  Pick<RunRecord, 'runId' | 'runNumber' | 'steps' | 'pollCount' | 'requests' | 'warnings' | 'previousRuns' | 'checks'> &
+  Shown<
+    RunRecord,
+    | 'operationId'
+    | 'operationStatus'
+    | 'acceptedAt'
+    | 'phase'
+    | 'progressPercentage'
+    | 'lastCheckedAt'
+    | 'nextCheckAt'
+    | 'error'
+    | 'startedAt'
+    | 'deadlineAt'
+    | 'completedAt'
+    | 'durationSeconds'
+  > & {
+    instanceId: string;
+    /** A run state (`golive/run/states.ts`); `pending` before the first step; `terminated`. */
+    state: string;
+    active: boolean;
+    runtimeStatus: string;
+    /** The outcome once ended (`terminated` for a run stopped through the Durable API). */
+    outcome: string | null;
+    requestIds: string[];
+    createdTime: string | null;
+    lastUpdatedTime: string | null;
+    /** The completion event the run published (as it stands on `golive-events`); null while active. */
+    completionEvent: CloudEvent<CompletionData> | null;
+  };
 
 export function runView(status: InstanceStatus): RunView | undefined {
   const run = readRun(status);
@@ -114,15 +92,16 @@ export function needsInput(status: InstanceStatus): boolean {
 /** Whether a listed instance is a go-live run. */
 export function isRunStatus(status: InstanceStatus): boolean {
   return (
-    (status.name === undefined || status.name === ORCHESTRATOR_NAME || status.name === RECONCILE_ORCHESTRATOR_NAME) &&
+    (status.name === undefined ||
+      RUN_ORCHESTRATOR_NAMES.includes(status.name) ||
+      status.name === RECONCILE_ORCHESTRATOR_NAME) &&
     status.instanceId !== undefined &&
     isRunInstanceId(status.instanceId)
   );
 }
 
-/** `state` filter values of `GET /api/golive`: a run state, or `running` (any active run), `pending`, `terminated`. */
-export type StateFilter = 'running' | 'pending' | RunState | 'terminated';
-export const STATE_FILTERS: readonly StateFilter[] = ['running', 'pending', ...RUN_STATES, 'terminated'];
+import { type StateFilter } from './states';
+export { STATE_FILTERS, type StateFilter } from './states';
 
 export function matchesState(view: RunView, filter: StateFilter): boolean {
   return filter === 'running' ? view.active : view.state === filter;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runInNewContext } from 'node:vm';
@@ -22,10 +22,14 @@ describe('console page', () => {
   });
 
   it('inlines the compiled modules under a CSP that allows exactly that script and style and the own origin', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'console-page-'));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'console-page-'));
+    const dir = path.join(root, 'console');
+    mkdirSync(path.join(root, 'golive/run'), { recursive: true });
+    mkdirSync(dir);
     writeFileSync(path.join(dir, 'client.js'), 'require("./answers"); require("./runModel");');
     writeFileSync(path.join(dir, 'answers.js'), 'exports.a = 1;');
-    writeFileSync(path.join(dir, 'runModel.js'), 'exports.r = 1;');
+    writeFileSync(path.join(dir, 'runModel.js'), 'require("../golive/run/states"); exports.r = 1;');
+    writeFileSync(path.join(root, 'golive/run/states.js'), 'exports.s = 1;');
     const page = buildConsolePage(dir);
     expect(page.html).toMatch(/^<!doctype html>/);
     expect(page.html).toContain('<main>');

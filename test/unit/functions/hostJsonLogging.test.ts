@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ACTIVITY, ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
+import { ACTIVITY, RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../../../src/golive/contracts';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const levels = (
@@ -17,7 +17,7 @@ const levels = (
 
 /** Every function name the app registers (literal names, the orchestrator and the activity constants). */
 function registeredNames(): string[] {
-  const names = new Set<string>([ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, ...Object.values(ACTIVITY)]);
+  const names = new Set<string>([...RUN_ORCHESTRATOR_NAMES, RECONCILE_ORCHESTRATOR_NAME, ...Object.values(ACTIVITY)]);
   const dir = path.join(ROOT, 'src/functions');
   for (const file of readdirSync(dir)) {
     const text = readFileSync(path.join(dir, file), 'utf8');
@@ -40,6 +40,7 @@ describe('host.json logging', () => {
         'console',
         'goLiveRequests',
         'goLiveOrchestrator',
+        'goLiveOrchestratorV2',
         'goLiveReconcileOrchestrator',
         'readOperation',
       ]),

@@ -3,6 +3,7 @@ import {
   cancelConfirmDelaySeconds,
   cancelRefused,
   MAX_CANCEL_CONFIRM_READS,
+  nextCancelReadAt,
 } from '../../../src/golive/cancelConfirmation';
 import type { ReadOperationResult } from '../../../src/golive/contracts';
 
@@ -82,5 +83,18 @@ describe('cancelConfirmDelaySeconds and cancelRefused', () => {
       statusCode: 409,
       body: { x: 1 },
     });
+  });
+});
+
+describe('nextCancelReadAt', () => {
+  it('reads a canceled operation again after the confirmation delay, never after the deadline', () => {
+    const now = new Date('2026-01-01T00:00:00.000Z');
+    const settings = { pollIntervalSeconds: 300, pollMaxIntervalSeconds: 600 };
+    expect(nextCancelReadAt({ record: { deadlineAt: '2026-01-01T01:00:00.000Z' }, settings, now }).toISOString()).toBe(
+      '2026-01-01T00:00:30.000Z',
+    );
+    expect(nextCancelReadAt({ record: { deadlineAt: '2026-01-01T00:00:10.000Z' }, settings, now }).toISOString()).toBe(
+      '2026-01-01T00:00:10.000Z',
+    );
   });
 });

@@ -444,7 +444,11 @@ describe('goLiveOrchestration', () => {
       60, 120, 180, 240, 300, 360, 420, 480,
     ]);
     const carried = result.continueAsNewInputs[0] as RunInput;
-    expect(carried).toMatchObject({ pollCount: 3, operationId: 'op-1', generation: 1 });
+    expect(carried).toMatchObject({ pollCount: 3, operationId: 'op-1', driver: { generation: 1, readErrors: 0 } });
+    // The driver's bookkeeping lives beside the record, never in it (nor in the status or the output).
+    expect(carried).not.toHaveProperty('generation');
+    expect(carried).not.toHaveProperty('readErrors');
+    expect(output).not.toHaveProperty('driver');
     expect(carried.startedAt).toBe(START.toISOString());
     expect(carried.deadlineAt).toBe(runInput().deadlineAt);
     expect(Math.max(...result.historyLengths)).toBeLessThan(40);
@@ -466,6 +470,75 @@ describe('goLiveOrchestration', () => {
     );
     expect(output.outcome).toBe('succeeded');
     expect(calls('publishCompletion')).toHaveLength(3);
+  });
+});
+
+describe('goLiveOrchestration: the steps of the process', () => {
+  it('ends succeeded without a Go Live when the offer is already live', async () => {
+    const { output, calls } = await run(
+      runInput(),
+      activities({
+        submitGoLive: () => ({
+          kind: 'alreadyLive',
+          operationId: 'sub-1',
+          rawStatus: 'completed',
+          steps: [],
+          phase: 'Publish to live',
+          warning: 'already live',
+        }),
+      }),
+    );
+    expect(output).toMatchObject({ outcome: 'succeeded', alreadyLive: true, phase: 'Publish to live' });
+    expect(output.warnings).toEqual(['already live']);
+    expect(calls('readOperation')).toHaveLength(0);
+    expect(calls('publishCompletion')).toHaveLength(1);
+  });
+
+  it("follows the adapter's next operation URL, and submits again on its advice after a failure", async () => {
+    let submits = 0;
+    const { output, calls, result } = await run(
+      runInput(),
+      activities({
+        submitGoLive: () => ({ ...accepted, operationId: `op-${++submits}`, operationUrl: `https://p/op-${submits}` }),
+        readOperation: reads(
+          status('running', { operationId: 'live-1', operationUrl: 'https://p/live-1', phase: 'Publish to live' }),
+          status('failed', { operationId: 'live-1', submitAgain: { reason: 'a collision', maxTimes: 1 } }),
+          status('failed', { operationId: 'op-2', submitAgain: { reason: 'a collision', maxTimes: 1 } }),
+        ),
+      }),
+    );
+    const urls = calls('readOperation').map((c) => (c.input as { operationUrl: string }).operationUrl);
+    expect(urls).toEqual(['https://p/op-1', 'https://p/live-1', 'https://p/op-2']);
+    expect(result.logs.some((l) => l.includes('following live-1 from now on'))).toBe(true);
+    expect(calls('submitGoLive')).toHaveLength(2);
+    expect(output).toMatchObject({ outcome: 'failed', resubmits: 1 });
+  });
+
+  it('fails on a permanent read error, with its error, after logging it', async () => {
+    const error = { code: 'Forbidden', message: 'no access', statusCode: 403 };
+    const { output, result } = await run(
+      runInput(),
+      activities({ readOperation: () => ({ kind: 'permanent', error }) }),
+    );
+    expect(output).toMatchObject({ outcome: 'failed', error, pollCount: 1 });
+    expect(output.checks).toEqual([{ at: at(60).toISOString(), status: 'error', error: 'Forbidden' }]);
+    expect(result.leveledLogs.find((l) => l.line.includes('reading the operation failed'))?.level).toBe('error');
+  });
+
+  it('acts on a cancel that reached the run during a read before the next wait', async () => {
+    let read = 0;
+    const { output, calls } = await run(
+      runInput(),
+      activities({
+        readOperation: (_input, call) => {
+          if (++read === 1) call.raise('cancel', { requestedBy: 'ops' });
+          return read === 1 ? status('running') : status('canceled');
+        },
+      }),
+    );
+    expect(calls('cancelOperation').map((c) => c.at)).toEqual([at(60)]);
+    expect(output.outcome).toBe('canceled');
+    expect(output.error).toBeUndefined();
   });
 });
 

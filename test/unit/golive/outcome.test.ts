@@ -1,6 +1,9 @@
+import type { ReadOperationResult } from '../../../src/golive/contracts';
 import {
+  afterFailedSubmit,
   classifySubmitError,
   compactSteps,
+  endOfStatus,
   isGoLiveOperation,
   isTransientReadError,
   MAX_ERROR_BODY_CHARS,
@@ -118,5 +121,61 @@ describe('compactSteps', () => {
       { name: 'Live', status: 'inProgress', progress: 40 },
       { name: 'x', status: 'notStarted' },
     ]);
+  });
+});
+
+describe('endOfStatus: how a read ends the run', () => {
+  const read = (state: 'running' | 'succeeded' | 'failed' | 'canceled'): ReadOperationResult => ({
+    kind: 'status',
+    operationId: 'op',
+    rawStatus: state,
+    state,
+    terminal: state !== 'running',
+    steps: [],
+  });
+
+  it('a terminal status ends with its outcome and the partner error; a running one or a transient error does not', () => {
+    expect(endOfStatus(read('succeeded'))).toEqual({ outcome: 'succeeded' });
+    expect(endOfStatus(read('failed'))).toEqual({
+      outcome: 'failed',
+      error: { code: 'OperationFailed', message: 'operation ended failed' },
+    });
+    expect(endOfStatus(read('canceled'))?.outcome).toBe('canceled');
+    expect(endOfStatus(read('running'))).toBeUndefined();
+    expect(endOfStatus({ kind: 'transient', error: { code: 'Timeout', message: 'm' } })).toBeUndefined();
+    expect(endOfStatus({ kind: 'permanent', error: { code: 'Forbidden', message: 'm' } })).toEqual({
+      outcome: 'failed',
+      error: { code: 'Forbidden', message: 'm' },
+    });
+  });
+});
+
+describe('afterFailedSubmit: what a Go Live that was not accepted means', () => {
+  const now = new Date('2026-01-01T00:00:00.000Z');
+  const base = {
+    error: { code: 'ServerError' as const, message: 'busy', statusCode: 503 },
+    settings: { maxSubmitAttempts: 3, pollIntervalSeconds: 60, pollMaxIntervalSeconds: 600 },
+    now,
+    deadlineAt: '2026-01-01T01:00:00.000Z',
+  };
+
+  it('submits again after a backoff that honours Retry-After, never after the deadline', () => {
+    expect(afterFailedSubmit({ ...base, attempt: 1 })).toEqual({ kind: 'retry', at: '2026-01-01T00:00:30.000Z' });
+    expect(afterFailedSubmit({ ...base, attempt: 2 })).toEqual({ kind: 'retry', at: '2026-01-01T00:01:00.000Z' });
+    expect(afterFailedSubmit({ ...base, attempt: 1, retryAfterSeconds: 300 })).toEqual({
+      kind: 'retry',
+      at: '2026-01-01T00:05:00.000Z',
+    });
+    expect(afterFailedSubmit({ ...base, attempt: 2, retryAfterSeconds: 7200 })).toEqual({
+      kind: 'retry',
+      at: base.deadlineAt,
+    });
+  });
+
+  it('fails with the last error once the attempts are spent', () => {
+    expect(afterFailedSubmit({ ...base, attempt: 3 })).toEqual({
+      kind: 'fail',
+      error: { code: 'ServerError', message: 'Go Live not accepted after 3 attempts: busy', statusCode: 503 },
+    });
   });
 });

@@ -1,4 +1,9 @@
-import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from '../../../src/golive/pollingPolicy';
+import {
+  nextCheckTime,
+  nextPollDelaySeconds,
+  nextReadAt,
+  submitRetryDelaySeconds,
+} from '../../../src/golive/pollingPolicy';
 
 const base = { intervalSeconds: 300, maxIntervalSeconds: 3600 };
 
@@ -54,5 +59,24 @@ describe('nextCheckTime', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     expect(nextCheckTime(now, 60, new Date('2026-01-01T01:00:00Z')).toISOString()).toBe('2026-01-01T00:01:00.000Z');
     expect(nextCheckTime(now, 7200, new Date('2026-01-01T01:00:00Z')).toISOString()).toBe('2026-01-01T01:00:00.000Z');
+  });
+});
+
+describe('nextReadAt: the time of the next read, as the process asks for it', () => {
+  const now = new Date('2026-01-01T00:00:00.000Z');
+  const settings = { pollIntervalSeconds: 60, pollMaxIntervalSeconds: 600 };
+  const record = { deadlineAt: '2026-01-01T01:00:00.000Z' };
+
+  it('is the interval after a read, the backoff after errors, Retry-After or the floor when longer', () => {
+    expect(nextReadAt({ record, settings, now }).toISOString()).toBe('2026-01-01T00:01:00.000Z');
+    expect(nextReadAt({ record, settings, now, readErrors: 3 }).toISOString()).toBe('2026-01-01T00:04:00.000Z');
+    expect(nextReadAt({ record, settings, now, retryAfterSeconds: 90 }).toISOString()).toBe('2026-01-01T00:01:30.000Z');
+    const floored = { ...record, pollFloorSeconds: 120 };
+    expect(nextReadAt({ record: floored, settings, now }).toISOString()).toBe('2026-01-01T00:02:00.000Z');
+  });
+
+  it('is never after the deadline', () => {
+    const soon = { deadlineAt: '2026-01-01T00:00:30.000Z' };
+    expect(nextReadAt({ record: soon, settings, now }).toISOString()).toBe(soon.deadlineAt);
   });
 });

@@ -38,9 +38,8 @@ function input(): RunInput {
     operationStatus: 'running',
     steps: [],
     pollCount: 12,
-    readErrors: 0,
     warnings: [],
-    generation: 0,
+    driver: { readErrors: 0, generation: 0 },
   };
 }
 

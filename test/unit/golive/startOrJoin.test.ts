@@ -1,4 +1,4 @@
-import { RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
+import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 import type { GoLiveRequest } from '../../../src/golive/request';
 import type { InstanceStatus } from '../../../src/golive/run/record';
 import type { RunInput, RunOutput, RunSettings } from '../../../src/golive/run/record';
@@ -105,7 +105,7 @@ describe('startOrJoin', () => {
     expect(outcome).toMatchObject({ kind: 'started', instanceId: ID });
     expect(client.started).toHaveLength(1);
     const { name, input } = client.started[0]!;
-    expect(name).toBe('goLiveOrchestrator');
+    expect(name).toBe(ORCHESTRATOR_NAME);
     expect(input).toMatchObject({
       runNumber: 1,
       target: { api: 'cpp', publisherId: 'contoso', offerId: 'app' },
@@ -204,7 +204,7 @@ describe('startOrJoin', () => {
     client.status = { ...runningStatus(['req-1']), runtimeStatus: 'Failed', customStatus: undefined };
     (client.status.input as RunInput).startedAt = '2026-01-01T08:00:00.000Z';
     await startOrJoin(request('req-2'), opts(client));
-    expect(client.started.map((s) => s.name)).toEqual([RECONCILE_ORCHESTRATOR_NAME, 'goLiveOrchestrator']);
+    expect(client.started.map((s) => s.name)).toEqual([RECONCILE_ORCHESTRATOR_NAME, ORCHESTRATOR_NAME]);
     const owed = (client.started[0]!.input as unknown as { output: RunOutput }).output;
     expect(owed).toMatchObject({
       runId: 'run-a',

@@ -195,7 +195,7 @@ describe('previous runs carried to the next run', () => {
     expect(first).toMatchObject({
       outcome: 'failed',
       completedAt: '2026-01-01T12:00:00.000Z',
-      error: { code: 'OrchestrationTerminated' },
+      error: { code: 'RunTerminated' },
     });
   });
 

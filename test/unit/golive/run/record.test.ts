@@ -1,5 +1,6 @@
 import {
   fromInput,
+  generationOf,
   newRecord,
   readRun,
   RunRecordSchema,
@@ -30,8 +31,13 @@ describe('the run record', () => {
   it('a new record is valid and the input maps to it and back', () => {
     const record = newRecord(start);
     expect(RunRecordSchema.parse(record)).toEqual(record);
-    const carried = { ...record, pollCount: 4, operationUrl: 'https://p/op', generation: 2 };
-    expect(fromInput(toInput(carried, settings))).toEqual(carried);
+    const carried = { ...record, pollCount: 4, operationUrl: 'https://p/op' };
+    const input = toInput(carried, settings, { readErrors: 1, generation: 2 });
+    expect(fromInput(input)).toEqual(carried);
+    expect(generationOf(input)).toBe(2);
+    // The retired orchestrator kept its bookkeeping inside the record.
+    expect(generationOf({ ...carried, settings, generation: 3 })).toBe(3);
+    expect(generationOf(undefined)).toBe(0);
     expect(fromInput({ ...start, settings })).toEqual(record);
   });
 

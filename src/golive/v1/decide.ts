@@ -12,17 +12,20 @@ import {
   type SubmitGoLiveResult,
 } from '../contracts';
 import { operationError, outcomeOfOperation } from '../outcome';
-import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from '../pollingPolicy';
-import { joinVerdict, requestOf, type RunJoin } from './membership';
+import { joinVerdict, requestOf, type RunJoin } from '../run/membership';
 import {
   type FinishedRecord,
   MAX_RUN_CHECKS,
   type RunCheck,
   type RunError,
   type RunOutcome,
-  type RunRecord,
+  type RunRecord as Record_,
   type RunSettings,
-} from './record';
+} from '../run/record';
+import { nextCheckTime, nextPollDelaySeconds, submitRetryDelaySeconds } from './pollingPolicy';
+
+/** The record as this orchestrator keeps it: with its bookkeeping (`readErrors`, `generation`) inside. */
+export type RunRecord = Record_ & { readErrors: number; generation: number };
 
 /**
  * The run's decisions, as pure functions: `next(state, observation, context) -> { state, action, notes }`. The
@@ -351,7 +354,7 @@ export function takeJoin(state: RunProgress, join: RunJoin, closed: boolean): { 
 
 /** The record the run ends with. */
 export function finish(record: RunRecord, outcome: RunOutcome, error: RunError | undefined, now: Date): FinishedRecord {
-  const { nextCheckAt: _next, ...rest } = record;
+  const { nextCheckAt: _next, readErrors: _errors, generation: _generation, ...rest } = record;
   return {
     ...rest,
     state: outcome,
