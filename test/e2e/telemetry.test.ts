@@ -18,6 +18,7 @@ import {
   POLL_COUNT_METRIC,
   STATE_CHANGED_EVENT,
 } from '../../src/events/names';
+import { ORCHESTRATOR_NAME } from '../../src/golive/contracts';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
 import { childReady } from '../support/hostProcess';
@@ -134,7 +135,7 @@ describe('one go-live in Application Insights', () => {
     expect(byName('submitGoLive')).toHaveLength(1);
     expect(byName('publishCompletion')).toHaveLength(1);
     expect(byName('readOperation').length).toBeGreaterThanOrEqual(1);
-    expect(byName('goLiveOrchestrator').length).toBeGreaterThanOrEqual(3);
+    expect(byName(ORCHESTRATOR_NAME).length).toBeGreaterThanOrEqual(3);
     const invocationIds = requests.map((r) => props(r)['faas.invocation_id']);
     expect(new Set(invocationIds).size).toBe(requests.length);
     expect(new Set(requests.map(opId)).size).toBe(requests.length);
@@ -290,7 +291,7 @@ function isIntakeLog(e: Envelope): boolean {
 
 /** Items of the run's invocations (not the host's scheduled functions, e.g. the reconcile timer). */
 function isRunItem(e: Envelope): boolean {
-  const runFunctions = ['goLiveRequests', 'goLiveOrchestrator', 'submitGoLive', 'readOperation', 'publishCompletion'];
+  const runFunctions = ['goLiveRequests', ORCHESTRATOR_NAME, 'submitGoLive', 'readOperation', 'publishCompletion'];
   const request = ofType('RequestData').find((r) => opId(r) === opId(e));
   return request !== undefined && runFunctions.includes(String(request.data.baseData['name']));
 }
