@@ -18,6 +18,12 @@ export interface CloudEvent<T> {
   time: string;
   datacontenttype: 'application/json';
   subject?: string;
+  /**
+   * W3C trace context of the invocation that published the event (CloudEvents distributed tracing extension), so a
+   * subscriber's work joins the go-live's trace in Application Insights.
+   */
+  traceparent?: string;
+  tracestate?: string;
   data: T;
 }
 
@@ -170,4 +176,20 @@ function readableFields(parsed: unknown): { publisherId?: string; offerId?: stri
   if (typeof offer === 'string' && ID_PATTERN.test(offer)) result.offerId = offer;
   if (typeof req === 'string' && REQUEST_ID_PATTERN.test(req)) result.requestId = req;
   return result;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The event with the invocation's W3C trace context as CloudEvents distributed tracing extension attributes
+ * (`traceparent`, `tracestate`); unchanged when the host passed none or one that is not W3C.
+ */
+export function withTraceContext<E extends CloudEvent<unknown>>(
+  event: E,
+  traceContext: { traceParent?: string | null; traceState?: string | null } | undefined,
+): E {
+  const traceparent = traceContext?.traceParent?.trim().toLowerCase();
+  if (!traceparent || !TRACEPARENT.test(traceparent) || traceparent.startsWith('ff')) return event;
+  const tracestate = traceContext?.traceState?.trim();
+  return { ...event, traceparent, ...(tracestate ? { tracestate: tracestate.slice(0, 512) } : {}) };
 }

@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
+import { offerTagsFromText, tagRun } from '../events/scope';
 import { EVENTGRID_ORCHESTRATOR_NAME } from '../golive/contracts';
 import { type EventGridPublishInput, eventGridPublishInstanceId } from '../golive/eventDelivery';
 import { intake, queueMessage } from '../golive/intake';
@@ -15,12 +16,17 @@ import { eventsQueueOutput, rejectedQueueOutput } from './queues';
 export async function goLiveRequestsHandler(message: unknown, client: RunClient, context: InvocationContext) {
   const config = getConfig();
   const { text, messageId } = queueMessage(message, context.triggerMetadata, context.invocationId);
+  tagRun(offerTagsFromText(text));
   const result = await intake(text, messageId, {
     client,
     settings: runSettingsFrom(config.golive),
     defaultApi: config.golive.defaultApi,
     log: (m) => context.log(m),
   });
+  // The invocation's telemetry carries the offer from the start and joins the run once intake knows it.
+  if (result.kind === 'accepted') {
+    if ('runId' in result.outcome) tagRun({ runId: result.outcome.runId });
+  }
   if (result.kind === 'rejected') {
     const settings = runSettingsFrom(config.golive).events;
     if (settings?.eventGrid) {
