@@ -133,6 +133,17 @@ export interface PublishCompletionInput {
   output: RunOutput;
 }
 
+/**
+ * What the completion activity wrote: the first event's id and type, and the trace context (CloudEvents distributed
+ * tracing extension) it stamped on the events, so that the Event Grid copies carry the same attributes.
+ */
+export interface PublishCompletionResult {
+  eventId?: string;
+  type?: string;
+  pages?: number;
+  trace?: { traceparent: string; tracestate?: string };
+}
+
 /** Progress events for `golive-events`, in order. */
 export interface PublishEventsInput {
   events: AnyCloudEvent[];

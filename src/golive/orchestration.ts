@@ -170,7 +170,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   let output = finished.output;
   if (events.warnings.length > 0) output = { ...output, warnings: [...output.warnings, ...events.warnings] };
   df.setCustomStatus(toCustomStatus(record));
-  yield* publishCompletion(context, output, (attempt) =>
+  const published = yield* publishCompletion(context, output, (attempt) =>
     log({ message: `publishing the completion event failed (attempt ${attempt}); retrying`, level: 'warn' }),
   );
   // The queue has the outcome; the run ends once the Event Grid topic took it too (or its retry window ran out).
@@ -178,7 +178,7 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   const shown = output.warnings;
   yield* deliverToEventGrid(
     context,
-    [...events.pending, ...buildCompletionEvents(output)],
+    [...events.pending, ...buildCompletionEvents(output).map((e) => ({ ...e, ...published?.trace }))],
     eventSettings,
     { runId: r.runId, target: { publisherId: r.target.publisherId, offerId: r.target.offerId } },
     (message, level) => log({ message, level }),
@@ -197,11 +197,12 @@ export function* publishCompletion(
   context: OrchestrationContext,
   output: RunOutput,
   onRetry: (attempt: number) => void = () => undefined,
-): Generator<Task, void, unknown> {
+): Generator<Task, C.PublishCompletionResult | undefined, unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
-      yield context.df.callActivity(ACTIVITY.publishCompletion, { output } satisfies C.PublishCompletionInput);
-      return;
+      return (yield context.df.callActivity(ACTIVITY.publishCompletion, {
+        output,
+      } satisfies C.PublishCompletionInput)) as C.PublishCompletionResult | undefined;
     } catch (e) {
       if (attempt >= COMPLETION_PUBLISH_RETRY.maxAttempts) throw e;
       onRetry(attempt);
