@@ -77,9 +77,9 @@ param partnerApiBaseUrl string = 'https://cloudpartner.azure.com'
 @description('Partner API used when a request names none (GOLIVE_DEFAULT_API).')
 param goLiveDefaultApi string = 'cpp'
 
-@description('Seconds between operation reads when the partner API gives no Retry-After (GOLIVE_POLL_INTERVAL_SECONDS).')
+@description('Seconds between operation reads where the go-live is likely to end (GOLIVE_POLL_INTERVAL_SECONDS).')
 @minValue(1)
-param goLivePollIntervalSeconds int = 300
+param goLivePollIntervalSeconds int = 120
 
 @description('Overall deadline of a run in minutes (GOLIVE_DEADLINE_MINUTES); past it the run ends timedOut.')
 @minValue(1)

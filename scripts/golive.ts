@@ -165,8 +165,14 @@ async function status(target: AppTarget, args: GoliveArgs, io: Io): Promise<numb
   for (const s of run.steps)
     io.write(`  ${s.done ? '✓' : ' '} ${s.name}: ${s.status}${s.progress === null ? '' : ` ${s.progress}%`}\n`);
   io.write(`  requests: ${run.requests.map((r) => r.requestId).join(', ') || '—'}\n`);
-  if (run.active) io.write(`  next check: ${run.nextCheckAt ?? '—'}\n`);
-  else for (const line of endLines({ ...run, completionEvent: null })) io.write(`${line}\n`);
+  if (run.active) {
+    io.write(`  next check: ${run.nextCheckAt ?? '—'}${run.nextCheckReason ? ` (${run.nextCheckReason})` : ''}\n`);
+    if (run.expectedEnd) {
+      const e = run.expectedEnd;
+      const range = e.earliest && e.latest ? `, likely ${e.earliest} to ${e.latest}` : '';
+      io.write(`  expected end: ${e.at}${range}${e.basis ? ` (${e.basis})` : ''}\n`);
+    }
+  } else for (const line of endLines({ ...run, completionEvent: null })) io.write(`${line}\n`);
   return 0;
 }
 

@@ -89,7 +89,7 @@ const schema = z.object({
   GOLIVE_REQUESTS_QUEUE: queueName.default('golive-requests'),
   GOLIVE_EVENTS_QUEUE: queueName.default('golive-events'),
   GOLIVE_REJECTED_QUEUE: queueName.default('golive-rejected'),
-  GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(300),
+  GOLIVE_POLL_INTERVAL_SECONDS: intSetting(1, 86_400).default(120),
   GOLIVE_POLL_MAX_INTERVAL_SECONDS: intSetting(1, 86_400).default(3_600),
   GOLIVE_DEADLINE_MINUTES: intSetting(1, 60 * 24 * 60).default(60 * 24 * 7),
   GOLIVE_POLLS_PER_HISTORY: intSetting(1, 10_000).default(100),

@@ -87,7 +87,8 @@ export function block(run: RunModel, now: number): string[] {
     `${run.key}  ${run.state}` +
     (run.operationStatus ? `  partner status ${run.operationStatus}` : '') +
     `  checks ${run.pollCount}` +
-    (next ? `  next check ${next}` : '');
+    (next ? `  next check ${next}${run.nextCheckReason ? ` (${run.nextCheckReason})` : ''}` : '') +
+    (run.expectedEnd ? `  expected end ${expectedEndText(run.expectedEnd.at, now)}` : '');
   const width = Math.max(0, ...run.steps.map((s) => s.name.length));
   const lines = [head, `  ${textBar(run.progress, 30)}`];
   for (const s of run.steps) {
@@ -95,6 +96,16 @@ export function block(run: RunModel, now: number): string[] {
     lines.push(`  ${mark} ${s.name.padEnd(width)}  ${textBar(s.progress)}  ${s.status}`);
   }
   return lines;
+}
+
+/** `in 3 h 05 min (2026-01-05 12:00 UTC)`, or `overdue since ...` once the median end passed. */
+export function expectedEndText(at: string, now: number): string {
+  const t = Date.parse(at);
+  if (Number.isNaN(t)) return at;
+  const stamp = `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return t >= now
+    ? `${countdown(at, now)} (${stamp})`
+    : `was likely ${formatDuration((now - t) / 1000)} ago (${stamp})`;
 }
 
 export function endLines(run: RunModel): string[] {

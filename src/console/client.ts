@@ -6,7 +6,7 @@
  * seconds, redrawing only what changed so the reader keeps their place (focus, scroll, open details).
  */
 import { countdown, formatDuration, plainAnswer } from './answers';
-import { readRunList, readRunModel, type RunModel, STATE_FILTERS } from './runModel';
+import { foldChecks, readRunList, readRunModel, type RunModel, STATE_FILTERS } from './runModel';
 
 const REFRESH_MS = 3_000;
 
@@ -55,12 +55,57 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
 
 // ---- formatting ----
 
+/** A time with its date and zone: `Dec 2, 2026, 2:11:13 AM UTC` (the ISO time in the tooltip). */
 function when(iso: string | null): Node | string {
   if (iso === null) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const today = new Date().toDateString() === d.toDateString();
-  return h('time', { datetime: iso, title: iso }, today ? d.toLocaleTimeString() : d.toLocaleString());
+  return h('time', { datetime: iso, title: iso }, absolute(d));
+}
+
+function absolute(d: Date): string {
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+}
+
+/** A time relative to now where that reads better (`3 min ago`, `in 2 h 05 min`), the full time in the tooltip. */
+function ago(iso: string | null): Node | string {
+  if (iso === null) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return h('time', { datetime: iso, title: absolute(d), 'data-ago': iso }, relative(d.getTime(), Date.now()));
+}
+
+function relative(at: number, now: number): string {
+  const s = (at - now) / 1000;
+  if (Math.abs(s) < 5) return 'just now';
+  return s < 0 ? `${formatDuration(-s)} ago` : `in ${formatDuration(s)}`;
+}
+
+/** The next check, and beside it when the operation is expected to end. */
+function nextAndEnd(run: RunModel): Node | string {
+  if (run.nextCheckAt === null) return '—';
+  return h(
+    'span',
+    { class: 'next' },
+    next(run.nextCheckAt),
+    run.nextCheckReason ? h('span', { class: 'why' }, ` (${run.nextCheckReason})`) : null,
+    run.expectedEnd ? h('span', { class: 'eta' }, '; expected end ', ago(run.expectedEnd.at)) : null,
+  );
+}
+
+/** The expected end with its range and basis. */
+function expected(run: RunModel): Node | string {
+  const e = run.expectedEnd;
+  if (e === null) return run.active ? 'not estimated' : '—';
+  const range =
+    e.earliest && e.latest
+      ? ` (likely between ${absolute(new Date(e.earliest))} and ${absolute(new Date(e.latest))})`
+      : '';
+  return h('span', { class: 'eta' }, when(e.at), ' — ', ago(e.at), range, e.basis ? `; from ${e.basis}` : '');
+}
+
+function reason(run: RunModel): string {
+  return run.error ? `${run.error.code}: ${run.error.message}` : '';
 }
 
 function badge(state: string): HTMLElement {
@@ -87,6 +132,11 @@ function tickCountdowns(): void {
   const now = Date.now();
   for (const el of document.querySelectorAll<HTMLElement>('[data-next]')) {
     const text = countdown(el.dataset.next ?? null, now);
+    if (el.textContent !== text) el.textContent = text;
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-ago]')) {
+    const at = Date.parse(el.dataset.ago ?? '');
+    const text = Number.isNaN(at) ? '' : relative(at, now);
     if (el.textContent !== text) el.textContent = text;
   }
   if (lastUpdated > 0 && !statusIsError) {
@@ -165,7 +215,12 @@ function drawList(): void {
       { 'data-key': run.key },
       h('th', { scope: 'row', 'data-label': 'Offer' }, runLink(run)),
       h('td', { 'data-label': 'API' }, run.api),
-      h('td', { 'data-label': 'State' }, badge(run.state)),
+      h(
+        'td',
+        { 'data-label': 'State' },
+        badge(run.state),
+        run.error ? h('span', { class: 'reason', title: reason(run) }, reason(run)) : null,
+      ),
       h(
         'td',
         { 'data-label': 'Step' },
@@ -173,8 +228,8 @@ function drawList(): void {
         bar(run.progress, `Progress of ${run.key}`),
       ),
       h('td', { 'data-label': 'Started' }, when(run.startedAt)),
-      h('td', { 'data-label': 'Last check' }, when(run.lastCheckedAt)),
-      h('td', { 'data-label': 'Next check' }, next(run.nextCheckAt)),
+      h('td', { 'data-label': 'Last check' }, ago(run.lastCheckedAt)),
+      h('td', { 'data-label': 'Next check' }, nextAndEnd(run)),
       h('td', { 'data-label': 'Requests' }, String(run.requestCount)),
     ),
   );
@@ -213,10 +268,22 @@ function table(caption: string, head: string[], rows: (Node | string)[][]): HTML
   );
 }
 
+let drawnRunModel: RunModel | undefined;
+
+function apiSelect(id: string, selected: string): HTMLElement {
+  return h(
+    'select',
+    { id, 'data-focus': id },
+    h('option', { value: 'cpp', selected: selected === 'cpp' }, 'Cloud Partner Portal'),
+    h('option', { value: 'productIngestion', selected: selected === 'productIngestion' }, 'Product Ingestion'),
+  );
+}
+
 function drawRun(run: RunModel): void {
   const signature = JSON.stringify(run);
   if (signature === drawnRun) return;
   drawnRun = signature;
+  drawnRunModel = run;
   const parts: Node[] = [];
   parts.push(
     h(
@@ -225,7 +292,12 @@ function drawRun(run: RunModel): void {
       h('h2', { id: 'run-h', tabindex: '-1' }, run.key, ' ', badge(run.state)),
       run.active
         ? h('button', { type: 'button', id: 'cancel-run', class: 'danger', 'data-focus': 'cancel' }, 'Cancel')
-        : h('button', { type: 'button', id: 'golive-again', 'data-focus': 'again' }, 'Go live'),
+        : h(
+            'span',
+            { class: 'again' },
+            h('label', { for: 'again-api' }, 'API ', apiSelect('again-api', run.api)),
+            h('button', { type: 'button', id: 'golive-again', 'data-focus': 'again' }, 'Go live'),
+          ),
     ),
   );
   parts.push(bar(run.progress, `Progress of ${run.key}`));
@@ -238,7 +310,8 @@ function drawRun(run: RunModel): void {
       ['Started', when(run.startedAt)],
       ['Go Live accepted', when(run.acceptedAt)],
       ['Last check', when(run.lastCheckedAt)],
-      ['Next check', next(run.nextCheckAt)],
+      ['Next check', nextAndEnd(run)],
+      ['Expected end', expected(run)],
       ['Checks', String(run.pollCount)],
       ['Deadline', when(run.deadlineAt)],
       ['Completed', when(run.completedAt)],
@@ -258,6 +331,7 @@ function drawRun(run: RunModel): void {
               h('span', { class: 'step' }, s.name),
               ' ',
               badge(s.status),
+              s.estimatedTimeFrame ? h('span', { class: 'estimate' }, ` estimated ${s.estimatedTimeFrame}`) : null,
               bar(s.progress, `Progress of step ${s.name}`),
             ),
           ),
@@ -291,15 +365,16 @@ function drawRun(run: RunModel): void {
     h('h3', {}, 'Checks so far'),
     run.checks.length
       ? table(
-          `The last ${run.checks.length} of ${run.pollCount} reads of the operation`,
-          ['Time', 'Status', 'Progress'],
-          [...run.checks]
-            .reverse()
-            .map((c) => [
-              when(c.at),
-              c.error ? `${c.status} (${c.error})` : c.status,
-              c.progress === null ? '—' : `${c.progress}%`,
-            ]),
+          run.checks.length >= run.pollCount
+            ? `All ${run.pollCount} reads of the operation, newest first; identical reads in a row share a row`
+            : `The newest ${run.checks.length} of the run's ${run.pollCount} reads, newest first; identical reads in a row share a row`,
+          ['Time', 'Status', 'Progress', 'Reads'],
+          foldChecks(run.checks).map((c) => [
+            c.count > 1 ? h('span', {}, when(c.at), ' – ', when(c.until)) : when(c.at),
+            c.error ? `${c.status} (${c.error})` : c.status,
+            c.progress === null ? '—' : `${c.progress}%`,
+            c.count > 1 ? `× ${c.count}` : '1',
+          ]),
         )
       : h('p', {}, 'No checks yet.'),
   );
@@ -361,12 +436,20 @@ async function refreshRun(): Promise<void> {
 
 // ---- actions ----
 
-async function goLive(offer: string): Promise<void> {
+/** The API (and product) a Go Live of the offer uses: the offer's last run's, unless the reader chose. */
+function lastRunOf(offer: string): RunModel | undefined {
+  return runs.find((r) => r.key === offer);
+}
+
+async function goLive(offer: string, api: string, productId?: string | null): Promise<void> {
   const [publisherId, offerId] = offer.split('/');
+  const body: Record<string, string> = { requestedBy: 'console' };
+  if (api === 'cpp' || api === 'productIngestion') body.api = api;
+  if (api === 'productIngestion' && productId) body.productId = productId;
   const answer = await call(`/${publisherId ?? ''}/${offerId ?? ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ requestedBy: 'console' }),
+    body: JSON.stringify(body),
   });
   const plain = plainAnswer('goLive', offer, answer.status, answer.body);
   showAnswer(answer.status === 0 ? 'Cannot reach the app.' : plain.text, plain.ok);
@@ -438,12 +521,28 @@ function start(): void {
   byId('search').addEventListener('input', drawList);
   byId('golive-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    void goLive(byId<HTMLInputElement>('offer-input').value.trim());
+    const offer = byId<HTMLInputElement>('offer-input').value.trim();
+    const api = byId<HTMLSelectElement>('api-input').value;
+    const last = lastRunOf(offer);
+    void goLive(offer, api, last?.api === api ? last.productId : null);
+  });
+  // The API defaults to the offer's last run's once the offer is known.
+  byId('offer-input').addEventListener('input', () => {
+    const last = lastRunOf(byId<HTMLInputElement>('offer-input').value.trim());
+    byId<HTMLSelectElement>('api-input').value =
+      last && (last.api === 'cpp' || last.api === 'productIngestion') ? last.api : '';
   });
   byId('run').addEventListener('click', (e) => {
     const target = e.target as HTMLElement;
     if (target.id === 'cancel-run') void cancel();
-    if (target.id === 'golive-again' && current) void goLive(`${current.publisherId}/${current.offerId}`);
+    if (target.id === 'golive-again' && current) {
+      const api = document.querySelector<HTMLSelectElement>('#again-api')?.value ?? '';
+      void goLive(
+        `${current.publisherId}/${current.offerId}`,
+        api,
+        drawnRunModel?.api === api ? drawnRunModel.productId : null,
+      );
+    }
   });
   window.addEventListener('hashchange', route);
   setInterval(tickCountdowns, 1_000);

@@ -37,7 +37,7 @@ thead th{font-size:.8rem;color:var(--muted);font-weight:600}
 .s-succeeded,.s-complete,.s-completed{color:var(--ok)}.s-failed,.s-terminated{color:var(--bad)}
 .s-canceled,.s-canceling,.s-timedOut{color:var(--warn)}
 .bar{display:flex;align-items:center;gap:.4rem}.bar progress{width:8rem;height:.6rem}.pct{font-size:.8rem;color:var(--muted);min-width:2.5rem}
-.step{font-weight:500}
+.step{font-weight:500}.reason{display:block;font-size:.8rem;color:var(--muted);max-width:22rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.why,.estimate{font-size:.8rem;color:var(--muted)}
 .run-head{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.75rem 0}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 ol.timeline{list-style:none;padding:0;margin:0;border-left:3px solid var(--line)}
@@ -69,6 +69,7 @@ const BODY = `
 <form id="golive-form" class="inline">
 <label for="offer-input">Offer (publisherId/offerId)
 <input id="offer-input" name="offer" required autocomplete="off" spellcheck="false" placeholder="contoso/contoso-vm-offer" pattern="[a-z0-9_\\-]{1,50}/[a-z0-9_\\-]{1,50}"></label>
+<label for="api-input">API<select id="api-input" name="api"><option value="">the app's default</option><option value="cpp">Cloud Partner Portal</option><option value="productIngestion">Product Ingestion</option></select></label>
 <button type="submit">Go live</button>
 </form>
 <p id="answer" role="status" aria-live="polite"></p>

@@ -13,6 +13,23 @@ export interface RunStepView {
   /** 0-100 when the partner API gives one. */
   progress: number | null;
   done: boolean;
+  /** The partner API's estimate of the step's duration (`< 1 day`), if it gave one. */
+  estimatedTimeFrame: string | null;
+}
+
+/** When the operation is expected to end (the run's estimate while it runs). */
+export interface ExpectedEndView {
+  at: string;
+  earliest: string | null;
+  latest: string | null;
+  basis: string | null;
+}
+
+/** Consecutive identical checks folded into one row: the first and last time, and how many. */
+export interface FoldedCheckView extends RunCheckView {
+  /** The last check of the row (equal to `at` when the row holds one). */
+  until: string;
+  count: number;
 }
 
 export interface RunCheckView {
@@ -69,6 +86,9 @@ export interface RunModel {
   pollCount: number;
   lastCheckedAt: string | null;
   nextCheckAt: string | null;
+  /** Why the next check is then (`likely end`, `before likely end`, ...). */
+  nextCheckReason: string | null;
+  expectedEnd: ExpectedEndView | null;
   startedAt: string | null;
   /** When the partner API accepted the Go Live (or the run attached to one running). */
   acceptedAt: string | null;
@@ -114,7 +134,13 @@ function readStep(v: unknown): RunStepView | undefined {
   const name = str(o?.name) ?? str(o?.stepName);
   if (!o || name === null) return undefined;
   const status = str(o.status) ?? 'unknown';
-  return { name, status, progress: pct(o.progress ?? o.progressPercentage), done: DONE.test(status) };
+  return {
+    name,
+    status,
+    progress: pct(o.progress ?? o.progressPercentage),
+    done: DONE.test(status),
+    estimatedTimeFrame: str(o.estimatedTimeFrame),
+  };
 }
 
 function readError(v: unknown): RunErrorView | null {
@@ -152,7 +178,10 @@ export function readRunModel(json: unknown): RunModel | undefined {
   let progress = pct(o.progressPercentage) ?? currentStep?.progress ?? null;
   if (progress === null && steps.length > 0)
     progress = Math.round((100 * steps.filter((s) => s.done).length) / steps.length);
+  // 100% only once the run ended: a run still checking shows at most 99%.
   if (state === 'succeeded') progress = 100;
+  else if (active && progress !== null) progress = Math.min(progress, 99);
+  const end = obj(o.expectedEnd);
   return {
     key: `${publisherId}/${offerId}`,
     publisherId,
@@ -171,6 +200,11 @@ export function readRunModel(json: unknown): RunModel | undefined {
     pollCount: num(o.pollCount) ?? 0,
     lastCheckedAt: str(o.lastCheckedAt),
     nextCheckAt: active ? str(o.nextCheckAt) : null,
+    nextCheckReason: active ? str(o.nextCheckReason) : null,
+    expectedEnd:
+      active && end && str(end.at) !== null
+        ? { at: end.at as string, earliest: str(end.earliest), latest: str(end.latest), basis: str(end.basis) }
+        : null,
     startedAt: str(o.startedAt) ?? str(o.createdTime),
     acceptedAt: str(o.acceptedAt),
     deadlineAt: str(o.deadlineAt),
@@ -183,12 +217,18 @@ export function readRunModel(json: unknown): RunModel | undefined {
     checks: list(o.checks)
       .map(obj)
       .filter((c): c is Json => c !== undefined && typeof c.at === 'string')
-      .map((c) => ({
-        at: c.at as string,
-        status: str(c.status) ?? 'unknown',
-        progress: pct(c.progress),
-        error: str(c.error),
-      })),
+      .map((c) => {
+        const status = str(c.status) ?? 'unknown';
+        const progress = pct(c.progress);
+        // A read that still saw the operation running is below 100%, whatever its steps added up to.
+        const ended = DONE.test(status) || /^(completed?\/)?(succeeded|failed|canceled|cancelled)$/i.test(status);
+        return {
+          at: c.at as string,
+          status,
+          progress: progress !== null && !ended ? Math.min(progress, 99) : progress,
+          error: str(c.error),
+        };
+      }),
     completionEvent: obj(o.completionEvent) ?? null,
     previousRuns: list(o.previousRuns)
       .map(obj)
@@ -218,4 +258,17 @@ export function readRunList(json: unknown): RunModel[] {
 export function readApiError(json: unknown): { code: string; message: string } | undefined {
   const e = obj(obj(json)?.error);
   return e ? { code: str(e.code) ?? 'Error', message: str(e.message) ?? '' } : undefined;
+}
+
+/** Checks newest first, consecutive identical ones (same status, progress and error) folded into one row. */
+export function foldChecks(checks: readonly RunCheckView[]): FoldedCheckView[] {
+  const rows: FoldedCheckView[] = [];
+  for (const c of [...checks].reverse()) {
+    const last = rows.at(-1);
+    if (last && last.status === c.status && last.progress === c.progress && last.error === c.error) {
+      last.count += 1;
+      last.at = c.at;
+    } else rows.push({ ...c, until: c.at, count: 1 });
+  }
+  return rows;
 }

@@ -5,6 +5,7 @@ import { afterCancelRead, MAX_CANCEL_CONFIRM_READS, nextCancelReadAt } from './c
 import type * as C from './contracts';
 import { ACTIVITY } from './contracts';
 import { afterFailedSubmit, endOfStatus } from './outcome';
+import { planAfterRead } from './polling/forRun';
 import { nextReadAt } from './pollingPolicy';
 import { runDriver } from './run/driver';
 import * as P from './run/progress';
@@ -89,20 +90,20 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       const read = P.readAnswer(yield* run.call<C.ReadOperationResult>(ACTIVITY.readOperation, readInput()));
       run.reads += 1;
       run.readErrors = read.kind === 'transient' ? run.readErrors + 1 : 0;
+      const previousReadAt = r.lastCheckedAt ?? r.acceptedAt ?? now().toISOString();
       P.recordRead(r, read, now(), run.readErrors).forEach(log);
       const ending = endOfStatus(read);
+      const retryAfterSeconds = read.kind === 'permanent' ? undefined : read.retryAfterSeconds;
+      const facts = { now: now(), previousReadAt, settings, retryAfterSeconds, consecutiveErrors: run.readErrors };
+      if (ending && read.kind === 'status') {
+        Object.assign(r, planAfterRead(r, { ...facts, ended: ending.outcome === 'succeeded' ? 'succeeded' : 'other' }));
+      }
       if (ending?.outcome === 'failed' && read.kind === 'status' && P.resubmitOnAdvice(r, read.submitAgain, log)) {
         return 'submitAgain';
       }
       if (ending) return ending;
-      const last = { retryAfterSeconds: read.kind === 'permanent' ? undefined : read.retryAfterSeconds };
-      r.nextCheckAt = nextReadAt({
-        record: r,
-        settings,
-        now: now(),
-        readErrors: run.readErrors,
-        ...last,
-      }).toISOString();
+      // When to read next: the polling plan (polling/), from the expected end of the operation.
+      Object.assign(r, planAfterRead(r, facts));
       if (run.reads >= settings.pollsPerHistory) return 'continueAsNew';
     }
   }

@@ -138,6 +138,9 @@ export function compactSteps(steps: readonly OperationStep[]): RunStep[] {
     if (typeof s.progressPercentage === 'number' && Number.isFinite(s.progressPercentage)) {
       step.progress = s.progressPercentage;
     }
+    if (typeof s.estimatedTimeFrame === 'string' && s.estimatedTimeFrame !== '') {
+      step.estimatedTimeFrame = truncate(s.estimatedTimeFrame, 50);
+    }
     return step;
   });
 }

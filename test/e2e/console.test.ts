@@ -31,6 +31,8 @@ beforeAll(async () => {
         ['console', 'ok-offer'],
         ['console', 'fail-offer', { outcome: 'failed' }],
         ['console', 'long-offer', { durationMs: 600_000 }],
+        // Steps all done but the last, which stays at 99% (identical reads); each step estimated "< 1 day".
+        ['console', 'stuck-offer', { durationMs: 3_000, neverEnds: true, stepTimeFrame: '< 1 day' }],
       ],
     }),
     launchChromium(),
@@ -127,6 +129,58 @@ describe('console', () => {
     expect(error).toContain('Certification failed');
     expect(error).toMatch(/Code\s+\S+/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'console-failed.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows time as a person reads it: dates with zones, progress under 100% while running, folded checks, the expected end, the failure reason, the API', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.postData() ?? '');
+    });
+    await page.goto(`${stack.base}/api/console?code=${KEY}`);
+    // The API is chosen in the form; the POST carries it.
+    await page.getByLabel('Offer (publisherId/offerId)').fill('console/stuck-offer');
+    await page.getByLabel('API').selectOption('cpp');
+    await page.getByRole('button', { name: 'Go live' }).click();
+    await page.locator('#run-h .badge', { hasText: 'polling' }).waitFor({ timeout: 30_000 });
+    expect(posts.map((b) => JSON.parse(b) as { api?: string })).toEqual([{ requestedBy: 'console', api: 'cpp' }]);
+
+    // Identical reads fold into one row with their count.
+    await page
+      .locator('#run td', { hasText: /^× [2-9]/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const run = page.locator('#run');
+    const text = await run.innerText();
+    // Dates with year and zone, not a bare "2:11:13 AM".
+    const started = await run.locator('dt:text-is("Started") + dd').innerText();
+    expect(started).toMatch(/\b20\d\d\b/);
+    expect(started).toMatch(/\bUTC\b/);
+    // Still running: below 100%, whatever the steps say.
+    const pct = await run.locator(':scope > .bar .pct').innerText();
+    expect(Number.parseInt(pct, 10)).toBeLessThan(100);
+    // The expected end beside the next check, and its basis.
+    const next = await run.locator('dt:text-is("Next check") + dd').innerText();
+    expect(next).toMatch(/in \d+ s|due now/);
+    expect(next).toMatch(/expected end in \d+ h/);
+    expect(await run.locator('dt:text-is("Expected end") + dd').innerText()).toContain('estimatedTimeFrame "< 1 day"');
+    expect(text).toContain('estimated < 1 day');
+    expect(text).not.toMatch(/The last \d+ of \d+ reads/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-times.png'), fullPage: true });
+
+    // The list: the expected end beside the next check, and a failed run's reason.
+    await page.getByRole('link', { name: '← All runs' }).click();
+    const stuck = page.locator('#runs-body tr[data-key="console/stuck-offer"]');
+    await stuck.waitFor({ timeout: 15_000 });
+    expect(await stuck.locator('td[data-label="Next check"]').innerText()).toMatch(/expected end in \d+ h/);
+    const failed = page.locator('#runs-body tr[data-key="console/fail-offer"]');
+    await failed.locator('.badge', { hasText: 'failed' }).waitFor({ timeout: 60_000 });
+    expect(await failed.locator('td[data-label="State"]').innerText()).toContain('Certification failed');
+    // Typing an offer that ran before selects its last run's API.
+    await page.getByLabel('API').selectOption('');
+    await page.getByLabel('Offer (publisherId/offerId)').fill('console/fail-offer');
+    expect(await page.getByLabel('API').inputValue()).toBe('cpp');
     await page.close();
   });
 

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
         requestsQueue: 'golive-requests',
         eventsQueue: 'golive-events',
         rejectedQueue: 'golive-rejected',
-        pollIntervalSeconds: 300,
+        pollIntervalSeconds: 120,
         pollMaxIntervalSeconds: 3_600,
         deadlineMinutes: 10_080,
         pollsPerHistory: 100,

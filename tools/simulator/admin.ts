@@ -45,6 +45,7 @@ const scenarioPatchSchema = z.strictObject({
   offerTopStatus: z
     .enum(['neverPublished', 'notStarted', 'waitingForPublisherReview', 'running', 'succeeded', 'canceled', 'failed'])
     .optional(),
+  stepTimeFrame: z.string().min(1).max(50).optional(),
 });
 
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ".", "_" or "-"');

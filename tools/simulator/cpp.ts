@@ -106,6 +106,7 @@ function goLiveSteps(op: CppOperation, now: number): { steps: StepView[]; messag
     const start = p.runningFrom + i * width;
     const end = start + width;
     const view: StepView = { ...template, status: 'notStarted', progressPercentage: 0, messages: [] };
+    if (op.stepTimeFrame !== undefined) view.estimatedTimeFrame = op.stepTimeFrame;
     const isActive = i < active.length;
     const lastActive = i === active.length - 1;
     // The last active step completes only with the operation itself.

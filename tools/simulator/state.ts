@@ -91,6 +91,8 @@ export interface CppOperation extends Timeline {
   offerId: string;
   statusSpelling: OfferScenario['statusSpelling'];
   publishingVersion: number;
+  /** The scenario's `stepTimeFrame` when the go-live started. */
+  stepTimeFrame?: string;
   /** For a go-live: when a cancel was requested. */
   cancelRequestedAt?: number;
   /** For a cancel operation: the go-live it cancels. */
@@ -374,6 +376,7 @@ export class SimulatorState {
       neverEnds: s.neverEnds,
       statusSpelling: s.statusSpelling,
       publishingVersion: ++offer.publishingVersion,
+      ...(s.stepTimeFrame !== undefined ? { stepTimeFrame: s.stepTimeFrame } : {}),
     };
     offer.operations.push(op);
     return op;

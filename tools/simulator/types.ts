@@ -85,6 +85,8 @@ export interface OfferScenario {
    */
   offerTopStatus:
     'neverPublished' | 'notStarted' | 'waitingForPublisherReview' | 'running' | 'succeeded' | 'canceled' | 'failed';
+  /** CPP: the `estimatedTimeFrame` every running go-live step shows instead of its own (e.g. `< 1 day`). */
+  stepTimeFrame?: string;
 }
 
 /** A scenario change: any field, and nested objects in part (e.g. `{ throttle: { count: 2 } }`). */

@@ -1,3 +1,4 @@
+import { stepDurations } from '../polling/stepClock';
 import { REQUEST_ID_PATTERN, REQUESTED_BY_MAX } from '../request';
 import type { Run, RunError, RunRecord, RunRequest, RunSummary } from './record';
 
@@ -134,6 +135,8 @@ export function previousRunsAfter(
     pollCount: record.pollCount,
   };
   if (record.operationId !== undefined) summary.operationId = record.operationId;
+  const durations = stepDurations(record.stepTimes ?? []);
+  if (Object.keys(durations).length > 0) summary.stepDurations = durations;
   const error: RunError | undefined = run.finished
     ? record.error
     : {

@@ -216,7 +216,7 @@ export function cancelEnding(
 
 /** The record the run ends with, and the output (what the completion event says). */
 export function finish(r: RunRecord, ending: Ending, now: Date): { record: FinishedRecord; output: RunOutput } {
-  const { nextCheckAt: _next, ...rest } = r;
+  const { nextCheckAt: _next, nextCheckReason: _why, expectedEnd: _end, ...rest } = r;
   const record: FinishedRecord = {
     ...rest,
     state: ending.outcome,

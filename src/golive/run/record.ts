@@ -27,7 +27,13 @@ const runTarget = z.object({
 /** A request recorded on a run (the one that started it and every one that joined it). */
 const runRequest = z.object({ requestId: z.string(), requestedBy: z.string().optional(), receivedAt: z.string() });
 /** Compact operation step, as the run reports it. */
-const runStep = z.object({ name: z.string(), status: z.string(), progress: z.number().optional() });
+const runStep = z.object({
+  name: z.string(),
+  status: z.string(),
+  progress: z.number().optional(),
+  /** The partner API's estimate of the step's duration (CPP: `< 1 day`, `~2-5 days`), as it said. */
+  estimatedTimeFrame: z.string().optional(),
+});
 /** One of the app's codes, or the partner API's own for a failed operation (`src/errorCodes.ts`). */
 const errorCode = z.custom<AnyErrorCode>((value) => typeof value === 'string');
 const runError = z.object({
@@ -54,7 +60,14 @@ const runSummary = z.object({
   completedAt: z.string(),
   pollCount: z.number(),
   error: z.object({ code: errorCode, message: z.string(), statusCode: z.number().optional() }).optional(),
+  /** Seconds each finished step of the operation took, by step name (the polling estimate of later runs). */
+  stepDurations: z.record(z.string(), z.number()).optional(),
 });
+// ---- the polling plan (polling/): when the operation is likely to end, and why the next read is when it is ----
+/** When a step of the operation started and ended, as the reads saw it. */
+const stepTime = z.object({ name: z.string(), startedAt: z.string(), endedAt: z.string().optional() });
+/** When the operation is expected to end: the median, the central 90% and what the estimate rests on. */
+const expectedEnd = z.object({ at: z.string(), earliest: z.string(), latest: z.string(), basis: z.string() });
 
 export const RunRecordSchema = z.object({
   // who and when
@@ -92,6 +105,13 @@ export const RunRecordSchema = z.object({
   warnings: z.array(z.string()),
   /** The newest operation reads (at most `MAX_RUN_CHECKS`), oldest first. */
   checks: z.array(runCheck),
+  // the polling plan (polling/plan.ts)
+  /** When each step of the operation started and ended, as the reads saw it (bounded). */
+  stepTimes: z.array(stepTime).optional(),
+  /** When the operation is expected to end, while it runs. */
+  expectedEnd: expectedEnd.optional(),
+  /** Why the next read is at `nextCheckAt` (`likely end`, `before likely end`, `after likely end`, ...). */
+  nextCheckReason: z.string().optional(),
   // the end
   outcome: z.enum(RUN_OUTCOMES).optional(),
   error: runError.optional(),
@@ -107,6 +127,8 @@ export type RunStep = z.infer<typeof runStep>;
 export type RunError = z.infer<typeof runError>;
 export type RunCheck = z.infer<typeof runCheck>;
 export type RunSummary = z.infer<typeof runSummary>;
+export type RunStepTime = z.infer<typeof stepTime>;
+export type RunExpectedEnd = z.infer<typeof expectedEnd>;
 
 /**
  * A pick of a record for a reader (the HTTP view, the completion event): every picked field present, `null` where
@@ -195,6 +217,8 @@ const CUSTOM_STATUS_FIELDS = [
   'attached',
   'resubmits',
   'alreadyLive',
+  'expectedEnd',
+  'nextCheckReason',
 ] as const satisfies readonly (keyof RunRecord)[];
 
 /** The run's custom status: a pick of the record, with the newest request ids (custom status is limited to 16 KB). */
@@ -212,7 +236,14 @@ export function toCustomStatus(record: RunRecord): RunCustomStatus {
 }
 
 /** Fields only the orchestration itself needs (and `state`, which the outcome says): left out of the output. */
-const INTERNAL_FIELDS = ['state', 'operationUrl', 'pollFloorSeconds', 'nextCheckAt'] as const;
+const INTERNAL_FIELDS = [
+  'state',
+  'operationUrl',
+  'pollFloorSeconds',
+  'nextCheckAt',
+  'nextCheckReason',
+  'expectedEnd',
+] as const;
 type Internal = (typeof INTERNAL_FIELDS)[number];
 /** Output fields older runs may lack. */
 type Recent = 'checks' | 'deadlineAt';

@@ -15,6 +15,8 @@ export type RunView = Pick<RunTarget, 'publisherId' | 'offerId' | 'api' | 'produ
     | 'progressPercentage'
     | 'lastCheckedAt'
     | 'nextCheckAt'
+    | 'nextCheckReason'
+    | 'expectedEnd'
     | 'error'
     | 'startedAt'
     | 'deadlineAt'
@@ -64,6 +66,8 @@ export function runView(status: InstanceStatus): RunView | undefined {
     pollCount: r.pollCount,
     lastCheckedAt: r.lastCheckedAt ?? null,
     nextCheckAt: active ? (r.nextCheckAt ?? null) : null,
+    nextCheckReason: active ? (r.nextCheckReason ?? null) : null,
+    expectedEnd: active ? (r.expectedEnd ?? null) : null,
     outcome: run.finished ? (r.outcome ?? null) : active ? null : state,
     error: run.finished ? (r.error ?? null) : null,
     requestIds: run.requestIds,

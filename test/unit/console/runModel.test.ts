@@ -1,5 +1,5 @@
 import { countdown, formatDuration, plainAnswer, textBar } from '../../../src/console/answers';
-import { readApiError, readRunList, readRunModel } from '../../../src/console/runModel';
+import { foldChecks, readApiError, readRunList, readRunModel } from '../../../src/console/runModel';
 
 const view = {
   publisherId: 'contoso',
@@ -98,5 +98,79 @@ describe('plain answers', () => {
     expect(countdown(null, 0)).toBe('');
     expect(textBar(50, 10)).toBe('[#####-----] 50%');
     expect(textBar(null, 4)).toBe('[----]');
+  });
+});
+
+describe('time in the run model', () => {
+  it('shows at most 99% while the run has not ended, 100% once it succeeded', () => {
+    const running = readRunModel({ ...view, progressPercentage: 100 });
+    expect(running?.progress).toBe(99);
+    expect(readRunModel({ ...view, progressPercentage: 100, state: 'succeeded', active: false })?.progress).toBe(100);
+    expect(readRunModel({ ...view, progressPercentage: 100, state: 'failed', active: false })?.progress).toBe(100);
+  });
+
+  it('reads the expected end and why the next check is then, while the run is active only', () => {
+    const expectedEnd = {
+      at: '2026-01-02T00:00:00.000Z',
+      earliest: '2026-01-01T20:00:00.000Z',
+      latest: '2026-01-02T06:00:00.000Z',
+      basis: 'Live: offer history (3 runs)',
+    };
+    const run = readRunModel({ ...view, expectedEnd, nextCheckReason: 'before likely end' });
+    expect(run?.expectedEnd).toEqual(expectedEnd);
+    expect(run?.nextCheckReason).toBe('before likely end');
+    expect(readRunModel({ ...view, expectedEnd: { at: 5 } })?.expectedEnd).toBeNull();
+    const ended = readRunModel({ ...view, state: 'succeeded', active: false, expectedEnd, nextCheckReason: 'x' });
+    expect(ended?.expectedEnd).toBeNull();
+    expect(ended?.nextCheckReason).toBeNull();
+  });
+
+  it("keeps a step's estimated time frame", () => {
+    const run = readRunModel({
+      ...view,
+      steps: [{ name: 'Live', status: 'inProgress', estimatedTimeFrame: '< 1 day' }],
+    });
+    expect(run?.steps[0]?.estimatedTimeFrame).toBe('< 1 day');
+  });
+});
+
+describe('foldChecks', () => {
+  it('folds identical checks in a row into one row with a count, newest first', () => {
+    const c = (at: string, status: string, progress: number | null, error: string | null = null) => ({
+      at: `2026-01-01T00:${at}:00.000Z`,
+      status,
+      progress,
+      error,
+    });
+    const rows = foldChecks([
+      c('01', 'running', 50),
+      c('02', 'running', 100),
+      c('03', 'running', 100),
+      c('04', 'running', 100),
+      c('05', 'error', null, 'Throttled'),
+      c('06', 'running', 100),
+      c('07', 'succeeded', 100),
+    ]);
+    expect(rows.map((r) => [r.status, r.progress, r.count, r.at.slice(14, 16), r.until.slice(14, 16)])).toEqual([
+      ['succeeded', 100, 1, '07', '07'],
+      ['running', 100, 1, '06', '06'],
+      ['error', null, 1, '05', '05'],
+      ['running', 100, 3, '02', '04'],
+      ['running', 50, 1, '01', '01'],
+    ]);
+  });
+});
+
+describe('checks below 100% while the operation ran', () => {
+  it('shows a running read at most 99%, a finished one as read', () => {
+    const run = readRunModel({
+      ...view,
+      checks: [
+        { at: '2026-01-01T00:00:01.000Z', status: 'running', progress: 100 },
+        { at: '2026-01-01T00:00:02.000Z', status: 'complete', progress: 100 },
+        { at: '2026-01-01T00:00:03.000Z', status: 'completed/succeeded', progress: 100 },
+      ],
+    });
+    expect(run?.checks.map((c) => c.progress)).toEqual([99, 100, 100]);
   });
 });
