@@ -103,6 +103,14 @@ param runSlaHours int = 24
 @minValue(1)
 param partnerApiErrorThreshold int = 10
 
+@description('Send a golive.progressed event each time a run\'s steps or phase change (GOLIVE_PROGRESS_EVENTS).')
+param goLiveProgressEvents bool = false
+
+@description('Hours a publish to the Event Grid topic is retried before the run gives up on it (GOLIVE_EVENTGRID_RETRY_HOURS).')
+@minValue(1)
+@maxValue(168)
+param eventGridRetryHours int = 24
+
 @description('Resource id of an existing action group the alerts notify. Empty: alertEmail decides.')
 param alertActionGroupId string = ''
 
@@ -221,6 +229,19 @@ module rbac './app/rbac.bicep' = {
   }
 }
 
+// The Event Grid topic every event goes to besides golive-events, with an example subscription (docs/events.md).
+module eventGrid './app/eventgrid.bicep' = {
+  name: 'eventGrid'
+  scope: rg
+  params: {
+    name: 'egt-golive-${resourceToken}'
+    location: location
+    tags: tags
+    publisherPrincipalId: apiIdentity.outputs.principalId
+    storageAccountName: storage.outputs.name
+  }
+}
+
 module api './app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -248,8 +269,8 @@ module api './app/api.bicep' = {
     partnerTenantId: empty(partnerTenantId) ? tenant().tenantId : partnerTenantId
     partnerClientId: partnerClientId
     partnerClientSecretUri: useKeyVault ? keyVault!.outputs.secretUri : ''
-    // Every setting of src/config.ts (the development-only tokens PARTNER_API_TOKEN and
-    // PRODUCT_INGESTION_TOKEN are never set in Azure). Values are strings, as app settings are.
+    // Every setting of src/config.ts (the development-only tokens PARTNER_API_TOKEN, PRODUCT_INGESTION_TOKEN and
+    // GOLIVE_EVENTGRID_TOKEN are never set in Azure). Values are strings, as app settings are.
     appSettings: {
       PARTNER_API_BASE_URL: partnerApiBaseUrl
       PARTNER_API_VERSION: '2017-10-31'
@@ -270,6 +291,9 @@ module api './app/api.bicep' = {
       GOLIVE_SCHEDULE: goLiveSchedule
       GOLIVE_SCHEDULED_OFFERS: goLiveScheduledOffers
       GOLIVE_RECONCILE_SCHEDULE: '0 */5 * * * *'
+      GOLIVE_EVENTGRID_ENDPOINT: eventGrid.outputs.endpoint
+      GOLIVE_EVENTGRID_RETRY_HOURS: string(eventGridRetryHours)
+      GOLIVE_PROGRESS_EVENTS: goLiveProgressEvents ? 'true' : 'false'
     }
   }
 }
@@ -313,4 +337,7 @@ output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connect
 output API_IDENTITY_CLIENT_ID string = apiIdentity.outputs.clientId
 output API_IDENTITY_PRINCIPAL_ID string = apiIdentity.outputs.principalId
 output AZURE_KEY_VAULT_NAME string = useKeyVault ? keyVault!.outputs.name : ''
+output EVENTGRID_TOPIC_NAME string = eventGrid.outputs.name
+output GOLIVE_EVENTGRID_ENDPOINT string = eventGrid.outputs.endpoint
+output EVENTGRID_SAMPLE_QUEUE string = eventGrid.outputs.sampleQueueName
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.endpoint : ''

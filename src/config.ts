@@ -15,6 +15,7 @@ import { isLoopbackUrl } from './util';
 export const SECRET_SETTINGS = [
   'PARTNER_API_TOKEN',
   'PRODUCT_INGESTION_TOKEN',
+  'GOLIVE_EVENTGRID_TOKEN',
   'AZURE_CLIENT_SECRET',
   'AzureWebJobsStorage',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
@@ -105,6 +106,24 @@ const schema = z.object({
     .refine((v) => v.split(/\s+/).length === 6, 'must be a 6-field NCRONTAB expression (with seconds)')
     .default('0 */5 * * * *'),
 
+  GOLIVE_EVENTGRID_ENDPOINT: z
+    .string()
+    .trim()
+    .refine((v) => /^https:\/\//.test(v) && URL.canParse(v), {
+      message:
+        "must be the Event Grid topic's https endpoint (https://<topic>.<region>-1.eventgrid.azure.net/api/events)",
+    })
+    .optional(),
+  GOLIVE_EVENTGRID_TOKEN: z.string().min(1).optional(),
+  GOLIVE_EVENTGRID_RETRY_HOURS: z.coerce.number().positive().max(168).default(24),
+  GOLIVE_PROGRESS_EVENTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => v === 'true' || v === 'false', 'must be true or false')
+    .transform((v) => v === 'true')
+    .default(false),
+
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
     .string()
@@ -130,6 +149,7 @@ function crossSettingProblems(raw: Record<string, string>): { setting: string; r
   for (const [token, base] of [
     ['PARTNER_API_TOKEN', 'PARTNER_API_BASE_URL'],
     ['PRODUCT_INGESTION_TOKEN', 'PRODUCT_INGESTION_BASE_URL'],
+    ['GOLIVE_EVENTGRID_TOKEN', 'GOLIVE_EVENTGRID_ENDPOINT'],
   ] as const) {
     const baseUrl = validValue(raw, base);
     if (raw[token] !== undefined && baseUrl !== undefined && !isLoopbackUrl(baseUrl)) {
@@ -138,6 +158,12 @@ function crossSettingProblems(raw: Record<string, string>): { setting: string; r
         reason: `is a development token for the local simulator only; unset it or point ${base} at localhost`,
       });
     }
+  }
+  if (raw.GOLIVE_EVENTGRID_TOKEN !== undefined && raw.GOLIVE_EVENTGRID_ENDPOINT === undefined) {
+    problems.push({
+      setting: 'GOLIVE_EVENTGRID_TOKEN',
+      reason: 'is a development token for a loopback GOLIVE_EVENTGRID_ENDPOINT only; unset it or set that endpoint',
+    });
   }
   const interval = validValue(raw, 'GOLIVE_POLL_INTERVAL_SECONDS');
   const max = validValue(raw, 'GOLIVE_POLL_MAX_INTERVAL_SECONDS');
@@ -193,6 +219,15 @@ export interface AppConfig {
     scheduledOffers: { publisherId: string; offerId: string }[];
     /** When the reconciler looks for runs that ended without a completion event. */
     reconcileSchedule: string;
+    /** The Event Grid topic events go to besides the queue (docs/events.md). */
+    eventGrid: {
+      endpoint: string | undefined;
+      /** Fixed bearer token for a loopback endpoint (the local Event Grid endpoint); never set in Azure. */
+      devToken: string | undefined;
+      retryHours: number;
+    };
+    /** `golive.progressed` events when a run's steps or phase change. */
+    progressEvents: boolean;
   };
   applicationInsightsConnectionString: string | undefined;
   /** Entra ID (AAD) authentication for telemetry, needed when the resource disables local auth. */
@@ -270,6 +305,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       schedule: s.GOLIVE_SCHEDULE,
       scheduledOffers: s.GOLIVE_SCHEDULED_OFFERS,
       reconcileSchedule: s.GOLIVE_RECONCILE_SCHEDULE,
+      eventGrid: {
+        endpoint: s.GOLIVE_EVENTGRID_ENDPOINT,
+        devToken: s.GOLIVE_EVENTGRID_TOKEN,
+        retryHours: s.GOLIVE_EVENTGRID_RETRY_HOURS,
+      },
+      progressEvents: s.GOLIVE_PROGRESS_EVENTS,
     },
     applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
     applicationInsightsAuthentication: parseAuthenticationString(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),

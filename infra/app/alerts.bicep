@@ -1,6 +1,6 @@
 // Log alerts on Application Insights (queries in ./queries, names from src/events/names.ts):
 // a run failed or timed out; a request went to the rejected or poison queue; a run is older than the SLA;
-// the partner API answers 429/5xx too often. They notify an existing action group, or a new one for alertEmail.
+// the partner API answers 429/5xx too often; Event Grid did not take events within their retry window. They notify an existing action group, or a new one for alertEmail.
 param namePrefix string
 param location string = resourceGroup().location
 param tags object = {}
@@ -109,6 +109,17 @@ var rules = [
     evaluationFrequency: 'PT5M'
     windowSize: 'PT15M'
     threshold: partnerApiErrorThreshold
+    dimensions: []
+  }
+  {
+    name: 'eventgrid-gave-up'
+    displayName: 'Go-live events not taken by Event Grid'
+    description: 'The Event Grid topic refused or did not answer a publish for GOLIVE_EVENTGRID_RETRY_HOURS; the events are on golive-events only and the run has a warning. See errorCode (EventGridForbidden: the EventGrid Data Sender role).'
+    severity: 1
+    query: loadTextContent('queries/eventgrid-gave-up.kql')
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    threshold: 0
     dimensions: []
   }
 ]

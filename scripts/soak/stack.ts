@@ -8,7 +8,9 @@ import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { type RunningAzurite, startAzurite } from '../../tools/host/azurite';
+import { statePaths } from '../../tools/host/cli';
 import { type RunningSimulator, type ScenarioPatch, startSimulator } from '../../tools/simulator';
+import { createSimulatorPersistence, type SimulatorPersistence } from '../../tools/simulator/persistence';
 import { repoRoot } from './badInput';
 import type { HostMainOptions } from './hostMain';
 import { AZURITE_ACCOUNT_KEY, randomSecret, type SecretValues } from './secrets';
@@ -19,6 +21,13 @@ export const HUB_NAME = 'golive';
 export interface StackOptions {
   /** Azurite data folder: on disk and restartable. Omit for in memory. */
   dataDir?: string;
+  /**
+   * `npm start`'s configuration: Azurite and the simulator keep their state in this folder as `npm start` keeps
+   * them in `.local/` (`statePaths`: Azurite's location, the simulator's persisted file). Wins over `dataDir`.
+   */
+  stateDir?: string;
+  /** Node options for the Azurite process (profiling aid, e.g. `--cpu-prof`). */
+  azuriteNodeOptions?: string[];
   /** App settings for the host on top of the defaults below (GOLIVE_*, PARTNER_API_*). */
   settings?: Record<string, string>;
   /** Scenario defaults for every simulator offer. */
@@ -193,14 +202,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     clientSecret: randomSecret('fake-client-secret'),
     accountKey: AZURITE_ACCOUNT_KEY,
   };
-  const azurite = await startAzurite(
-    options.dataDir ? { location: options.dataDir, inMemory: false } : { inMemory: true },
-  );
+  const paths = options.stateDir ? statePaths(options.stateDir) : undefined;
+  const dataDir = paths?.azurite ?? options.dataDir;
+  const azurite = await startAzurite({
+    ...(dataDir ? { location: dataDir, inMemory: false } : { inMemory: true }),
+    ...(options.azuriteNodeOptions ? { nodeOptions: options.azuriteNodeOptions } : {}),
+  });
   let simulator: RunningSimulator | undefined;
+  const persistence: SimulatorPersistence | undefined = paths ? createSimulatorPersistence(paths.simulator) : undefined;
   try {
     simulator = await startSimulator({
       token: secrets.token,
       ...(options.simulatorDefaults ? { defaults: options.simulatorDefaults } : {}),
+      ...(persistence ? { onState: (state) => persistence.attach(state) } : {}),
     });
     const settings: Record<string, string> = {
       FUNCTIONS_WORKER_RUNTIME: 'node',
@@ -256,6 +270,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       async close() {
         await host.stop().catch(() => undefined);
         await sim.close().catch(() => undefined);
+        persistence?.close();
         await azurite.close().catch(() => undefined);
       },
     };
@@ -263,6 +278,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return stack;
   } catch (e) {
     await simulator?.close().catch(() => undefined);
+    persistence?.close();
     await azurite.close().catch(() => undefined);
     throw e;
   }

@@ -2,7 +2,7 @@ import type { RejectedRecord } from '../golive/request';
 import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
 import type { RunOutput, RunTarget, Shown } from '../golive/run/record';
 import { own } from '../util';
-import type { CompletionEventType } from './names';
+import type { EventType } from './names';
 
 /**
  * Completion events on `golive-events`: CloudEvents 1.0 structured JSON (one JSON object per queue message).
@@ -12,12 +12,18 @@ import type { CompletionEventType } from './names';
 
 export interface CloudEvent<T> {
   specversion: '1.0';
-  type: CompletionEventType;
+  type: EventType;
   source: string;
   id: string;
   time: string;
   datacontenttype: 'application/json';
   subject?: string;
+  /**
+   * W3C trace context of the invocation that published the event (CloudEvents distributed tracing extension), so a
+   * subscriber's work joins the go-live's trace in Application Insights.
+   */
+  traceparent?: string;
+  tracestate?: string;
   data: T;
 }
 
@@ -70,6 +76,11 @@ export function offerSource(publisherId: string, offerId: string): string {
   return `/publishers/${publisherId}/offers/${offerId}`;
 }
 
+/** The subject of every event about an offer (Event Grid subscriptions filter on it: `subjectBeginsWith`). */
+export function offerSubject(publisherId: string, offerId: string): string {
+  return `publishers/${publisherId}/offers/${offerId}`;
+}
+
 /** Source of a rejected message whose publisher/offer could not be read. */
 export const INTAKE_SOURCE = '/golive/requests';
 
@@ -102,7 +113,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
     id: output.eventId,
     time: output.completedAt,
     datacontenttype: 'application/json',
-    subject: output.runId,
+    subject: offerSubject(target.publisherId, target.offerId),
     data,
   };
 }
@@ -147,6 +158,9 @@ export function buildRejectedEvent(record: RejectedRecord, parsed: unknown): Clo
     id: `golive-rejected-${record.messageId}`,
     time: record.rejectedAt,
     datacontenttype: 'application/json',
+    ...(fields.publisherId !== undefined && fields.offerId !== undefined
+      ? { subject: offerSubject(fields.publisherId, fields.offerId) }
+      : {}),
     data,
   };
 }
@@ -162,4 +176,20 @@ function readableFields(parsed: unknown): { publisherId?: string; offerId?: stri
   if (typeof offer === 'string' && ID_PATTERN.test(offer)) result.offerId = offer;
   if (typeof req === 'string' && REQUEST_ID_PATTERN.test(req)) result.requestId = req;
   return result;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The event with the invocation's W3C trace context as CloudEvents distributed tracing extension attributes
+ * (`traceparent`, `tracestate`); unchanged when the host passed none or one that is not W3C.
+ */
+export function withTraceContext<E extends CloudEvent<unknown>>(
+  event: E,
+  traceContext: { traceParent?: string | null; traceState?: string | null } | undefined,
+): E {
+  const traceparent = traceContext?.traceParent?.trim().toLowerCase();
+  if (!traceparent || !TRACEPARENT.test(traceparent) || traceparent.startsWith('ff')) return event;
+  const tracestate = traceContext?.traceState?.trim();
+  return { ...event, traceparent, ...(tracestate ? { tracestate: tracestate.slice(0, 512) } : {}) };
 }

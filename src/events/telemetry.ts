@@ -1,22 +1,22 @@
-import { createRequire } from 'node:module';
-
-import type { TokenCredential } from '@azure/identity';
-import { ManagedIdentityCredential } from '@azure/identity';
-
+import type { AppConfig } from '../config';
 import {
   DIMENSIONS,
   DURATION_METRIC,
+  EVENTGRID_GAVE_UP_EVENT,
+  EVENTGRID_PUBLISH_FAILED_EVENT,
   PARTNER_API_ERROR_EVENT,
   POLL_COUNT_METRIC,
   REQUEST_REJECTED_EVENT,
   STATE_CHANGED_EVENT,
 } from './names';
+import type { OpenTelemetryOptions } from './otel';
 
 /**
  * Application Insights custom events and metrics of the go-live workflow, sent from activities and intake
- * (never from the orchestrator, which replays). Sent through the `applicationinsights` package only when
- * `APPLICATIONINSIGHTS_CONNECTION_STRING` is set; otherwise a no-op sink. Properties are built from ids, states
- * and error codes only: never a token, never a partner error body.
+ * (never from the orchestrator, which replays). Sent through OpenTelemetry (`otel.ts`: custom events as log records
+ * named by `microsoft.custom_event.name`, metrics as histograms) only when `APPLICATIONINSIGHTS_CONNECTION_STRING` is
+ * set; otherwise a no-op sink, and the OpenTelemetry SDK is never loaded. Properties are built from ids, states and
+ * error codes only: never a token, never a partner error body.
  */
 
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -44,14 +44,6 @@ export class MemoryTelemetrySink implements TelemetrySink {
   }
 }
 
-export interface AppInsightsModule {
-  TelemetryClient: new (connectionString: string) => {
-    config: { aadTokenCredential?: TokenCredential };
-    trackEvent(t: { name: string; properties?: Record<string, string> }): void;
-    trackMetric(t: { name: string; value: number; properties?: Record<string, string> }): void;
-  };
-}
-
 export interface TelemetryAuthentication {
   /** Send with Entra ID: required when the Application Insights resource disables local (key) auth. */
   aad: boolean;
@@ -59,31 +51,47 @@ export interface TelemetryAuthentication {
   clientId?: string;
 }
 
+export type StartOpenTelemetry = (options: OpenTelemetryOptions) => TelemetrySink;
+
+// Loaded only when configured: `otel.ts` loads the OpenTelemetry SDK.
+const loadOpenTelemetry: () => StartOpenTelemetry = () =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./otel') as typeof import('./otel')).startOpenTelemetry;
+
 /**
- * The Application Insights sink, or the no-op sink when no connection string is set. With `aad`, the
- * client authenticates with the managed identity named in `APPLICATIONINSIGHTS_AUTHENTICATION_STRING`
- * (only the package's auto-attach loader reads that setting, not `TelemetryClient`).
+ * Starts telemetry when the app loads (before `@azure/functions` and any handler): OpenTelemetry to Application
+ * Insights when a connection string is set, nothing otherwise. Returns the sink (the no-op sink when off).
+ */
+export function startTelemetry(
+  config: Pick<AppConfig, 'applicationInsightsConnectionString' | 'applicationInsightsAuthentication'> & {
+    partnerApi: { baseUrl: string };
+    productIngestion: { baseUrl: string };
+  },
+  load: () => StartOpenTelemetry = loadOpenTelemetry,
+): TelemetrySink {
+  const connectionString = config.applicationInsightsConnectionString;
+  if (!connectionString) return noopTelemetrySink;
+  const { aad, clientId } = config.applicationInsightsAuthentication;
+  return load()({
+    connectionString,
+    authentication: clientId ? { aad, clientId } : { aad },
+    partnerOrigins: [config.partnerApi.baseUrl, config.productIngestion.baseUrl],
+  });
+}
+
+/**
+ * The Application Insights sink (OpenTelemetry, started once per process), or the no-op sink when no connection
+ * string is set. With `aad`, the exporter authenticates with the managed identity named in
+ * `APPLICATIONINSIGHTS_AUTHENTICATION_STRING`.
  */
 export function createTelemetrySink(
   connectionString: string | undefined,
   authentication: TelemetryAuthentication = { aad: false },
-  // Loaded only when configured: the package starts OpenTelemetry exporters on load.
-  loadAppInsights: () => AppInsightsModule = () =>
-    createRequire(__filename)('applicationinsights') as AppInsightsModule,
+  load: () => StartOpenTelemetry = loadOpenTelemetry,
+  partnerOrigins: string[] = [],
 ): TelemetrySink {
   if (!connectionString) return noopTelemetrySink;
-  const appInsights = loadAppInsights();
-  const client = new appInsights.TelemetryClient(connectionString);
-  if (authentication.aad) {
-    // Set before the first track call: the client builds its exporter lazily from this config.
-    client.config.aadTokenCredential = new ManagedIdentityCredential(
-      authentication.clientId ? { clientId: authentication.clientId } : {},
-    );
-  }
-  return {
-    trackEvent: (name, properties) => client.trackEvent({ name, properties }),
-    trackMetric: (name, value, properties) => client.trackMetric({ name, value, properties }),
-  };
+  return load()({ connectionString, authentication, partnerOrigins });
 }
 
 /** The workflow's telemetry vocabulary (names from `names.ts`). */
@@ -117,6 +125,31 @@ export class GoLiveTelemetry {
     const properties: Record<string, string> = { ...pick(dimensions), errorCode: code, activity };
     if (statusCode !== undefined) properties.statusCode = String(statusCode);
     this.safe(() => this.sink.trackEvent(PARTNER_API_ERROR_EVENT, properties));
+  }
+
+  /** `EventGridPublishFailed`: the topic refused a publish or did not answer (one per try). */
+  eventGridFailed(dimensions: Dimensions, code: string, statusCode: number | undefined, attempt: number): void {
+    const properties: Record<string, string> = { ...pick(dimensions), errorCode: code, attempt: String(attempt) };
+    if (statusCode !== undefined) properties.statusCode = String(statusCode);
+    this.safe(() => this.sink.trackEvent(EVENTGRID_PUBLISH_FAILED_EVENT, properties));
+  }
+
+  /** `EventGridPublishGaveUp` (alerted): events the topic never took; they stay on the queue only. */
+  eventGridGaveUp(
+    dimensions: Dimensions,
+    code: string,
+    statusCode: number | undefined,
+    eventIds: string[],
+    attempts: number,
+  ): void {
+    const properties: Record<string, string> = {
+      ...pick(dimensions),
+      errorCode: code,
+      attempts: String(attempts),
+      eventIds: eventIds.join(',').slice(0, 1_000),
+    };
+    if (statusCode !== undefined) properties.statusCode = String(statusCode);
+    this.safe(() => this.sink.trackEvent(EVENTGRID_GAVE_UP_EVENT, properties));
   }
 
   /** Telemetry never breaks the workflow. */

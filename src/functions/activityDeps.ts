@@ -1,5 +1,7 @@
 import { getConfig } from '../config';
-import { createTelemetrySink, GoLiveTelemetry } from '../events/telemetry';
+import { createEventGridPublisher, type EventGridPublisher } from '../events/eventGrid';
+import { tagRun } from '../events/scope';
+import { GoLiveTelemetry, startTelemetry } from '../events/telemetry';
 import type { ActivityDeps } from '../golive/activities';
 import { createPartnerApi } from '../partner';
 
@@ -8,13 +10,26 @@ import { createPartnerApi } from '../partner';
 let telemetry: GoLiveTelemetry | undefined;
 export function goLiveTelemetry(): GoLiveTelemetry {
   const config = getConfig();
-  telemetry ??= new GoLiveTelemetry(
-    createTelemetrySink(config.applicationInsightsConnectionString, config.applicationInsightsAuthentication),
-  );
+  // Started by src/index.ts when the app loads; this returns the same sink.
+  telemetry ??= new GoLiveTelemetry(startTelemetry(config));
   return telemetry;
 }
 
 /** The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache. */
 export function activityDeps(): ActivityDeps {
   return { partnerApi: (kind) => createPartnerApi(kind, getConfig()), telemetry: goLiveTelemetry() };
+}
+
+let eventGrid: { publisher: EventGridPublisher | undefined } | undefined;
+/** The Event Grid topic's publisher (one per process), or undefined when `GOLIVE_EVENTGRID_ENDPOINT` is unset. */
+export function eventGridPublisher(): EventGridPublisher | undefined {
+  eventGrid ??= { publisher: createEventGridPublisher(getConfig().golive.eventGrid) };
+  return eventGrid.publisher;
+}
+
+/** An activity's result, after tagging the invocation's telemetry with the partner operation id it names. */
+export function withOperationTag<R>(result: R): R {
+  const operationId = (result as { operationId?: unknown } | undefined)?.operationId;
+  if (typeof operationId === 'string') tagRun({ operationId });
+  return result;
 }

@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
+import { withTraceContext } from '../events/completionEvent';
 import { publishCompletionEvents } from '../golive/activities';
 import { ACTIVITY, type PublishCompletionInput } from '../golive/contracts';
 import { activityDeps } from './activityDeps';
@@ -11,7 +12,7 @@ import { eventsQueueOutput } from './queues';
  * ids when the run recorded more than fit one event) plus its metrics.
  */
 export function publishCompletionHandler(input: PublishCompletionInput, context: InvocationContext) {
-  const events = publishCompletionEvents(input, activityDeps());
+  const events = publishCompletionEvents(input, activityDeps()).map((e) => withTraceContext(e, context.traceContext));
   const texts = events.map((e) => JSON.stringify(e));
   context.extraOutputs.set(eventsQueueOutput, texts.length === 1 ? texts[0] : texts);
   const first = events[0];

@@ -2,9 +2,9 @@ import * as df from 'durable-functions';
 
 import { submitGoLive } from '../golive/activities';
 import { ACTIVITY, type SubmitGoLiveInput } from '../golive/contracts';
-import { activityDeps } from './activityDeps';
+import { activityDeps, withOperationTag } from './activityDeps';
 
 /** Activity: Go Live, unless a go-live already runs for the offer. */
 df.app.activity(ACTIVITY.submitGoLive, {
-  handler: (input: SubmitGoLiveInput) => submitGoLive(input, activityDeps()),
+  handler: async (input: SubmitGoLiveInput) => withOperationTag(await submitGoLive(input, activityDeps())),
 });

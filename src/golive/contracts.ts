@@ -1,3 +1,4 @@
+import type { AnyCloudEvent, EventGridFailure } from '../events/eventGrid';
 import type { RunError, RunOutput, RunState, RunStep, RunTarget } from './run/record';
 
 /**
@@ -19,6 +20,8 @@ export const RUN_ORCHESTRATOR_NAMES: readonly string[] = [
 ];
 /** Publishes the completion event of a run that ended without one (see `reconcile.ts`), on the run's instance. */
 export const RECONCILE_ORCHESTRATOR_NAME = 'goLiveReconcileOrchestrator';
+/** Delivers a rejection's event to the Event Grid topic with durable retries (see `eventDelivery.ts`). */
+export const EVENTGRID_ORCHESTRATOR_NAME = 'goLiveEventGridPublish';
 
 export const ACTIVITY = {
   submitGoLive: 'submitGoLive',
@@ -26,6 +29,10 @@ export const ACTIVITY = {
   findRunningOperation: 'findRunningOperation',
   cancelOperation: 'cancelOperation',
   publishCompletion: 'publishCompletion',
+  /** Progress events onto `golive-events`. */
+  publishEvents: 'publishEvents',
+  /** Events to the Event Grid topic (one try; the orchestration retries). */
+  publishEventGrid: 'publishEventGrid',
 } as const;
 
 /** External events a run listens to. */
@@ -125,3 +132,26 @@ export type CancelOperationResult = { kind: 'canceled'; completed: boolean } | {
 export interface PublishCompletionInput {
   output: RunOutput;
 }
+
+/** Progress events for `golive-events`, in order. */
+export interface PublishEventsInput {
+  events: AnyCloudEvent[];
+}
+
+export interface PublishEventGridInput {
+  events: AnyCloudEvent[];
+  /** The run's or rejection's ids, for logs and telemetry. */
+  runId?: string;
+  target?: { publisherId: string; offerId: string };
+  attempt: number;
+  /** The orchestration will not try again after this one: a failure is reported as giving up. */
+  lastAttempt: boolean;
+  /** When the orchestration gives up (the end of `GOLIVE_EVENTGRID_RETRY_HOURS`), for the reports. */
+  giveUpAt: string;
+}
+
+export type PublishEventGridResult =
+  | { kind: 'published'; count: number }
+  /** No topic configured (`GOLIVE_EVENTGRID_ENDPOINT` unset on this host). */
+  | { kind: 'disabled' }
+  | { kind: 'failed'; published: number; error: EventGridFailure; gaveUp: boolean };

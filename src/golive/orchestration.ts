@@ -1,9 +1,17 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
+import { buildCompletionEvents } from '../events/completionEvent';
 import { COMPLETION_PUBLISH_RETRY, retryDelayMs } from '../retryPolicy';
 import { afterCancelRead, MAX_CANCEL_CONFIRM_READS, nextCancelReadAt } from './cancelConfirmation';
 import type * as C from './contracts';
 import { ACTIVITY } from './contracts';
+import {
+  deliverToEventGrid,
+  emitProgress,
+  type EventState,
+  initialEventState,
+  NO_EVENT_SETTINGS,
+} from './eventDelivery';
 import { afterFailedSubmit, endOfStatus } from './outcome';
 import { planAfterRead } from './polling/forRun';
 import { nextReadAt } from './pollingPolicy';
@@ -20,9 +28,11 @@ import { fromInput, type RunError, type RunInput, type RunOutput, toCustomStatus
  */
 export function* goLiveOrchestration(context: OrchestrationContext): Generator<Task, RunOutput | undefined, unknown> {
   const df = context.df;
-  const input = df.getInput<RunInput>();
+  const { eventState: carried, ...input } = df.getInput<RunInput & { eventState?: EventState }>();
   const { settings } = input;
   const r = fromInput(input);
+  const eventSettings = settings.events ?? NO_EVENT_SETTINGS;
+  let events: EventState = carried ?? initialEventState(r);
   const run = runDriver(context, r, { ...P.NEW_DRIVER, ...input.driver });
   const { now, log } = run;
   const lookup = { runId: r.runId, target: r.target, startedAt: r.startedAt, earlierOperationIds: P.earlierOps(r) };
@@ -81,6 +91,10 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
   /** Follow the operation until it ends: the end, `submitAgain` (on the adapter's advice) or `continueAsNew`. */
   function* follow(): Generator<Task, P.Ending | 'submitAgain' | 'continueAsNew', unknown> {
     for (;;) {
+      // Opt-in progress events: accepted, then each change of the steps or phase the last read saw.
+      events = yield* emitProgress(context, { ...r, state: 'polling' }, events, eventSettings, (message, level) =>
+        log({ message, level }),
+      );
       if (run.canceled) return yield* cancel();
       if (pastDeadline()) return P.timedOut(r, settings);
       r.state = 'polling';
@@ -141,18 +155,39 @@ export function* goLiveOrchestration(context: OrchestrationContext): Generator<T
       message: `continuing as new after ${run.reads} reads (generation ${run.generation + 1})`,
       level: 'debug',
     });
-    df.continueAsNew(toInput(r, settings, { readErrors: run.readErrors, generation: run.generation + 1 }));
+    df.continueAsNew({
+      ...toInput(r, settings, { readErrors: run.readErrors, generation: run.generation + 1 }),
+      eventState: events,
+    });
     return undefined;
   }
 
   // Publish the outcome. From here the request list is final: a join that comes later starts the next run.
   run.collect();
   run.closed = true;
-  const { record, output } = P.finish(r, ending, now());
+  const finished = P.finish(r, ending, now());
+  const { record } = finished;
+  let output = finished.output;
+  if (events.warnings.length > 0) output = { ...output, warnings: [...output.warnings, ...events.warnings] };
   df.setCustomStatus(toCustomStatus(record));
   yield* publishCompletion(context, output, (attempt) =>
     log({ message: `publishing the completion event failed (attempt ${attempt}); retrying`, level: 'warn' }),
   );
+  // The queue has the outcome; the run ends once the Event Grid topic took it too (or its retry window ran out).
+  const warnings: string[] = [];
+  const shown = output.warnings;
+  yield* deliverToEventGrid(
+    context,
+    [...events.pending, ...buildCompletionEvents(output)],
+    eventSettings,
+    { runId: r.runId, target: { publisherId: r.target.publisherId, offerId: r.target.offerId } },
+    (message, level) => log({ message, level }),
+    (warning) => {
+      warnings.push(warning);
+      df.setCustomStatus(toCustomStatus({ ...record, warnings: [...shown, ...warnings] }));
+    },
+  );
+  if (warnings.length > 0) output = { ...output, warnings: [...output.warnings, ...warnings] };
   log(P.endNote(record));
   return output;
 }

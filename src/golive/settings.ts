@@ -12,5 +12,10 @@ export function runSettingsFrom(golive: AppConfig['golive']): RunSettings {
     deadlineMinutes: golive.deadlineMinutes,
     pollsPerHistory: golive.pollsPerHistory,
     maxSubmitAttempts: MAX_SUBMIT_ATTEMPTS,
+    events: {
+      eventGrid: golive.eventGrid.endpoint !== undefined,
+      eventGridRetryHours: golive.eventGrid.retryHours,
+      progress: golive.progressEvents,
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errorCodes';
 import { type RetryPolicy, retryUntil, RUN_STATUS_WAIT } from '../retryPolicy';
 import { sleep as sleepMs } from '../util';
 import { ORCHESTRATOR_NAME, RECONCILE_ORCHESTRATOR_NAME, RUN_EVENT } from './contracts';
+import type { EventGridPublishInput } from './eventDelivery';
 import type { GoLiveRequest } from './request';
 import { deriveRunId, runInstanceId } from './run/identity';
 import { joinState, previousRunsAfter, requestSeen, type RunJoin } from './run/membership';
@@ -42,7 +43,7 @@ export interface RunClient {
   getStatus(instanceId: string): Promise<InstanceStatus | undefined>;
   startNew(
     orchestratorName: string,
-    options: { instanceId: string; input: RunInput | ReconcileInput },
+    options: { instanceId: string; input: RunInput | ReconcileInput | EventGridPublishInput },
   ): Promise<string>;
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }

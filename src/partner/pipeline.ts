@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { Dispatcher } from 'undici';
 
+import { withPartnerAttempt } from '../events/scope';
 import { PARTNER_CALL_RETRY } from '../retryPolicy';
 import { isRecord, sleep } from '../util';
 import { getAccessToken } from './credential';
@@ -144,14 +145,17 @@ export class PartnerCallPipeline {
       let res: HttpResponse;
       const sentAt = performance.now();
       try {
-        res = await this.http.send({
-          method: spec.method,
-          url: spec.url,
-          headers,
-          ...(spec.body === undefined ? {} : { body: spec.body }),
-          ...(spec.options?.timeoutMs === undefined ? {} : { timeoutMs: spec.options.timeoutMs }),
-          ...(signal ? { abortSignal: signal } : {}),
-        });
+        // The attempt number rides along to the request's telemetry (a retry is marked as one).
+        res = await withPartnerAttempt({ attempt, policy: spec.retry }, () =>
+          this.http.send({
+            method: spec.method,
+            url: spec.url,
+            headers,
+            ...(spec.body === undefined ? {} : { body: spec.body }),
+            ...(spec.options?.timeoutMs === undefined ? {} : { timeoutMs: spec.options.timeoutMs }),
+            ...(signal ? { abortSignal: signal } : {}),
+          }),
+        );
       } catch (e) {
         const error = e instanceof PartnerTransportError ? e : this.unexpected(e);
         const durationMs = performance.now() - sentAt;

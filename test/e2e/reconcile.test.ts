@@ -78,8 +78,9 @@ describe('terminated runs', () => {
     expect(event).toMatchObject({
       type: 'golive.failed',
       id: `golive-${polling.runId ?? ''}`,
-      subject: polling.runId,
+      subject: 'publishers/rec/offers/terminated-offer',
       data: {
+        runId: polling.runId,
         outcome: 'failed',
         requestIds: ['term-1'],
         error: { code: 'RunTerminated', message: expect.stringContaining('operator: stuck offer') },

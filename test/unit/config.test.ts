@@ -47,10 +47,43 @@ describe('loadConfig', () => {
         schedule: '0 0 6 * * *',
         scheduledOffers: [],
         reconcileSchedule: '0 */5 * * * *',
+        eventGrid: { endpoint: undefined, devToken: undefined, retryHours: 24 },
+        progressEvents: false,
       },
       applicationInsightsConnectionString: undefined,
       applicationInsightsAuthentication: { aad: false, clientId: undefined },
     });
+  });
+
+  it('reads the Event Grid settings; the fixed token only with a loopback endpoint, never quoting it', () => {
+    const local = loadConfig({
+      GOLIVE_EVENTGRID_ENDPOINT: 'https://127.0.0.1:7443/api/events',
+      GOLIVE_EVENTGRID_TOKEN: 'tok-secret-value',
+      GOLIVE_EVENTGRID_RETRY_HOURS: '0.5',
+      GOLIVE_PROGRESS_EVENTS: 'TRUE',
+    }).golive;
+    expect(local.eventGrid).toEqual({
+      endpoint: 'https://127.0.0.1:7443/api/events',
+      devToken: 'tok-secret-value',
+      retryHours: 0.5,
+    });
+    expect(local.progressEvents).toBe(true);
+    const refused = () =>
+      loadConfig({
+        GOLIVE_EVENTGRID_ENDPOINT: 'https://egt.westeurope-1.eventgrid.azure.net/api/events',
+        GOLIVE_EVENTGRID_TOKEN: 'tok-secret-value',
+      });
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/GOLIVE_EVENTGRID_TOKEN: is a development token/);
+    expect(refused).not.toThrow(/tok-secret-value/);
+    expect(() => loadConfig({ GOLIVE_EVENTGRID_TOKEN: 'x' })).toThrow(/GOLIVE_EVENTGRID_TOKEN/);
+    expect(() => loadConfig({ GOLIVE_EVENTGRID_ENDPOINT: 'http://egt.example/api/events' })).toThrow(
+      /GOLIVE_EVENTGRID_ENDPOINT: must be the Event Grid topic's https endpoint/,
+    );
+    expect(() => loadConfig({ GOLIVE_PROGRESS_EVENTS: 'yes' })).toThrow(
+      /GOLIVE_PROGRESS_EVENTS: must be true or false/,
+    );
+    expect(() => loadConfig({ GOLIVE_EVENTGRID_RETRY_HOURS: '0' })).toThrow(/GOLIVE_EVENTGRID_RETRY_HOURS/);
   });
 
   it('treats empty and blank values as unset', () => {

@@ -2,9 +2,14 @@
  * Azurite (the storage emulator) as a child process: in memory, or with its data in `location` so that it can be
  * stopped and started again on the same ports keeping queues, blobs and tables. A small watchdog in the child ends
  * it if this process dies without closing it, so no emulator is left behind.
+ *
+ * On disk, Azurite's queue service appends every message to one extent file and waits for its `fdatasync` before it
+ * answers, one message at a time (its write concurrency is 1): under a Durable load that serialised flush was the
+ * limit of `npm start` (docs/performance.md). With data on disk the child raises it to `QUEUE_WRITE_CONCURRENCY`
+ * extent files written at once (Azurite's blob service uses 50) and gives libuv more threads, so the flushes overlap.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { AzuriteStartError, PortInUseError } from './errors';
@@ -21,6 +26,8 @@ export interface AzuriteOptions {
   host?: string;
   /** Milliseconds to wait for the three services to listen (default 30 s). */
   startTimeoutMs?: number;
+  /** Node options for the emulator's process (profiling aid, e.g. `--cpu-prof`). */
+  nodeOptions?: string[];
 }
 
 export interface RunningAzurite {
@@ -39,17 +46,47 @@ export interface RunningAzurite {
 
 const SERVICES = ['Blob', 'Queue', 'Table'] as const;
 
-// The child runs Azurite's CLI after starting a watchdog on the parent's pid.
+/** Extent files Azurite's queue service appends to at once when its data is on disk (Azurite's own default: 1). */
+export const QUEUE_WRITE_CONCURRENCY = 16;
+/** libuv threads of the emulator on disk: the overlapping flushes and the extent reads run there (default 4). */
+const THREADPOOL_SIZE = 24;
+
+// The child starts a watchdog on the parent's pid, sets the queue service's write concurrency when asked (the
+// persistence array Azurite's CLI hands to its queue service; the CLI itself sets its folder there), then runs the CLI.
 const WATCHDOG = [
   'const [entry, ...rest] = process.argv.slice(1);',
   'process.argv = [process.argv[0], entry, ...rest];',
   'const parent = Number(process.env.AZURITE_PARENT_PID);',
   'setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000).unref();',
+  'if (process.env.AZURITE_QUEUE_WRITE_CONCURRENCY) {',
+  '  const array = require(process.env.AZURITE_QUEUE_CONSTANTS).DEFAULT_QUEUE_PERSISTENCE_ARRAY;',
+  "  if (!Array.isArray(array) || array.length !== 1 || typeof array[0].maxConcurrency !== 'number')",
+  "    throw new Error('DEFAULT_QUEUE_PERSISTENCE_ARRAY not found: the queue write concurrency cannot be set');",
+  '  array[0].maxConcurrency = Number(process.env.AZURITE_QUEUE_WRITE_CONCURRENCY);',
+  '}',
   'require(entry);',
 ].join('\n');
 
+function azuriteDir(): string {
+  return path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src');
+}
+
 function azuriteEntry(): string {
-  return path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  return path.join(azuriteDir(), 'azurite.js');
+}
+
+/** Environment for the child: on disk, the queue write concurrency and the larger libuv pool. */
+function childEnv(onDisk: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_PARENT_PID: String(process.pid) };
+  if (!onDisk) return env;
+  const constants = path.join(azuriteDir(), 'queue', 'utils', 'constants.js');
+  if (!existsSync(constants)) throw new AzuriteStartError(`Azurite's queue constants are missing: ${constants}`);
+  return {
+    ...env,
+    AZURITE_QUEUE_WRITE_CONCURRENCY: String(QUEUE_WRITE_CONCURRENCY),
+    AZURITE_QUEUE_CONSTANTS: constants,
+    UV_THREADPOOL_SIZE: String(THREADPOOL_SIZE),
+  };
 }
 
 interface Started {
@@ -83,9 +120,9 @@ async function spawnAzurite(options: AzuriteOptions, ports: StoragePorts): Promi
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
   }
-  const child = spawn(process.execPath, ['-e', WATCHDOG, azuriteEntry(), ...args], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '-e', WATCHDOG, azuriteEntry(), ...args], {
     cwd: options.location ?? process.cwd(),
-    env: { ...process.env, AZURITE_PARENT_PID: String(process.pid) },
+    env: childEnv(!inMemory),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const found: Partial<StoragePorts> = {};

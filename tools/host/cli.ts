@@ -5,16 +5,23 @@
  * flight resumes after Ctrl-C and `npm start`; `--fresh` clears it first. The banner says which.
  *
  *   node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]
- *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--help]
+ *                                     [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--eventgrid]
+ *                                     [--help]
  *
  * `--help` prints the usage (exit 0); a bad command line prints what was wrong and the usage (exit 64).
  *
+ * `--eventgrid` also starts the local Event Grid endpoint (tools/eventgrid; its certificate kept under the state
+ * folder) and points the app at it (`GOLIVE_EVENTGRID_ENDPOINT`, `GOLIVE_EVENTGRID_TOKEN`). Node reads
+ * `NODE_EXTRA_CA_CERTS` only when it starts, so the CLI runs itself again with that variable naming the certificate.
+ *
  * Prints `Local host ready at <url>` once everything listens (test helpers wait for that line).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { asksForHelp, HelpRequested, intValue, parseCommandLine, UsageError, usageExit } from '../cliArgs';
+import { ensureCertificate, type RunningEventGridEndpoint, startEventGridEndpoint } from '../eventgrid';
 import { type RunningSimulator, startSimulator } from '../simulator';
 import { createSimulatorPersistence, removeSimulatorState, type SimulatorPersistence } from '../simulator/persistence';
 import { type RunningAzurite, startAzurite } from './azurite';
@@ -39,13 +46,16 @@ export interface CliOptions {
   stateDir: string;
   /** Azurite's ports (default 10000-10002). */
   azuritePorts?: StoragePorts;
+  /** Start the local Event Grid endpoint and point the app at it. */
+  eventGrid: boolean;
 }
 
 export const STATE_DIR = '.local';
 
 export const USAGE =
   'Usage: node dist/tools/host/cli.js start [--port <n>] [--app <dir>] [--no-azurite] [--no-simulator] [--verbose]\n' +
-  '                                         [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--help]\n' +
+  '                                         [--fresh] [--state <dir>] [--azurite-ports <blob>,<queue>,<table>] [--eventgrid]\n' +
+  '                                         [--help]\n' +
   '  (npm start -- <options>; exit 64 on a bad command line)';
 
 export const OPTIONS = {
@@ -57,6 +67,7 @@ export const OPTIONS = {
   fresh: { type: 'boolean', default: false },
   state: { type: 'string' },
   'azurite-ports': { type: 'string' },
+  eventgrid: { type: 'boolean', default: false },
 } as const;
 
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
@@ -74,6 +85,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
     verbose: values.verbose,
     fresh: values.fresh,
     stateDir: path.resolve(appDir, values.state ?? STATE_DIR),
+    eventGrid: values.eventgrid,
   };
   if (values.port !== undefined) opts.port = intValue('--port', values.port, 0, 65535, USAGE);
   if (values['azurite-ports'] !== undefined) {
@@ -105,6 +117,7 @@ function localSimulatorPort(value: string | undefined): number | undefined {
 }
 
 interface Running {
+  eventGrid?: RunningEventGridEndpoint;
   azurite?: RunningAzurite;
   simulator?: RunningSimulator;
   simulatorState?: SimulatorPersistence;
@@ -122,6 +135,7 @@ async function stopAll(running: Running): Promise<void> {
     process.stderr.write(`Saving the simulator's state: ${String(err)}\n`);
   }
   await running.azurite?.close().catch(() => undefined);
+  await running.eventGrid?.close().catch(() => undefined);
 }
 
 /** Azurite's folder and the simulator's file under the state folder. */
@@ -147,6 +161,12 @@ function banner(host: FunctionsHost, running: Running, settingsFile: string | un
     print('Azurite:    not started here (AzureWebJobsStorage points elsewhere or --no-azurite)');
   }
   if (running.simulator) print(`Partner API simulator: ${running.simulator.url}`);
+  if (running.eventGrid) {
+    print(`Event Grid: ${running.eventGrid.url} (local endpoint; what it received: GET `);
+    print(
+      `            https://127.0.0.1:${running.eventGrid.port}/_admin/received, curl -k or --cacert ${running.eventGrid.caPath})`,
+    );
+  }
   if (running.state) print(`State:      ${stateLine(running.state)}`);
   print(`Settings:   ${settingsFile ? path.basename(settingsFile) : 'environment only'}`);
   print(`Console:    ${host.baseUrl}/api/console`);
@@ -198,6 +218,21 @@ function watchParent(pidText: string | undefined, onGone: () => void): void {
   timer.unref();
 }
 
+/** The local Event Grid endpoint's certificate folder under the state folder. */
+export function eventGridCertDir(stateDir: string): string {
+  return path.join(stateDir, 'eventgrid');
+}
+
+/** Runs this CLI again with `NODE_EXTRA_CA_CERTS` naming the endpoint's certificate; resolves to its exit code. */
+function rerunTrusting(caPath: string, argv: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [__filename, ...argv], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let opts: CliOptions;
   try {
@@ -206,6 +241,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = usageExit(err);
     if (code === undefined) throw err;
     return code;
+  }
+  if (opts.eventGrid) {
+    const { certPath } = ensureCertificate(eventGridCertDir(opts.stateDir));
+    if (process.env.NODE_EXTRA_CA_CERTS !== certPath) return rerunTrusting(certPath, argv);
   }
   const local = readLocalSettings(opts.appDir);
   const running: Running = {};
@@ -282,6 +321,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         throw err;
       }
+    }
+    if (opts.eventGrid) {
+      running.eventGrid = await startEventGridEndpoint({
+        certDir: eventGridCertDir(opts.stateDir),
+        ...(process.env.GOLIVE_EVENTGRID_TOKEN ? { token: process.env.GOLIVE_EVENTGRID_TOKEN } : {}),
+      });
+      process.env.GOLIVE_EVENTGRID_ENDPOINT = running.eventGrid.url;
+      process.env.GOLIVE_EVENTGRID_TOKEN = running.eventGrid.token;
     }
     running.host = await startHost({
       appDir: opts.appDir,

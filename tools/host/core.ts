@@ -22,8 +22,8 @@ export const HOST_VERSION = '4.1036.0';
 
 export type CoreLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 export type CoreLogCategory = 'user' | 'system' | 'customMetric';
-export type HookName = 'appStart' | 'appTerminate' | 'preInvocation' | 'postInvocation';
-export const HOOK_NAMES: readonly HookName[] = ['appStart', 'appTerminate', 'preInvocation', 'postInvocation'];
+export type HookName = 'appStart' | 'appTerminate' | 'preInvocation' | 'postInvocation' | 'log';
+export const HOOK_NAMES: readonly HookName[] = ['appStart', 'appTerminate', 'preInvocation', 'postInvocation', 'log'];
 
 /** `FunctionMetadata` as `@azure/functions` passes it (types-core/index.d.ts). */
 export interface CoreFunctionMetadata {

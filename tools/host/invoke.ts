@@ -3,8 +3,15 @@
  * `src/eventHandlers/InvocationHandler.ts`): CoreInvocationContext → `getInvocationModel` → `getArguments` →
  * preInvocation hooks (which may replace inputs and the callback) → `invokeFunction` → postInvocation hooks (which
  * may replace result and error) → `getResponse`. The host then writes the output bindings it owns.
+ *
+ * Like the real host, every invocation gets a W3C trace context (`InvocationRequest.traceContext`: the host's
+ * invocation activity), and `log` hooks see every log line of the invocation. When the process has an
+ * OpenTelemetry tracer provider (the app's telemetry is on), the invocation is recorded as a server span (the
+ * Application Insights request item the real host sends) and its context is the one passed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { context as otelContext, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import type {
   CoreInvocationContext,
@@ -104,10 +111,19 @@ export class Invoker {
       `Executing 'Functions.${fn.name}' (Reason='${options.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
       invocationId,
     );
+    const span = invocationSpan(fn, invocationId);
+    const traceContext = { traceParent: traceParentOf(span), traceState: '', attributes: {} };
     try {
-      const run = this.#withAbort(this.#run(fn, invocationId, triggerData, options), options.abortSignal);
+      const run = this.#withAbort(
+        otelContext.with(trace.setSpan(otelContext.active(), span), () =>
+          this.#run(fn, invocationId, triggerData, options, traceContext),
+        ),
+        options.abortSignal,
+      );
       const result = await this.#withTimeout(fn, invocationId, run);
       await this.#writeOutputs(fn, result);
+      span.setStatus({ code: SpanStatusCode.OK });
+      span.end();
       logger.log(
         'information',
         category,
@@ -116,6 +132,8 @@ export class Invoker {
       );
       return result;
     } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(err) });
+      span.end();
       logger.log(
         'error',
         category,
@@ -174,6 +192,7 @@ export class Invoker {
     invocationId: string,
     triggerData: RpcTypedData,
     options: HostInvokeOptions,
+    traceContext: NonNullable<CoreInvocationRequest['traceContext']>,
   ): Promise<InvokeResult> {
     const model = this.options.programmingModel();
     if (!model) throw new NoProgrammingModelError();
@@ -183,6 +202,7 @@ export class Invoker {
       functionId: fn.metadata.functionId ?? fn.name,
       inputData: await this.#inputData(fn, triggerData),
       triggerMetadata: options.triggerMetadata ?? {},
+      traceContext,
     };
     if (options.retryContext) request.retryContext = options.retryContext;
     const userCategory = `Function.${fn.name}.User`;
@@ -193,14 +213,41 @@ export class Invoker {
       metadata: fn.metadata,
       state: undefined,
       log(level: CoreLogLevel, logCategory: CoreLogCategory, message: string): void {
-        logger.log(level, logCategory === 'user' ? userCategory : systemCategory, message, invocationId);
+        // `log` hooks run first, synchronously, and may change the level and message (worker behaviour).
+        const hooks = registry.hooks('log');
+        const line: Record<string, unknown> = { level, message };
+        if (hooks.length > 0) {
+          const hookCtx = hookContext(
+            { hookData: {}, appHookData, invocationContext: current.invocationContext },
+            { level, message, category: logCategory },
+          );
+          Object.defineProperty(hookCtx, 'category', { enumerable: true, value: logCategory, writable: false });
+          for (const hook of hooks) {
+            try {
+              void hook(hookCtx);
+            } catch (err) {
+              logger.log('warning', systemCategory, `A log hook failed: ${describeError(err)}`, invocationId);
+            }
+          }
+          line.level = hookCtx.level;
+          line.message = hookCtx.message;
+        }
+        logger.log(
+          line.level as CoreLogLevel,
+          logCategory === 'user' ? userCategory : systemCategory,
+          String(line.message),
+          invocationId,
+        );
       },
     };
+    // The library's InvocationContext, once built (log lines before it see none).
+    const current: { invocationContext?: unknown } = {};
 
     const invocationModel = await model.getInvocationModel(coreCtx);
     const hookData: Record<string, unknown> = {};
     const args = await invocationModel.getArguments();
     const context = args.context;
+    current.invocationContext = context;
     let inputs = args.inputs;
     let callback: FunctionCallback = fn.callback;
     const base = { hookData, appHookData, invocationContext: context };
@@ -260,4 +307,35 @@ export class Invoker {
 export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
+}
+
+/** Trigger types as OpenTelemetry's `faas.trigger` names them. */
+function faasTrigger(type: string): string {
+  if (type === 'httpTrigger') return 'http';
+  if (type === 'timerTrigger') return 'timer';
+  if (type.endsWith('QueueTrigger') || type === 'queueTrigger') return 'pubsub';
+  return 'other';
+}
+
+/** The invocation's server span: recording only when the process has a tracer provider (a no-op span otherwise). */
+function invocationSpan(fn: HostFunction, invocationId: string): Span {
+  return trace.getTracer('local-functions-host').startSpan(
+    fn.name,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'faas.name': fn.name,
+        'faas.trigger': faasTrigger(fn.trigger.type),
+        'faas.invocation_id': invocationId,
+      },
+    },
+    otelContext.active(),
+  );
+}
+
+/** `00-{trace id}-{span id}-01` of the span, or of fresh ids when the span is a no-op one (telemetry off). */
+function traceParentOf(span: Span): string {
+  const sc = span.spanContext();
+  if (trace.isSpanContextValid(sc)) return `00-${sc.traceId}-${sc.spanId}-01`;
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }

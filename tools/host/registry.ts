@@ -58,6 +58,7 @@ export class FunctionRegistry implements CoreTarget {
     appTerminate: [],
     preInvocation: [],
     postInvocation: [],
+    log: [],
   };
   #locked = false;
 

@@ -144,6 +144,18 @@ export interface RunSettings {
   pollsPerHistory: number;
   /** Attempts of the Go Live submit (transient errors and unresolved unknown outcomes together). */
   maxSubmitAttempts: number;
+  /** The event sinks beyond `golive-events` (absent in runs started before they existed: none). */
+  events?: EventSettings;
+}
+
+/** Event Grid delivery and progress events, as the run's starter read them (`eventDelivery.ts`). */
+export interface EventSettings {
+  /** `GOLIVE_EVENTGRID_ENDPOINT` is set: events go to the topic too. */
+  eventGrid: boolean;
+  /** `GOLIVE_EVENTGRID_RETRY_HOURS`: how long a publish to the topic is retried. */
+  eventGridRetryHours: number;
+  /** `GOLIVE_PROGRESS_EVENTS`. */
+  progress: boolean;
 }
 
 /**

@@ -20,7 +20,9 @@ describe('host CLI arguments', () => {
       verbose: false,
       fresh: false,
       stateDir: '/r/x/.local',
+      eventGrid: false,
     });
+    expect(parseArgs(['start', '--eventgrid'], '/r').eventGrid).toBe(true);
     expect(() => parseArgs(['start', '--port', 'abc'])).toThrow(/--port/);
     expect(() => parseArgs(['start', '--bogus'])).toThrow(/Unknown option/);
   });

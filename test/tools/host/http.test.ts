@@ -19,6 +19,8 @@ interface Event {
   error?: string | null;
   value?: unknown;
   provided?: unknown;
+  traceParent?: string;
+  level?: string;
 }
 
 /** A stand-in for the Durable extension: owns `fixtureTrigger`, supplies `fixtureInput`. */
@@ -198,9 +200,26 @@ describe('local host: app loading, HTTP, hooks, extensions', () => {
     expect(await res.text()).toBe('ext /runtime/webhooks/fixture/x');
   });
 
-  it('logs user logs with the function name and invocation id', () => {
-    const user = logs.find((l) => l.category === 'Function.hello.User' && l.message === 'hello world');
+  it('logs user logs with the function name and invocation id, after the log hooks (which may change them)', () => {
+    const user = logs.find(
+      (l) => l.category === 'Function.hello.User' && l.message === 'hello world (seen by a log hook)',
+    );
     expect(user?.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('passes each invocation its own W3C trace context and runs log hooks with the invocation context', async () => {
+    await fetch(`${host.baseUrl}/api/_calls`, { method: 'DELETE' });
+    await fetch(`${host.baseUrl}/api/hello/trace`);
+    await fetch(`${host.baseUrl}/api/hello/trace`);
+    const ev = await events();
+    const pre = ev.filter((e) => e.hook === 'preInvocation' && e.fn === 'hello');
+    expect(pre).toHaveLength(2);
+    for (const e of pre) expect(e.traceParent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(pre[0]!.traceParent).not.toBe(pre[1]!.traceParent);
+    const logged = ev.filter((e) => e.kind === 'log');
+    expect(logged.map((e) => [e.fn, e.level, e.traceParent])).toEqual(
+      pre.map((e) => ['hello', 'information', e.traceParent]),
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import {
   buildCompletionEvents,
   buildRejectedEvent,
   REQUEST_IDS_PER_EVENT,
+  withTraceContext,
 } from '../../../src/events/completionEvent';
 import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
 import { rejectedRecord } from '../../../src/golive/request';
@@ -39,7 +40,7 @@ describe('buildCompletionEvent', () => {
       id: output.eventId,
       time: output.completedAt,
       datacontenttype: 'application/json',
-      subject: output.runId,
+      subject: 'publishers/contoso/offers/contoso-app',
       data: {
         publisherId: 'contoso',
         offerId: 'contoso-app',
@@ -111,6 +112,7 @@ describe('buildRejectedEvent', () => {
       id: 'golive-rejected-msg-1',
       time: '2026-01-01T00:00:00.000Z',
       datacontenttype: 'application/json',
+      subject: 'publishers/contoso/offers/app',
       data: {
         outcome: 'rejected',
         messageId: 'msg-1',
@@ -164,5 +166,24 @@ describe('buildCompletionEvents (request ids paged)', () => {
     for (const e of buildCompletionEvents({ ...output, requestIds: longest })) {
       expect(Buffer.from(JSON.stringify(e)).toString('base64').length).toBeLessThan(64 * 1024);
     }
+  });
+});
+
+describe('withTraceContext (CloudEvents distributed tracing extension)', () => {
+  const event = buildCompletionEvent(output);
+  const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it("adds the invocation's traceparent and tracestate", () => {
+    const traced = withTraceContext(event, { traceParent, traceState: 'congo=t61rcWkgMzE' });
+    expect(traced).toEqual({ ...event, traceparent: traceParent, tracestate: 'congo=t61rcWkgMzE' });
+    expect(JSON.parse(JSON.stringify(traced))).toMatchObject({ specversion: '1.0', traceparent: traceParent });
+  });
+
+  it('leaves the event as it is without a W3C trace context', () => {
+    expect(withTraceContext(event, undefined)).toBe(event);
+    expect(withTraceContext(event, { traceParent: '' })).toBe(event);
+    expect(withTraceContext(event, { traceParent: 'not-a-trace' })).toBe(event);
+    expect(withTraceContext(event, { traceParent: traceParent.replace(/^00/, 'ff') })).toBe(event);
+    expect(withTraceContext(event, { traceParent, traceState: '' })).toEqual({ ...event, traceparent: traceParent });
   });
 });

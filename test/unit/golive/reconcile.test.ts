@@ -74,7 +74,11 @@ describe('unpublishedRun', () => {
     });
     expect(owed.requests[0]).toEqual(input().requests[0]);
     const event = buildCompletionEvent(owed);
-    expect(event).toMatchObject({ type: 'golive.failed', id: 'golive-run-t', subject: 'run-t' });
+    expect(event).toMatchObject({
+      type: 'golive.failed',
+      id: 'golive-run-t',
+      subject: 'publishers/contoso/offers/app',
+    });
     expect(event.data.requestIds).toEqual(['req-1', 'req-2', 'req-3']);
   });
 

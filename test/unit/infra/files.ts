@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 
 import { DIMENSIONS, DURATION_METRIC, POLL_COUNT_METRIC } from '../../../src/events/names';
+import { PARTNER_ATTRIBUTES, RUN_ATTRIBUTES } from '../../../src/events/scope';
 import { GoLiveTelemetry, MemoryTelemetrySink } from '../../../src/events/telemetry';
 import { BicepFile, type Expr } from './bicep';
 
@@ -156,6 +157,8 @@ export function telemetryVocabulary(): TelemetryVocabulary {
   telemetry.completed(all, 3600, 12, 'SomeError');
   telemetry.rejected('bad request', 'message-1', all);
   telemetry.partnerApiError(all, 'Throttled', 429, 'readOperation');
+  telemetry.eventGridFailed(all, 'EventGridForbidden', 403, 1);
+  telemetry.eventGridGaveUp(all, 'EventGridForbidden', 403, ['golive-run-1'], 9);
   const events = new Map<string, Set<string>>();
   const metrics = new Map<string, Set<string>>();
   const properties = new Set<string>();
@@ -169,6 +172,8 @@ export function telemetryVocabulary(): TelemetryVocabulary {
     Object.keys(m.properties).forEach((k) => (keys.add(k), properties.add(k)));
     metrics.set(m.name, keys);
   }
+  // OpenTelemetry attributes on every item of a run and on partner API dependencies (src/events/scope.ts).
+  for (const key of [...Object.values(RUN_ATTRIBUTES), ...Object.values(PARTNER_ATTRIBUTES)]) properties.add(key);
   return { events, metrics, properties };
 }
 

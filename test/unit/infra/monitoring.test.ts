@@ -1,6 +1,8 @@
 import {
   DIMENSIONS,
   DURATION_METRIC,
+  EVENTGRID_GAVE_UP_EVENT,
+  EVENTGRID_PUBLISH_FAILED_EVENT,
   PARTNER_API_ERROR_EVENT,
   POLL_COUNT_METRIC,
   REQUEST_REJECTED_EVENT,
@@ -78,7 +80,13 @@ function allQueries(): { source: string; query: string }[] {
 describe('telemetry vocabulary', () => {
   it('is what src/events/names.ts exports, as the app really sends it', () => {
     expect([...vocabulary.events.keys()].sort()).toEqual(
-      [PARTNER_API_ERROR_EVENT, REQUEST_REJECTED_EVENT, STATE_CHANGED_EVENT].sort(),
+      [
+        PARTNER_API_ERROR_EVENT,
+        REQUEST_REJECTED_EVENT,
+        STATE_CHANGED_EVENT,
+        EVENTGRID_PUBLISH_FAILED_EVENT,
+        EVENTGRID_GAVE_UP_EVENT,
+      ].sort(),
     );
     expect([...vocabulary.metrics.keys()].sort()).toEqual([DURATION_METRIC, POLL_COUNT_METRIC].sort());
     for (const d of DIMENSIONS) expect(vocabulary.properties).toContain(d);
@@ -89,7 +97,7 @@ describe('KQL (alerts, workbook, docs)', () => {
   const queries = allQueries();
 
   it('there are queries from each place', () => {
-    expect(queries.filter((q) => q.source.startsWith('alert')).length).toBe(4);
+    expect(queries.filter((q) => q.source.startsWith('alert')).length).toBe(5);
     expect(queries.filter((q) => q.source.startsWith('workbook')).length).toBeGreaterThanOrEqual(6);
     expect(queries.filter((q) => q.source.startsWith('docs')).length).toBeGreaterThanOrEqual(5);
   });
@@ -147,8 +155,15 @@ describe('alerts', () => {
   const rules = alertRules();
   const byName = new Map(rules.map((r) => [r.name, r]));
 
-  it('covers failed or timed-out runs, rejected or poisoned requests, runs over the SLA and partner API 429/5xx', () => {
-    expect([...byName.keys()]).toEqual(['run-failed', 'request-dead-letter', 'run-over-sla', 'partner-api-errors']);
+  it('covers failed or timed-out runs, rejected or poisoned requests, runs over the SLA, partner API 429/5xx and Event Grid give-ups', () => {
+    expect([...byName.keys()]).toEqual([
+      'run-failed',
+      'request-dead-letter',
+      'run-over-sla',
+      'partner-api-errors',
+      'eventgrid-gave-up',
+    ]);
+    expect(kqlReferences(byName.get('eventgrid-gave-up')!.query).names).toEqual([EVENTGRID_GAVE_UP_EVENT]);
     const failed = byName.get('run-failed')!.query;
     expect(kqlStateLiterals(failed).sort()).toEqual(['failed', 'timedOut']);
     const deadLetter = byName.get('request-dead-letter')!.query;
