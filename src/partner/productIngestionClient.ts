@@ -102,16 +102,23 @@ export class SubmissionInProgressError extends PartnerApiError {
   }
 }
 
-/** Cancel of a job that has already completed (400 "Cannot cancel job, job has already completed."). */
+/**
+ * Cancel refused 400 `badRequest`: what the API answers for a job that has already completed ("Cannot cancel job, job
+ * has already completed."); told by status and code, never the message. Read the job's status.
+ */
 export class JobAlreadyCompletedError extends PartnerApiError {
   override readonly name = 'JobAlreadyCompletedError';
   constructor(
     readonly jobId: string,
     options: { statusCode: number; body?: unknown; requestId?: string },
   ) {
-    super('BadRequest', `Configure job ${jobId} has already completed, so it cannot be cancelled; read its status.`, {
-      ...options,
-    });
+    super(
+      'BadRequest',
+      `Configure job ${jobId} cannot be cancelled (400 badRequest: it has completed); read its status.`,
+      {
+        ...options,
+      },
+    );
   }
 }
 
@@ -317,7 +324,9 @@ export class ProductIngestionClient implements PartnerApi {
       // Cancelling twice is harmless (the second answers "already completed"), so it retries as a read.
       res = await this.pipeline.call({ method: 'POST', url, body: '{}', expect: [200, 202], retry: 'read', options });
     } catch (e) {
-      if (e instanceof PartnerApiError && e.statusCode === 400 && /already completed/i.test(e.detail?.message ?? '')) {
+      // By status and code only: the API answers a finished job's cancel 400 `badRequest` ("... already completed.");
+      // a malformed cancel would share them, and either way the safe next step is to read the job's status.
+      if (e instanceof PartnerApiError && e.statusCode === 400 && e.detail?.code.toLowerCase() === 'badrequest') {
         throw new JobAlreadyCompletedError(locator.jobId, {
           statusCode: 400,
           ...(e.body === undefined ? {} : { body: e.body }),

@@ -283,17 +283,23 @@ export function goLiveProgress(p: GoLivePhase): number | undefined {
 
 /** Stable codes the client puts first in `errors[].code` for the job failures the workflow acts on. */
 export const JOB_ERROR = {
-  /** `internalServerError` "An In Progress submission … already exists.": another submission runs; attach or retry later. */
+  /**
+   * Another submission runs: attach or retry later. Only this code itself names it: the API sends the collision as a
+   * plain `internalServerError` (classified `JobServerError`, whose next submit attaches just the same).
+   */
   inProgress: 'SubmissionInProgress',
-  /** `conflict` "… not the latest submission.": the preview id was stale; re-read submissions and submit again (once). */
+  /**
+   * The preview id was stale: re-read submissions and submit again (once). Only this code itself names it: the API's
+   * `conflict` is also every other conflict, so it stays permanent with the API's code.
+   */
   notLatest: 'SubmissionNotLatest',
-  /** `invalidState` about certification (at the top or in a detail): permanent for this submission. */
+  /** `invalidState` (at the top or in a detail; the record shows it for certification): permanent for this submission. */
   certification: 'CertificationFailed',
   /** `productLocked` (top or detail): another change holds the product; permanent for this run. */
   productLocked: 'ProductLocked',
   /**
-   * `internalServerError` (or another server-side code) with nothing more telling at any depth: the service failed
-   * the job; submitted again, at most twice (cloudpub tries a live push 3 times, 60 s apart).
+   * `internalServerError` (or another server-side code) with no permanent code at any depth: the service failed the
+   * job, or it collided with a submission in progress (same code); submitted again, at most twice (cloudpub tries a live push 3 times, 60 s apart).
    */
   serverError: 'JobServerError',
 } as const;
@@ -340,19 +346,19 @@ export interface RawJobError {
   details?: readonly RawJobError[];
 }
 
-function classifyOne(code: string, message: string): JobErrorCode | undefined {
-  if (
-    code === normKey(JOB_ERROR.inProgress) ||
-    (/in ?progress submission/.test(message) && /already exists/.test(message))
-  ) {
-    return JOB_ERROR.inProgress;
-  }
-  if (code === normKey(JOB_ERROR.notLatest) || (code === 'conflict' && /not the latest submission/.test(message))) {
-    return JOB_ERROR.notLatest;
-  }
-  if (code === normKey(JOB_ERROR.certification) || (code === 'invalidstate' && /certif/.test(message))) {
-    return JOB_ERROR.certification;
-  }
+/**
+ * One error's kind, by its code alone (never its message). The codes the client itself puts first
+ * (`SubmissionInProgress`, ...) name their kind. Of the API's codes, `invalidState` is certification (the only
+ * `invalidState` the record shows for a go-live job; permanent in every reading), `productLocked` / `locked` a locked
+ * product, and `internalServerError` (like every server-side code) a server failure: the record also shows it for a
+ * collision with a submission in progress, which the same path covers, since every submit reads the submissions first
+ * and attaches to a running live submission. A `conflict` is left to the API's code: a stale preview and any other
+ * conflict share it, so the run does not post again on it.
+ */
+function classifyOne(code: string): JobErrorCode | undefined {
+  if (code === normKey(JOB_ERROR.inProgress)) return JOB_ERROR.inProgress;
+  if (code === normKey(JOB_ERROR.notLatest)) return JOB_ERROR.notLatest;
+  if (code === normKey(JOB_ERROR.certification) || code === 'invalidstate') return JOB_ERROR.certification;
   if (code === 'productlocked' || code === 'locked' || code === normKey(JOB_ERROR.productLocked)) {
     return JOB_ERROR.productLocked;
   }
@@ -378,11 +384,11 @@ function hasPermanentCode(error: RawJobError, depth = 0): boolean {
 }
 
 /**
- * Classifies a job error by its top-level code and message and every nested detail (codes and messages compared
- * without case). A permanent kind found anywhere wins over a retryable one.
+ * Classifies a job error by its top-level code and every nested detail's code (compared without case; messages are
+ * never read). A permanent kind found anywhere wins over a retryable one.
  */
 export function classifyJobError(error: RawJobError, depth = 0): JobErrorCode | undefined {
-  const kinds: (JobErrorCode | undefined)[] = [classifyOne(normKey(error.code), (error.message ?? '').toLowerCase())];
+  const kinds: (JobErrorCode | undefined)[] = [classifyOne(normKey(error.code))];
   if (depth < 4) for (const d of error.details ?? []) kinds.push(classifyJobError(d, depth + 1));
   const found = kinds.filter((k): k is JobErrorCode => k !== undefined);
   if (found.length === 0) return undefined;

@@ -126,7 +126,7 @@ describe('console', () => {
     await page.locator('#answer', { hasText: /Go-live requested for console\/fail-offer/ }).waitFor();
     await page.locator('#run-h .badge', { hasText: 'failed' }).waitFor({ timeout: 60_000 });
     const error = await page.locator('.error-box').innerText();
-    expect(error).toContain('Certification failed');
+    expect(error).toContain('Live failed');
     expect(error).toMatch(/Code\s+\S+/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'console-failed.png'), fullPage: true });
     await page.close();
@@ -176,7 +176,7 @@ describe('console', () => {
     expect(await stuck.locator('td[data-label="Next check"]').innerText()).toMatch(/expected end in \d+ h/);
     const failed = page.locator('#runs-body tr[data-key="console/fail-offer"]');
     await failed.locator('.badge', { hasText: 'failed' }).waitFor({ timeout: 60_000 });
-    expect(await failed.locator('td[data-label="State"]').innerText()).toContain('Certification failed');
+    expect(await failed.locator('td[data-label="State"]').innerText()).toContain('Live failed');
     // Typing an offer that ran before selects its last run's API.
     await page.getByLabel('API').selectOption('');
     await page.getByLabel('Offer (publisherId/offerId)').fill('console/fail-offer');

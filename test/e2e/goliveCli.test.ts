@@ -97,7 +97,7 @@ describe('npm run enqueue -- --wait', () => {
   it('exits 1 with the partner reason when the run fails', async () => {
     const ran = await run('enqueue', ['cli/fail-offer', '--wait', ...remote()]).done;
     expect(ran.code).toBe(1);
-    expect(ran.stdout).toMatch(/ended failed .*Certification failed/);
+    expect(ran.stdout).toMatch(/ended failed .*Live failed/);
     expect(ran.stdout).toMatch(/"type": "golive.failed"/);
   });
 });
@@ -136,7 +136,7 @@ describe('npm run golive', () => {
     const events = await run('golive', ['events']).done;
     expect(events.code).toBe(0);
     expect(events.stdout).toMatch(/golive\.succeeded cli\/ok-offer run/);
-    expect(events.stdout).toMatch(/golive\.failed cli\/fail-offer .*Certification failed/);
+    expect(events.stdout).toMatch(/golive\.failed cli\/fail-offer .*Live failed/);
   });
 
   it("watch --request-id follows the run that took that request, not the offer's last run (a pipeline after POST)", async () => {

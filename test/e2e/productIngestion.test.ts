@@ -269,7 +269,7 @@ describe('go-live through the Product Ingestion API, end to end', () => {
         operationStatus: 'completed/succeeded',
       },
     });
-    expect(event.data.warnings.join(' ')).toContain('SubmissionInProgress');
+    expect(event.data.warnings.join(' ')).toContain('JobServerError');
     // The outside job and the app's one job that collided; the app did not post again, it attached.
     expect(configurePosts('pi-collide-offer')).toHaveLength(2);
   });

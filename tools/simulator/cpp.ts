@@ -28,15 +28,19 @@ interface StepTemplate {
 }
 
 /**
- * The go-live pipeline. The sign-off step is complete from the start (calling go-live is the sign-off); the
- * others advance one after another over the operation's running time. A failed outcome blocks certification.
+ * The publishing pipeline (reference 1.7): Validate Pre-Requisites, Certification, Provisioning, Packaging, the
+ * publisher sign-off, Live. A go-live starts at the sign-off: everything before it is behind it (complete) and calling
+ * go-live is the sign-off (complete); the steps after it advance over the operation's running time, and a failed
+ * outcome blocks the last of them (Live) with an error.
  */
-const SIGNOFF_STEP: StepTemplate = {
-  id: 'publisher-signoff',
-  stepName: 'Publisher signoff',
-  description: 'The publisher reviewed the preview and asked for the offer to go live.',
+const PREREQUISITES: StepTemplate = {
+  id: 'displaydummycertify',
+  stepName: 'Validate Pre-Requisites',
+  description: 'The offer is checked for what publishing needs.',
+  estimatedTimeFrame: '< 15 min',
 };
-const RUNNING_STEPS: StepTemplate[] = [
+const BEFORE_SIGNOFF_STEPS: StepTemplate[] = [
+  PREREQUISITES,
   {
     id: 'displaycertify',
     stepName: 'Certification',
@@ -55,6 +59,13 @@ const RUNNING_STEPS: StepTemplate[] = [
     description: 'The offer is packaged and registered for lead generation.',
     estimatedTimeFrame: '< 1 hour',
   },
+];
+const SIGNOFF_STEP: StepTemplate = {
+  id: 'publisher-signoff',
+  stepName: 'Publisher signoff',
+  description: 'The publisher reviewed the preview and asked for the offer to go live.',
+};
+const AFTER_SIGNOFF_STEPS: StepTemplate[] = [
   {
     id: 'live',
     stepName: 'Live',
@@ -62,8 +73,8 @@ const RUNNING_STEPS: StepTemplate[] = [
     estimatedTimeFrame: '~2-5 days',
   },
 ];
-const CERTIFICATION_FAILURE =
-  'Certification failed: the offer did not pass the marketplace certification. Fix the reported issues and publish again.';
+const GO_LIVE_FAILURE =
+  'Live failed: the offer could not be published to production. Fix the reported issues and go live again.';
 
 interface Message {
   messageHtml: string;
@@ -89,12 +100,13 @@ function goLiveSteps(op: CppOperation, now: number): { steps: StepView[]; messag
   const p = phaseAt(op, now);
   // Steps advance over the nominal duration even when the operation never ends (the last step then stays at 99%).
   const nominalEnd = op.createdAt + op.durationMs;
-  const active = op.outcome === 'failed' ? RUNNING_STEPS.slice(0, 1) : RUNNING_STEPS;
+  const active = AFTER_SIGNOFF_STEPS;
   const width = Math.max(1, (nominalEnd - p.runningFrom) / active.length);
   const at = Math.min(now, p.endedAt ?? now);
   const messages: Message[] = [];
 
   const steps: StepView[] = [
+    ...BEFORE_SIGNOFF_STEPS.map((t) => ({ ...t, status: 'complete', progressPercentage: 100, messages: [] })),
     {
       ...SIGNOFF_STEP,
       status: 'complete',
@@ -102,7 +114,7 @@ function goLiveSteps(op: CppOperation, now: number): { steps: StepView[]; messag
       messages: [{ messageHtml: 'Go live requested.', level: 'information', timestamp: iso(op.createdAt) }],
     },
   ];
-  RUNNING_STEPS.forEach((template, i) => {
+  AFTER_SIGNOFF_STEPS.forEach((template, i) => {
     const start = p.runningFrom + i * width;
     const end = start + width;
     const view: StepView = { ...template, status: 'notStarted', progressPercentage: 0, messages: [] };
@@ -119,7 +131,7 @@ function goLiveSteps(op: CppOperation, now: number): { steps: StepView[]; messag
       view.progressPercentage = Math.min(99, Math.floor(((at - start) / width) * 100));
       if (p.phase === 'failed' && lastActive) {
         view.status = 'blocked';
-        const message: Message = { messageHtml: CERTIFICATION_FAILURE, level: 'error', timestamp: iso(at) };
+        const message: Message = { messageHtml: GO_LIVE_FAILURE, level: 'error', timestamp: iso(at) };
         view.messages.push(message);
         messages.push(message);
       } else if (p.phase === 'canceled') {
@@ -203,21 +215,16 @@ function submissionView(op: CppOperation, offer: OfferState, now: number): Recor
     createdDateTime: iso(op.createdAt),
     lastActionDateTime: iso(p.endedAt ?? op.createdAt),
     status,
-    ...(p.phase === 'failed' ? { error: CERTIFICATION_FAILURE } : {}),
+    ...(p.phase === 'failed' ? { error: GO_LIVE_FAILURE } : {}),
   };
 }
 
 const completeStep = (t: StepTemplate) => ({ ...t, status: 'complete', progressPercentage: 100, messages: [] });
-const PREREQUISITES: StepTemplate = {
-  id: 'displaydummycertify',
-  stepName: 'Validate Pre-Requisites',
-  description: 'The offer is checked for what publishing needs.',
-  estimatedTimeFrame: '< 15 min',
-};
 
 /** The steps an offer shows while no go-live runs, by its scenario's `offerStatus`. */
 function idleOfferSteps(offerStatus: OfferState['scenario']['offerStatus']): Record<string, unknown>[] {
-  const [certify, provision, pack, live] = RUNNING_STEPS as [StepTemplate, StepTemplate, StepTemplate, StepTemplate];
+  const [, certify, provision, pack] = BEFORE_SIGNOFF_STEPS as [StepTemplate, StepTemplate, StepTemplate, StepTemplate];
+  const [live] = AFTER_SIGNOFF_STEPS as [StepTemplate];
   const notStarted = (t: StepTemplate) => ({ ...t, status: 'notStarted', progressPercentage: 0, messages: [] });
   switch (offerStatus) {
     case 'certifying':

@@ -129,11 +129,13 @@ describe('simulator: Cloud Partner Portal API', () => {
       expect(statuses[statuses.length - 1]).toBe('complete');
       expect(statuses.filter((s) => !['notStarted', 'running', 'complete'].includes(s))).toEqual([]);
       const last = seen[seen.length - 1];
+      // The whole pipeline: certification and the sign-off are behind a go-live, Live follows it.
       expect(last.steps.map((s: { id: string }) => s.id)).toEqual([
-        'publisher-signoff',
+        'displaydummycertify',
         'displaycertify',
         'displayprovision',
         'displaypackage',
+        'publisher-signoff',
         'live',
       ]);
       expect(
@@ -142,7 +144,8 @@ describe('simulator: Cloud Partner Portal API', () => {
             s.status === 'complete' && s.progressPercentage === 100,
         ),
       ).toBe(true);
-      expect(last.steps[1]).toMatchObject({ estimatedTimeFrame: '< 5 day', messages: [{ level: 'information' }] });
+      expect(last.steps[1]).toMatchObject({ stepName: 'Certification', estimatedTimeFrame: '< 5 day' });
+      expect(last.steps[5]).toMatchObject({ estimatedTimeFrame: '~2-5 days', messages: [{ level: 'information' }] });
       // Progress never goes backwards while polling.
       const progress = seen.map((op): number =>
         (op.steps as { progressPercentage: number }[]).reduce((n, s) => n + s.progressPercentage, 0),
@@ -159,7 +162,10 @@ describe('simulator: Cloud Partner Portal API', () => {
         (op) => op.status === 'running',
       );
       const running = seen[seen.length - 1];
-      expect(running.steps[1].status).toBe('inProgress');
+      expect(running.steps.map((s: { status: string }) => s.status)).toEqual([
+        ...Array(5).fill('complete'),
+        'inProgress',
+      ]);
       expect(running.cancellationRequestState).toBe('canCancel');
     });
 
@@ -182,13 +188,17 @@ describe('simulator: Cloud Partner Portal API', () => {
       );
       const op = seen[seen.length - 1];
       expect(op.status).toBe('failed');
+      // It fails after the sign-off: certification and the sign-off stay complete, Live is blocked.
       const blocked = op.steps.find((s: { status: string }) => s.status === 'blocked');
-      expect(blocked.id).toBe('displaycertify');
+      expect(blocked.id).toBe('live');
+      expect(op.steps.slice(0, 5).every((s: { status: string }) => s.status === 'complete')).toBe(true);
+      expect(blocked.messages[0].messageHtml).toContain('Live failed');
       expect(blocked.messages[0].level).toBe('error');
       expect(op.messages[0].level).toBe('error');
       const list = await call(sim, `${offerPath(P, O, '/submissions/')}?${VERSION}&status=failed`);
       expect(list.json).toHaveLength(1);
-      expect(list.json[0].error).toContain('Certification');
+      expect(list.json[0].error).toContain('Live failed');
+      expect(list.json[0].error).not.toContain('Certification');
     });
 
     it('ends canceled when the scenario outcome is canceled', async () => {
@@ -210,7 +220,7 @@ describe('simulator: Cloud Partner Portal API', () => {
         (op) => Date.parse(op.createdDateTime) + 300 < Date.now() && op.status === 'running',
       );
       const op = seen[seen.length - 1];
-      expect(op.steps[4]).toMatchObject({ id: 'live', status: 'inProgress', progressPercentage: 99 });
+      expect(op.steps[5]).toMatchObject({ id: 'live', status: 'inProgress', progressPercentage: 99 });
       const running = await call(sim, `${offerPath(P, O, '/submissions/')}?${VERSION}&status=running`);
       expect(running.json).toHaveLength(1);
     });

@@ -37,9 +37,10 @@ describe('simulator state: operation timeline', () => {
       now += 24 * 3_600_000;
       const day1 = await readJson(sim, url);
       expect(day1.status).toBe('running');
-      // Running from 0.3 days, four steps of 0.675 days each: certification done, provisioning under way.
+      // Running from 0.3 days to 3 days: certification and the sign-off behind it, Live a quarter of the way.
       expect(day1.steps[1]).toMatchObject({ id: 'displaycertify', status: 'complete' });
-      expect(day1.steps[2]).toMatchObject({ id: 'displayprovision', status: 'inProgress', progressPercentage: 3 });
+      expect(day1.steps[4]).toMatchObject({ id: 'publisher-signoff', status: 'complete' });
+      expect(day1.steps[5]).toMatchObject({ id: 'live', status: 'inProgress', progressPercentage: 25 });
       now += 2 * 24 * 3_600_000;
       const done = await readJson(sim, url);
       expect(done).toMatchObject({ status: 'complete', lastActionDateTime: '2026-01-08T06:00:00.000Z' });

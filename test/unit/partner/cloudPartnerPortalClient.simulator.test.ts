@@ -135,7 +135,7 @@ describe('go-live to completion', () => {
     expect(done.state).toBe('failed');
     expect(done.errors?.[0]).toMatchObject({
       code: 'StepBlocked',
-      message: expect.stringContaining('Certification failed'),
+      message: expect.stringContaining('Live failed'),
     });
   });
 

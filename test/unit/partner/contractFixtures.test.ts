@@ -184,8 +184,8 @@ describe('Product Ingestion adapter on the fixtures', () => {
   it.each([
     ['pi-job-failed-nested-certification', 'CertificationFailed', undefined],
     ['pi-job-failed-product-locked', 'ProductLocked', undefined],
-    ['pi-job-failed-in-progress', 'SubmissionInProgress', { reason: 'SubmissionInProgress', maxTimes: 3 }],
-    ['pi-job-failed-not-latest', 'SubmissionNotLatest', { reason: 'SubmissionNotLatest', maxTimes: 1 }],
+    ['pi-job-failed-in-progress', 'JobServerError', { reason: 'JobServerError', maxTimes: 2 }],
+    ['pi-job-failed-not-latest', 'Conflict', undefined],
   ])('a failed job (%s) is classified %s, with the advice %j', async (name, code, advice) => {
     serve(PATHS.status, name);
     const status = await pi.client.getOperation(PI_TARGET, JOB_URL);

@@ -298,7 +298,7 @@ describe('getOperation', () => {
     const status = await h.client.getOperation(TARGET, JOB_URL);
     expect(status).toMatchObject({ state: 'failed', terminal: true, rawStatus: 'completed/failed' });
     expect(status.errors?.[0]).toMatchObject({
-      code: 'SubmissionInProgress',
+      code: 'JobServerError',
       message: 'An In Progress submission 2 already exists.',
     });
   });
@@ -432,6 +432,20 @@ describe('listRunningOperations and cancel', () => {
     const e = await caught(h.client.cancel(TARGET, JOB_URL));
     expect(e).toBeInstanceOf(JobAlreadyCompletedError);
     expect(e).toMatchObject({ code: 'BadRequest', statusCode: 400, jobId: JOB });
+  });
+
+  it('tells a finished job by the 400 and its code, never the message; another 400 code stays a plain error', async () => {
+    h = harness();
+    pool()
+      .intercept({ path: CANCEL_PATH, method: 'POST' })
+      .reply(400, { error: { code: 'BadRequest', message: 'Something else entirely.' } }, { headers: json });
+    expect(await caught(h.client.cancel(TARGET, JOB_URL))).toBeInstanceOf(JobAlreadyCompletedError);
+    pool()
+      .intercept({ path: CANCEL_PATH, method: 'POST' })
+      .reply(400, { error: { code: 'invalidRequest', message: 'job has already completed.' } }, { headers: json });
+    const e = await caught(h.client.cancel(TARGET, JOB_URL));
+    expect(e).not.toBeInstanceOf(JobAlreadyCompletedError);
+    expect(e).toMatchObject({ statusCode: 400 });
   });
 
   it('refuses to cancel without a job URL or on another origin, sending nothing', async () => {

@@ -181,7 +181,7 @@ it('refuses a second go-live while the first live submission runs, and lists it 
   expect(['notStarted', 'running']).toContain(attached.state);
 });
 
-it('two racing go-lives: the job that collides fails with SubmissionInProgress (attach or retry later)', async () => {
+it('two racing go-lives: the job that collides fails with the API code internalServerError, JobServerError (submitted again: attaches)', async () => {
   sim.admin.setScenario('contoso', 'contoso-vm-offer', { neverEnds: true, latencyMs: 150 });
   const a = client();
   const b = client();
@@ -195,10 +195,10 @@ it('two racing go-lives: the job that collides fails with SubmissionInProgress (
   expect(statuses.map((st) => st.terminal).sort()).toEqual([false, true]);
   const refused = statuses.find((st) => st.terminal)!;
   expect(refused.state).toBe('failed');
-  expect(refused.errors?.[0]).toMatchObject({ code: 'SubmissionInProgress' });
+  expect(refused.errors?.[0]).toMatchObject({ code: 'JobServerError' });
   expect(refused.errors?.[0]?.message).toMatch(/An In Progress submission \d{19} already exists/);
-  expect(jobFailureDisposition(refused.errors)).toBe('inProgress');
-  expect(refused.submitAgain).toEqual({ reason: 'SubmissionInProgress', maxTimes: 3 });
+  expect(jobFailureDisposition(refused.errors)).toBe('transient');
+  expect(refused.submitAgain).toEqual({ reason: 'JobServerError', maxTimes: 2 });
 });
 
 it('cancels a running job; a second cancel is JobAlreadyCompletedError', async () => {

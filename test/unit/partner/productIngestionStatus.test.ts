@@ -145,34 +145,43 @@ describe('parseJobStatus', () => {
 });
 
 describe('job error classification and the run disposition', () => {
-  it('recognises the three documented job failures, case-insensitively', () => {
-    expect(classifyJobError(IN_PROGRESS)).toBe('SubmissionInProgress');
-    expect(
-      classifyJobError({ code: 'InternalServerError', message: 'An in progress submission 7 already exists.' }),
-    ).toBe('SubmissionInProgress');
-    expect(classifyJobError(STALE)).toBe('SubmissionNotLatest');
-    expect(classifyJobError({ ...STALE, code: 'Conflict' })).toBe('SubmissionNotLatest');
+  it('classifies by code alone, case-insensitively: the message never changes the kind', () => {
+    // The API's collision is a plain internalServerError: the server-error path (its next submit attaches first).
+    expect(classifyJobError(IN_PROGRESS)).toBe('JobServerError');
+    expect(classifyJobError({ code: 'InternalServerError', message: 'Something broke.' })).toBe('JobServerError');
+    // A stale preview and any other conflict share `conflict`: left to the API's code (permanent, no second POST).
+    expect(classifyJobError(STALE)).toBeUndefined();
+    expect(classifyJobError({ ...STALE, code: 'Conflict' })).toBeUndefined();
+    expect(classifyJobError({ code: 'conflict', message: 'Another conflict.' })).toBeUndefined();
+    // invalidState is permanent whatever it says; reported as the certification failure the record shows it for.
     expect(classifyJobError(CERT)).toBe('CertificationFailed');
-    expect(classifyJobError({ code: 'InvalidState', message: 'Certification is blocked.' })).toBe(
-      'CertificationFailed',
-    );
+    expect(classifyJobError({ code: 'InvalidState', message: 'Plan is missing a price.' })).toBe('CertificationFailed');
+    // The client's own codes name their kind.
+    expect(classifyJobError({ code: 'SubmissionInProgress', message: 'x' })).toBe('SubmissionInProgress');
+    expect(classifyJobError({ code: 'submissionnotlatest' })).toBe('SubmissionNotLatest');
+    // The same message under another code is not that kind.
+    expect(classifyJobError({ ...IN_PROGRESS, code: 'badRequest' })).toBeUndefined();
+    expect(classifyJobError({ ...STALE, code: 'internalServerError' })).toBe('JobServerError');
   });
 
-  it('leaves other errors alone; a bare server error is JobServerError (submitted again, at most twice)', () => {
-    expect(classifyJobError({ code: 'internalServerError', message: 'Something broke.' })).toBe('JobServerError');
+  it('leaves other errors alone; a server error with a permanent code nested is not retryable', () => {
     expect(classifyJobError({ code: 'InternalServerError', message: 'x', details: [{ code: 'BadRequest' }] })).toBe(
       undefined,
     );
-    expect(classifyJobError({ code: 'conflict', message: 'Another conflict.' })).toBeUndefined();
-    expect(classifyJobError({ code: 'invalidState', message: 'Plan is missing a price.' })).toBeUndefined();
     expect(classifyJobError({})).toBeUndefined();
   });
 
   it('is stable on already mapped codes (what getOperation returns)', () => {
-    const mapped = mapJobErrors([IN_PROGRESS]);
-    expect(mapped[0]?.code).toBe('SubmissionInProgress');
-    expect(classifyJobError(mapped[0]!)).toBe('SubmissionInProgress');
-    expect(jobFailureDisposition(mapped)).toBe('inProgress');
+    for (const [raw, kind, disposition] of [
+      [IN_PROGRESS, 'JobServerError', 'transient'],
+      [{ code: 'SubmissionInProgress', message: 'x' }, 'SubmissionInProgress', 'inProgress'],
+      [CERT, 'CertificationFailed', 'permanent'],
+    ] as const) {
+      const mapped = mapJobErrors([raw]);
+      expect(mapped[0]?.code).toBe(kind);
+      expect(classifyJobError(mapped[0]!)).toBe(kind);
+      expect(jobFailureDisposition(mapped)).toBe(disposition);
+    }
   });
 
   it('classifies by every nested detail: the top level may only say "Operation failed"', () => {
@@ -198,7 +207,7 @@ describe('job error classification and the run disposition', () => {
       jobFailureDisposition([
         nested('conflict', 'The submission cannot be pushed to live as its not the latest submission.'),
       ]),
-    ).toBe('resubmit');
+    ).toBe('permanent');
   });
 
   it('maps a nested failure with the stable code, the telling message, every detail and an object resourceId', () => {
@@ -221,19 +230,30 @@ describe('job error classification and the run disposition', () => {
     });
   });
 
-  it('advises a new Go Live only for a collision (3 times) or a stale preview (once)', () => {
-    expect(submitAgainAdvice([IN_PROGRESS])).toEqual({ reason: 'SubmissionInProgress', maxTimes: 3 });
-    expect(submitAgainAdvice([STALE])).toEqual({ reason: 'SubmissionNotLatest', maxTimes: 1 });
+  it('advises a new Go Live for a server error (twice), a collision (3 times) or a stale preview (once), by code', () => {
+    expect(submitAgainAdvice([IN_PROGRESS])).toEqual({ reason: 'JobServerError', maxTimes: 2 });
+    expect(submitAgainAdvice([{ code: 'SubmissionInProgress' }])).toEqual({
+      reason: 'SubmissionInProgress',
+      maxTimes: 3,
+    });
+    expect(submitAgainAdvice([{ code: 'SubmissionNotLatest' }])).toEqual({
+      reason: 'SubmissionNotLatest',
+      maxTimes: 1,
+    });
+    expect(submitAgainAdvice([STALE])).toBeUndefined();
     expect(submitAgainAdvice([CERT])).toBeUndefined();
     expect(submitAgainAdvice([])).toBeUndefined();
   });
 
   it.each([
-    [[IN_PROGRESS], 'inProgress'],
-    [[STALE], 'resubmit'],
+    [[IN_PROGRESS], 'transient'],
+    [[{ code: 'SubmissionInProgress' }], 'inProgress'],
+    [[STALE], 'permanent'],
+    [[{ code: 'SubmissionNotLatest' }], 'resubmit'],
     [[CERT], 'permanent'],
     [[STALE, CERT], 'permanent'],
-    [[IN_PROGRESS, STALE], 'inProgress'],
+    [[IN_PROGRESS, STALE], 'permanent'],
+    [[{ code: 'SubmissionInProgress' }, { code: 'SubmissionNotLatest' }], 'inProgress'],
     [[{ code: 'badRequest', message: 'Schema validation failed.' }], 'permanent'],
     [[], 'permanent'],
     [undefined, 'permanent'],
