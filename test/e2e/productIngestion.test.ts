@@ -225,9 +225,10 @@ describe('go-live through the Product Ingestion API, end to end', () => {
 
   it('a job that collides with a submission started meanwhile is submitted again and attaches: golive.succeeded', async () => {
     // Every answer about the offer waits L ms and is computed after the wait. The app's go-live reads the
-    // submissions twice (running list, then startGoLive) and posts. An outside go-live started L/2 after the app's
-    // first read arrives creates its job after the app's second read was answered and before the app's POST is:
-    // the app's job then fails with "An In Progress submission ... already exists".
+    // submissions once (it answers both "already running?" and "ready?") and posts. An outside go-live posted L/2
+    // after the app's read arrives creates its job after that read was answered (t+L) and before the app's POST is
+    // (t+2L): the app's job then fails with "An In Progress submission ... already exists". The outside go-live is
+    // one configure POST, as a client that already knows the preview's id sends it.
     const L = 1_500;
     sim.admin.addOffer(PUB, 'pi-collide-offer', { durationMs: 12_000, latencyMs: L });
     await enqueue(azurite.connectionString, 'golive-requests', {
@@ -236,30 +237,30 @@ describe('go-live through the Product Ingestion API, end to end', () => {
       requestId: 'pi-collide-1',
       api: 'productIngestion',
     });
-    const submissionPath = `/rp/product-ingestion/submission/${productGuidFor('pi-collide-offer')}`;
+    const productGuid = productGuidFor('pi-collide-offer');
+    const submissionPath = `/rp/product-ingestion/submission/${productGuid}`;
     await waitFor(() => requestsFor('pi-collide-offer').some((r) => r.path === submissionPath), {
       intervalMs: 1,
       timeoutMs: 30_000,
-      what: "the app's first submission read",
+      what: "the app's submission read",
     });
     await new Promise((r) => setTimeout(r, L / 2));
-    const outside = new ProductIngestionClient({
-      baseUrl: `${sim.url}/rp/product-ingestion`,
-      schemaVersion: V,
-      credential: new StaticTokenCredential('local-dev-token'),
-      timeoutMs: 10_000,
-      maxRetries: 0,
+    const outside = await fetch(`${sim.url}/rp/product-ingestion/configure?$version=${V}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        $schema: `https://schema.mp.microsoft.com/schema/configure/${V}`,
+        resources: [
+          {
+            $schema: `https://schema.mp.microsoft.com/schema/submission/${V}`,
+            id: submissionIdsFor('pi-collide-offer').preview,
+            product: `product/${productGuid}`,
+            target: { targetType: 'live' },
+          },
+        ],
+      }),
     });
-    try {
-      await outside.startGoLive({
-        api: 'productIngestion',
-        publisherId: PUB,
-        offerId: 'pi-collide-offer',
-        productId: productGuidFor('pi-collide-offer'),
-      });
-    } finally {
-      await outside.close();
-    }
+    expect(outside.status).toBeLessThan(300);
     const event = await completionFor('pi-collide-offer');
     expect(event).toMatchObject({
       type: 'golive.succeeded',
