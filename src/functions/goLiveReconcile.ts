@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 
 import { getConfig } from '../config';
 import { type ReconcileClient, reconcileRuns } from '../golive/reconcile';
+import { runSettingsFrom } from '../golive/settings';
 import { reconcileClient } from './durableClients';
 
 /**
@@ -14,7 +15,8 @@ export async function goLiveReconcileHandler(
   client: ReconcileClient,
   context: InvocationContext,
 ): Promise<void> {
-  const result = await reconcileRuns(client, new Date(), (m) => context.log(m));
+  const events = runSettingsFrom(getConfig().golive).events;
+  const result = await reconcileRuns(client, new Date(), (m) => context.log(m), events);
   if (result.started.length > 0 || result.failed.length > 0) {
     context.log(
       `reconcile: ${result.examined} ended runs examined, ${result.started.length} events being published, ${result.failed.length} not started`,

@@ -1,8 +1,10 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
+import { buildCompletionEvents } from '../events/completionEvent';
+import { deliverToEventGrid } from './eventDelivery';
 import { publishCompletion } from './orchestration';
 import { publishUnpublished, type ReconcileInput, UNPUBLISHED_RUNTIME_STATUSES, unpublishedRun } from './run/owed';
-import type { InstanceStatus, RunOutput } from './run/record';
+import type { EventSettings, InstanceStatus, RunOutput } from './run/record';
 
 /**
  * Runs that ended without a completion event: terminated through the Durable API (the orchestrator never runs
@@ -43,6 +45,7 @@ export async function reconcileRuns(
   client: ReconcileClient,
   now: Date,
   log: (message: string) => void = () => undefined,
+  events?: EventSettings,
 ): Promise<ReconcileResult> {
   const result: ReconcileResult = { examined: 0, started: [], failed: [] };
   for (const status of await client.listEnded(UNPUBLISHED_RUNTIME_STATUSES)) {
@@ -50,7 +53,7 @@ export async function reconcileRuns(
     const output = unpublishedRun(status, now);
     if (!output || status.instanceId === undefined) continue;
     try {
-      await publishUnpublished(client, status.instanceId, output);
+      await publishUnpublished(client, status.instanceId, output, events);
       result.started.push({ instanceId: status.instanceId, runId: output.runId, eventId: output.eventId });
       log(
         `run ${output.runId} of ${status.instanceId} ended ${status.runtimeStatus} without an event: publishing ${output.eventId}`,
@@ -68,9 +71,26 @@ export async function reconcileRuns(
 /** The reconcile orchestration: publish the run's event (retried with durable timers), end with the run's output. */
 export function* reconcileOrchestration(context: OrchestrationContext): Generator<Task, RunOutput, unknown> {
   const df = context.df;
-  const { output } = df.getInput<ReconcileInput>();
-  yield* publishCompletion(context, output);
+  const { output, events } = df.getInput<ReconcileInput>();
+  const published = yield* publishCompletion(context, output);
   if (!df.isReplaying)
     context.log(`[golive reconcile ${output.runId}] published ${output.eventId} (${output.error?.code ?? ''})`);
+  if (events?.eventGrid) {
+    // The Event Grid topic gets the same event, as a run's own completion does (docs/events.md).
+    const delivery = yield* deliverToEventGrid(
+      context,
+      buildCompletionEvents(output).map((e) => ({ ...e, ...published?.trace })),
+      events,
+      { runId: output.runId, target: { publisherId: output.target.publisherId, offerId: output.target.offerId } },
+      (message, level) => {
+        if (df.isReplaying) return;
+        const line = `[golive reconcile ${output.runId}] ${message}`;
+        if (level === 'error') context.error(line);
+        else if (level === 'warn') context.warn(line);
+        else context.log(line);
+      },
+    );
+    if (delivery.warnings.length > 0) return { ...output, warnings: [...output.warnings, ...delivery.warnings] };
+  }
   return output;
 }

@@ -163,7 +163,7 @@ async function startOrJoinNow(request: GoLiveRequest, options: StarterOptions): 
         `go-live ${instanceId} run ${owed.runId} ended ${status?.runtimeStatus ?? ''} without an event; publishing it`,
       );
       try {
-        await publishUnpublished(client, instanceId, owed);
+        await publishUnpublished(client, instanceId, owed, options.settings.events);
       } catch (e) {
         lastStartError = e;
       }

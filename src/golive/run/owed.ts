@@ -1,7 +1,7 @@
 import type { RunErrorCode } from '../../errorCodes';
 import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../contracts';
 import { isRunInstanceId } from './identity';
-import { type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './record';
+import { type EventSettings, type InstanceStatus, readRun, type Run, type RunOutput, toOutput } from './record';
 
 /**
  * The completion event a run owes when its instance ended without publishing it (terminated through the Durable
@@ -18,6 +18,8 @@ export const MAX_REASON_CHARS = 500;
 
 export interface ReconcileInput {
   output: RunOutput;
+  /** Where the event goes besides the queue (the Event Grid topic when set); absent = the queue only. */
+  events?: EventSettings;
 }
 
 function looksLikeRunOutput(v: unknown): boolean {
@@ -88,6 +90,7 @@ export async function publishUnpublished(
   },
   instanceId: string,
   output: RunOutput,
+  events?: EventSettings,
 ): Promise<void> {
-  await client.startNew(RECONCILE_ORCHESTRATOR_NAME, { instanceId, input: { output } });
+  await client.startNew(RECONCILE_ORCHESTRATOR_NAME, { instanceId, input: { output, ...(events ? { events } : {}) } });
 }

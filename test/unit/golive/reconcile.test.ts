@@ -166,4 +166,49 @@ describe('reconcileOrchestration', () => {
     expect(attempts).toBe(2);
     expect(result.output).toEqual(owed);
   });
+
+  it('sends the same event to the Event Grid topic when the run has one, with the trace context of the queue copy', async () => {
+    const owed = unpublishedRun(terminated(), NOW)!;
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const sent: { id: string; traceparent?: string }[][] = [];
+    const result = await runOrchestration(
+      reconcileOrchestration,
+      { output: owed, events: { eventGrid: true, eventGridRetryHours: 24, progress: false } },
+      {
+        start: NOW,
+        activities: {
+          publishCompletion: (i) => ({ eventId: (i as { output: RunOutput }).output.eventId, trace: { traceparent } }),
+          publishEventGrid: (i) => {
+            sent.push((i as { events: { id: string; traceparent?: string }[] }).events);
+            return { kind: 'published', count: 1 };
+          },
+        },
+      },
+    );
+    expect(result.error).toBeUndefined();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.map((e) => [e.id, e.traceparent])).toEqual([[owed.eventId, traceparent]]);
+    expect(result.output).toEqual(owed);
+  });
+
+  it('sends nothing to a topic when the run has none (a reconcile started by an earlier build included)', async () => {
+    const owed = unpublishedRun(terminated(), NOW)!;
+    let topicCalls = 0;
+    const result = await runOrchestration(
+      reconcileOrchestration,
+      { output: owed },
+      {
+        start: NOW,
+        activities: {
+          publishCompletion: (i) => ({ eventId: (i as { output: RunOutput }).output.eventId }),
+          publishEventGrid: () => {
+            topicCalls++;
+            return { kind: 'published', count: 1 };
+          },
+        },
+      },
+    );
+    expect(result.error).toBeUndefined();
+    expect(topicCalls).toBe(0);
+  });
 });
