@@ -14,6 +14,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { Agent, type Dispatcher, request } from 'undici';
 
 import { StaticTokenCredential } from '../partner/credential';
+import { KEEP_ALIVE_IDLE_MS } from '../partner/http';
 import type { CloudEvent } from './completionEvent';
 
 export const EVENTGRID_SCOPE = 'https://eventgrid.azure.net/.default';
@@ -111,7 +112,7 @@ export class EventGridPublisher {
     this.#credential = credential;
     this.#timeoutMs = options.timeoutMs ?? EVENTGRID_TIMEOUT_MS;
     this.#maxBatchBytes = options.maxBatchBytes ?? EVENTGRID_MAX_BATCH_BYTES;
-    this.#dispatcher = options.dispatcher ?? new Agent({ connections: 4, keepAliveTimeout: 30_000 });
+    this.#dispatcher = options.dispatcher ?? new Agent({ connections: 4, keepAliveTimeout: KEEP_ALIVE_IDLE_MS });
   }
 
   /** Publishes `events` in order; never throws (the result says what was taken and why the rest was not). */

@@ -25,8 +25,8 @@ export interface ResponseInfo {
 
 export type ResponseHook = (info: ResponseInfo) => void;
 
-/** How long an idle pooled connection is kept open. */
-const KEEP_ALIVE_IDLE_MS = 30_000;
+/** How long an idle pooled connection is kept open (the partner API's and the Event Grid topic's). */
+export const KEEP_ALIVE_IDLE_MS = 30_000;
 
 export interface HttpOptions {
   /** Default per-request timeout. */
