@@ -229,9 +229,34 @@ export interface AppConfig {
     /** `golive.progressed` events when a run's steps or phase change. */
     progressEvents: boolean;
   };
+  /**
+   * The host's storage account (`AzureWebJobsStorage`), where the app keeps its own small table (the submit ledger):
+   * a connection string locally, the table endpoint and the managed identity in Azure (identity-based connection).
+   */
+  storage: StorageConfig;
   applicationInsightsConnectionString: string | undefined;
   /** Entra ID (AAD) authentication for telemetry, needed when the resource disables local auth. */
   applicationInsightsAuthentication: { aad: boolean; clientId: string | undefined };
+}
+
+export type StorageConfig =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; tableServiceUri: string; clientId: string | undefined }
+  | { kind: 'none' };
+
+/**
+ * `AzureWebJobsStorage` as the Functions host reads it: a connection string, or an identity-based connection
+ * (`AzureWebJobsStorage__tableServiceUri`, or `__accountName`, with `__clientId` for a user-assigned identity).
+ */
+function storageConfig(env: NodeJS.ProcessEnv): StorageConfig {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const connectionString = get('AzureWebJobsStorage');
+  if (connectionString) return { kind: 'connectionString', connectionString };
+  const account = get('AzureWebJobsStorage__accountName');
+  const tableServiceUri =
+    get('AzureWebJobsStorage__tableServiceUri') ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  if (tableServiceUri) return { kind: 'identity', tableServiceUri, clientId: get('AzureWebJobsStorage__clientId') };
+  return { kind: 'none' };
 }
 
 /** Reads `Authorization=AAD;ClientId=...` (the Functions host's own format for this setting). */
@@ -312,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       progressEvents: s.GOLIVE_PROGRESS_EVENTS,
     },
+    storage: storageConfig(env),
     applicationInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
     applicationInsightsAuthentication: parseAuthenticationString(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING),
   };

@@ -3,6 +3,7 @@ import { createEventGridPublisher, type EventGridPublisher } from '../events/eve
 import { tagRun } from '../events/scope';
 import { GoLiveTelemetry, startTelemetry } from '../events/telemetry';
 import type { ActivityDeps } from '../golive/activities';
+import { createSubmitLedger, type SubmitLedger } from '../golive/submitLedger';
 import { createPartnerApi } from '../partner';
 
 /** What the activities and the queue trigger use: the telemetry (one per process) and the partner API clients. */
@@ -15,9 +16,20 @@ export function goLiveTelemetry(): GoLiveTelemetry {
   return telemetry;
 }
 
-/** The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache. */
-export function activityDeps(): ActivityDeps {
-  return { partnerApi: (kind) => createPartnerApi(kind, getConfig()), telemetry: goLiveTelemetry() };
+let ledger: { value: SubmitLedger | undefined } | undefined;
+
+/**
+ * The activities' dependencies: the partner API client of a kind comes from `createPartnerApi`'s per-kind cache;
+ * the submit ledger is one per process; `warn` goes to the invocation's log.
+ */
+export function activityDeps(warn?: (message: string) => void): ActivityDeps {
+  ledger ??= { value: createSubmitLedger(getConfig().storage) };
+  return {
+    partnerApi: (kind) => createPartnerApi(kind, getConfig()),
+    telemetry: goLiveTelemetry(),
+    ...(ledger.value ? { submits: ledger.value } : {}),
+    ...(warn ? { warn } : {}),
+  };
 }
 
 let eventGrid: { publisher: EventGridPublisher | undefined } | undefined;

@@ -6,5 +6,11 @@ import { activityDeps, withOperationTag } from './activityDeps';
 
 /** Activity: Go Live, unless a go-live already runs for the offer. */
 df.app.activity(ACTIVITY.submitGoLive, {
-  handler: async (input: SubmitGoLiveInput) => withOperationTag(await submitGoLive(input, activityDeps())),
+  handler: async (input: SubmitGoLiveInput, context) =>
+    withOperationTag(
+      await submitGoLive(
+        input,
+        activityDeps((m) => context.warn(m)),
+      ),
+    ),
 });

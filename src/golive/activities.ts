@@ -22,6 +22,7 @@ import {
   toRunError,
 } from './outcome';
 import type { RunError, RunTarget } from './run/record';
+import type { SubmitLedger } from './submitLedger';
 
 /**
  * The run's activities: all partner API I/O and telemetry. Each returns a typed result the orchestrator decides
@@ -32,6 +33,10 @@ import type { RunError, RunTarget } from './run/record';
 export interface ActivityDeps {
   partnerApi(kind: PartnerApiKind): PartnerApi;
   telemetry: GoLiveTelemetry;
+  /** Marks each run's first submit; without it every submit looks for the run's go-live as after a crash. */
+  submits?: SubmitLedger;
+  /** The invocation's log at warning level. */
+  warn?: (message: string) => void;
 }
 
 export function toGoLiveTarget(target: RunTarget): GoLiveTarget {
@@ -86,8 +91,9 @@ async function lookUpGoLive(
   api: PartnerApi,
   target: GoLiveTarget,
   input: { startedAt?: string; earlierOperationIds?: string[] },
+  before: Pick<GoLiveQuery, 'beforeGoLive' | 'unsent'> = {},
 ): Promise<GoLiveOperation | undefined> {
-  return goLiveToAttach(await api.findGoLives(target, attachQuery(input)), input.earlierOperationIds);
+  return goLiveToAttach(await api.findGoLives(target, { ...attachQuery(input), ...before }), input.earlierOperationIds);
 }
 
 /**
@@ -104,7 +110,10 @@ export async function submitGoLive(input: SubmitGoLiveInput, deps: ActivityDeps)
 
   let running: GoLiveOperation | undefined;
   try {
-    running = await lookUpGoLive(api, target, input);
+    // Only the first execution of the first submit knows that nothing was sent yet (docs/reliability.md).
+    const unsent =
+      input.attempt === 1 && deps.submits !== undefined && (await deps.submits.firstSubmit(input.runId, deps.warn));
+    running = await lookUpGoLive(api, target, input, { beforeGoLive: true, ...(unsent ? { unsent } : {}) });
   } catch (e) {
     deps.telemetry.partnerApiError(dims(input), errorCode(e), statusOf(e), 'submitGoLive');
     const error = toRunError(e);

@@ -7,6 +7,7 @@
 import { NotReadyForGoLiveError, PartnerApiError } from './errors';
 import type { HttpResponse } from './http';
 import {
+  type OfferStatusView,
   operationIdFromUrl,
   parseOfferStatus,
   parseOperation,
@@ -19,7 +20,7 @@ import {
   type PartnerClientCallOptions,
   type StatusDescription,
 } from './pipeline';
-import { goLiveAccepted, operationStatusFrom } from './shared';
+import { goLiveAccepted, LookupMemo, operationStatusFrom } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -44,6 +45,8 @@ export interface CloudPartnerPortalClientOptions extends PartnerClientCallOption
    * sign-off (default true; the app never turns it off: only the unit tests of the POST itself do).
    */
   checkOfferStatus?: boolean;
+  /** The clock (ms since the epoch) for `LookupMemo`; tests pass a fake. */
+  now?: () => number;
 }
 
 /**
@@ -70,17 +73,41 @@ export function operationLocationOf(res: Pick<HttpResponse, 'headers' | 'body'>)
 /** `{ error: { code, message, details } }` from a partner error body, when it has one (also used by other modules). */
 export { errorDetailOf } from './pipeline';
 
+interface StatusRead {
+  view: OfferStatusView;
+  statusCode: number;
+  requestId?: string;
+}
+
+const offerKey = (target: GoLiveTarget): string => `${target.publisherId}/${target.offerId}`;
+
+/** Throws unless the offer status says the offer waits for the publisher's sign-off. */
+function requireSignoffWaiting(target: GoLiveTarget, { view, statusCode, requestId }: StatusRead): void {
+  if (view.readiness === 'ready') return;
+  if (view.readiness === 'goLiveRunning') {
+    throw new PartnerApiError(
+      'Conflict',
+      `A go-live of ${target.publisherId}/${target.offerId} already runs (the offer status shows the sign-off done); follow it instead of sending another.`,
+      { statusCode, ...(requestId ? { requestId } : {}) },
+    );
+  }
+  throw new NotReadyForGoLiveError(view.status, view.steps, requestId ? { requestId } : {});
+}
+
 export class CloudPartnerPortalClient implements PartnerApi {
   readonly kind = 'cpp' as const;
   private readonly origin: URL;
   private readonly apiVersion: string;
   private readonly pipeline: PartnerCallPipeline;
   private readonly checkOfferStatus: boolean;
+  /** The offer status the attach lookup right before a Go Live read, per offer, for that Go Live's pre-check. */
+  private readonly statusRead: LookupMemo<StatusRead>;
 
   constructor(options: CloudPartnerPortalClientOptions) {
     this.origin = new URL(new URL(options.baseUrl).origin);
     this.apiVersion = options.apiVersion;
     this.checkOfferStatus = options.checkOfferStatus ?? true;
+    this.statusRead = new LookupMemo(options.now ?? Date.now);
     this.pipeline = new PartnerCallPipeline({
       ...options,
       userAgent: options.userAgent ?? 'marketplace-golive (cpp)',
@@ -96,13 +123,19 @@ export class CloudPartnerPortalClient implements PartnerApi {
   }
 
   /**
-   * Sends the Go Live, after reading the offer status (`GET .../status`): only an offer `running` with its publisher
+   * Sends the Go Live, after reading the offer status (`GET .../status`, or the read the attach lookup right before
+   * it made: `beforeGoLive`): only an offer `running` with its publisher
    * sign-off step `waitingForPublisherReview` gets the POST. A go-live already running (sign-off done) is a
    * `Conflict` (the caller attaches to it); anything else is `NotReadyForGoLiveError`, and nothing is sent.
    * @throws NotReadyForGoLiveError, PartnerApiError, GoLiveOutcomeUnknownError
    */
   async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
-    if (this.checkOfferStatus) await this.requireSignoffWaiting(target, options);
+    if (this.checkOfferStatus) {
+      requireSignoffWaiting(
+        target,
+        this.statusRead.take(offerKey(target)) ?? (await this.readOfferStatus(target, options)),
+      );
+    }
     const url = this.offerUrl(target, 'golive');
     const res = await this.pipeline.call({
       method: 'POST',
@@ -139,13 +172,22 @@ export class CloudPartnerPortalClient implements PartnerApi {
 
   /**
    * The offer's go-lives: running ones, and finished ones created since `query.finishedSince`
-   * (`GET submissions/?status=running`, or without the filter when finished ones are wanted).
+   * (`GET submissions/?status=running`, or without the filter when finished ones are wanted). Right before a Go
+   * Live (`beforeGoLive`) the offer status is read first, for the Go Live's pre-check; when the run sent nothing
+   * yet (`unsent`) and the offer's sign-off waits for the publisher, nothing runs and the submissions are not read.
    */
   async findGoLives(
     target: GoLiveTarget,
     query: GoLiveQuery = {},
     options?: PartnerRequestOptions,
   ): Promise<GoLiveOperation[]> {
+    if (query.beforeGoLive && this.checkOfferStatus) {
+      // The Go Live that follows uses this read. For a run that sent nothing yet it answers "ready?" and "already
+      // running?" at once: an offer whose sign-off waits for the publisher has no go-live running.
+      const read = await this.readOfferStatus(target, options);
+      this.statusRead.remember(offerKey(target), read);
+      if (query.unsent && read.view.readiness === 'ready') return [];
+    }
     const url = this.offerUrl(target, 'submissions/');
     if (query.finishedSince === undefined) url.searchParams.set('status', 'running');
     const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', target, options });
@@ -187,20 +229,15 @@ export class CloudPartnerPortalClient implements PartnerApi {
     await this.pipeline.close();
   }
 
-  /** Reads the offer status; throws unless the offer waits for the publisher's sign-off. */
-  private async requireSignoffWaiting(target: GoLiveTarget, options: PartnerRequestOptions | undefined) {
+  /** Reads the offer status (`GET .../status`). */
+  private async readOfferStatus(target: GoLiveTarget, options: PartnerRequestOptions | undefined): Promise<StatusRead> {
     const url = this.offerUrl(target, 'status');
     const res = await this.pipeline.call({ method: 'GET', url, expect: [200], retry: 'read', target, options });
-    const view = parseOfferStatus(res.body, res.status);
-    if (view.readiness === 'ready') return;
-    if (view.readiness === 'goLiveRunning') {
-      throw new PartnerApiError(
-        'Conflict',
-        `A go-live of ${target.publisherId}/${target.offerId} already runs (the offer status shows the sign-off done); follow it instead of sending another.`,
-        { statusCode: res.status, ...(res.requestId ? { requestId: res.requestId } : {}) },
-      );
-    }
-    throw new NotReadyForGoLiveError(view.status, view.steps, res.requestId ? { requestId: res.requestId } : {});
+    return {
+      view: parseOfferStatus(res.body, res.status),
+      statusCode: res.status,
+      ...(res.requestId ? { requestId: res.requestId } : {}),
+    };
   }
 
   /** `{origin}/api/publishers/{pub}/offers/{offer}/{suffix}?api-version=…`, path segments encoded. */

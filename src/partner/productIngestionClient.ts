@@ -46,7 +46,7 @@ import {
   submitAgainAdvice,
   synthesizeSteps,
 } from './productIngestionStatus';
-import { goLiveAccepted, normKey, operationStatusFrom, safeBody } from './shared';
+import { goLiveAccepted, LookupMemo, normKey, operationStatusFrom, safeBody } from './shared';
 import type {
   CancelResult,
   GoLiveAccepted,
@@ -124,9 +124,6 @@ export class JobAlreadyCompletedError extends PartnerApiError {
 
 export const PRODUCT_INGESTION_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
-/** How long a submission list read by the attach lookup may stand for the Go Live's own read right after it. */
-export const LOOKUP_REUSE_MS = 5_000;
-
 export class ProductIngestionClient implements PartnerApi {
   readonly kind = 'productIngestion' as const;
   /** The fewest seconds between two status reads of a job (the documented once-a-minute limit by default). */
@@ -139,10 +136,10 @@ export class ProductIngestionClient implements PartnerApi {
   private readonly listingGraceMs: number;
   private readonly now: () => number;
   /**
-   * The submission list the attach lookup (`findGoLives` with `finishedSince`) just read, per product: the Go Live that follows it at once
-   * (the same activity) uses it instead of reading it again. Taken once, within `LOOKUP_REUSE_MS`; status reads never use it.
+   * The submission list the attach lookup right before a Go Live (`beforeGoLive`) just read, per product: the Go
+   * Live that follows it at once (the same activity) uses it instead of reading it again.
    */
-  private readonly lookedUp = new Map<string, { at: number; submissions: Submission[] }>();
+  private readonly lookedUp: LookupMemo<Submission[]>;
 
   constructor(options: ProductIngestionClientOptions) {
     const url = new URL(options.baseUrl);
@@ -153,6 +150,7 @@ export class ProductIngestionClient implements PartnerApi {
     this.minPollIntervalSeconds = Math.max(0, options.minPollIntervalSeconds ?? PRODUCT_INGESTION_MIN_POLL_SECONDS);
     this.listingGraceMs = Math.max(0, options.listingGraceMs ?? DEFAULT_LISTING_GRACE_MS);
     this.now = options.now ?? Date.now;
+    this.lookedUp = new LookupMemo(() => this.now());
     this.pipeline = new PartnerCallPipeline({
       ...options,
       scope: options.scope ?? PRODUCT_INGESTION_DEFAULT_SCOPE,
@@ -180,11 +178,8 @@ export class ProductIngestionClient implements PartnerApi {
    */
   async startGoLive(target: GoLiveTarget, options?: PartnerRequestOptions): Promise<GoLiveAccepted> {
     const productGuid = await this.productGuid(target, options);
-    const recent = this.lookedUp.get(productGuid);
-    this.lookedUp.delete(productGuid);
-    const fresh = recent !== undefined && this.now() - recent.at >= 0 && this.now() - recent.at <= LOOKUP_REUSE_MS;
     // One read before the Go Live answers both "already running?" (the lookup) and "ready?" (the preview).
-    const submissions = fresh ? recent.submissions : await this.submissions(productGuid, options);
+    const submissions = this.lookedUp.take(productGuid) ?? (await this.submissions(productGuid, options));
     const inFlight = submissions.find(isInFlight);
     if (inFlight) throw new SubmissionInProgressError(inFlight.id, inFlight.targetType, inFlight.status ?? '');
     const preview = currentPreview(submissions);
@@ -286,9 +281,8 @@ export class ProductIngestionClient implements PartnerApi {
   ): Promise<GoLiveOperation[]> {
     const productGuid = await this.productGuid(target, options);
     const submissions = await this.submissions(productGuid, options);
-    // The attach lookup before a Go Live asks for finished ones too: its read may stand for the Go Live's own.
-    if (query.finishedSince !== undefined) this.lookedUp.set(productGuid, { at: this.now(), submissions });
-    if (this.lookedUp.size > 1_000) this.lookedUp.delete(this.lookedUp.keys().next().value as string);
+    // The attach lookup right before a Go Live: its read stands for the Go Live's own.
+    if (query.beforeGoLive) this.lookedUp.remember(productGuid, submissions);
     // Without a preview entry (after a promotion the live entry stands for both) every live entry is this offer's.
     const preview = currentPreview(submissions);
     return liveGoLives(submissions, this.base, this.schemaVersion, query.finishedSince, preview?.id);

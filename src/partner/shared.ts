@@ -104,3 +104,32 @@ export function goLiveAccepted(operationUrl: string, operationId: string, header
   if (retryAfter !== undefined) accepted.retryAfterSeconds = retryAfter;
   return accepted;
 }
+
+/** How long a read by the attach lookup may stand for the Go Live's own read right after it (the same activity). */
+export const LOOKUP_REUSE_MS = 5_000;
+
+/**
+ * What the attach lookup just read, per key (offer or product), for the Go Live that follows it at once: taken once,
+ * within `LOOKUP_REUSE_MS`, so one read before the first Go Live answers both "already running?" and "ready?".
+ * Bounded; status reads never use it.
+ */
+export class LookupMemo<T> {
+  private readonly entries = new Map<string, { at: number; value: T }>();
+
+  constructor(private readonly now: () => number) {}
+
+  remember(key: string, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, { at: this.now(), value });
+    if (this.entries.size > 1_000) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** The value remembered for `key` within `LOOKUP_REUSE_MS`, forgotten as it is taken. */
+  take(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    this.entries.delete(key);
+    if (entry === undefined) return undefined;
+    const age = this.now() - entry.at;
+    return age >= 0 && age <= LOOKUP_REUSE_MS ? entry.value : undefined;
+  }
+}

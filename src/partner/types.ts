@@ -104,6 +104,18 @@ export interface GoLiveOperation extends RunningOperation {
 export interface GoLiveQuery {
   /** Also list finished go-lives created at or after this time (ISO); without it, running ones only. */
   finishedSince?: string;
+  /**
+   * The lookup right before a Go Live (not after a conflict): an adapter may answer it from the read that also says
+   * whether the offer is ready, keep that read for the Go Live that follows (`LookupMemo`), and skip reads that cannot
+   * find anything when the offer is ready.
+   */
+  beforeGoLive?: boolean;
+  /**
+   * With `beforeGoLive`: this run has sent no Go Live yet (its first submit, executed once). When the offer's
+   * readiness read says it is ready, no go-live of it runs and none finished since is this run's: an adapter may
+   * answer from that read alone.
+   */
+  unsent?: boolean;
 }
 
 export interface CancelResult {

@@ -105,6 +105,8 @@ describe('console', () => {
     await expect(page.locator('ol.timeline li.done').count()).resolves.toBe(
       await page.locator('ol.timeline li').count(),
     );
+    // The run is succeeded once the offer is live; its completion event is written just after and shown on refresh.
+    await page.locator('#run', { hasText: /golive\.succeeded/ }).waitFor({ timeout: 30_000 });
     const text = await page.locator('#run').innerText();
     expect(text).toContain('console-ok-1');
     expect(text).toContain('Checks so far');

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
 import { type RunningSimulator, startSimulator, submissionIdsFor } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady } from '../support/hostProcess';
+import { childReady, RESTART_HOST_JSON } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
@@ -49,18 +49,7 @@ async function startChild(): Promise<string> {
         APPLICATIONINSIGHTS_CONNECTION_STRING: '',
       }),
       // An activity the dead host had taken is offered again after 3 s, not the default 5 min.
-      CHILD_HOST_JSON: JSON.stringify({
-        extensions: {
-          queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' },
-          durableTask: {
-            storageProvider: {
-              maxQueuePollingInterval: '00:00:01',
-              controlQueueVisibilityTimeout: '00:00:03',
-              workItemQueueVisibilityTimeout: '00:00:03',
-            },
-          },
-        },
-      }),
+      CHILD_HOST_JSON: JSON.stringify(RESTART_HOST_JSON),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,7 +19,7 @@ import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../too
 import { decodeMessage } from '../../tools/host/queues/encoding';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, queueClient, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady, startHostProcess } from '../support/hostProcess';
+import { childReady, RESTART_HOST_JSON, startHostProcess } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(240_000);
@@ -60,18 +60,7 @@ async function startChild(hub: string, settings: Record<string, string> = {}): P
         GOLIVE_EVENTGRID_TOKEN: topic.token,
         ...settings,
       }),
-      CHILD_HOST_JSON: JSON.stringify({
-        extensions: {
-          queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' },
-          durableTask: {
-            storageProvider: {
-              maxQueuePollingInterval: '00:00:01',
-              controlQueueVisibilityTimeout: '00:00:03',
-              workItemQueueVisibilityTimeout: '00:00:03',
-            },
-          },
-        },
-      }),
+      CHILD_HOST_JSON: JSON.stringify(RESTART_HOST_JSON),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -123,8 +112,8 @@ const atTopic = (id: string, timeoutMs = 120_000) =>
     what: `event ${id} at the Event Grid endpoint`,
   });
 
-function expectOneCopyEach(): void {
-  const copies = [...topic.copiesById().entries()].filter(([, n]) => n !== 1);
+function expectOneCopyEach(except?: string): void {
+  const copies = [...topic.copiesById().entries()].filter(([id, n]) => n !== 1 && id !== except);
   expect(copies).toEqual([]);
 }
 
@@ -239,7 +228,7 @@ describe('with GOLIVE_EVENTGRID_ENDPOINT and GOLIVE_PROGRESS_EVENTS=true', () =>
 });
 
 describe('a host killed right after the queue write', () => {
-  it('publishes the event to the topic after the restart, with the same id, once', async () => {
+  it('publishes the event to the topic after the restart, with the same id', async () => {
     await startChild('golivegridcrash');
     // The topic answers slowly: the host dies while its publish waits for the answer.
     topic.setLatency(5_000);
@@ -252,11 +241,16 @@ describe('a host killed right after the queue write', () => {
     await startChild('golivegridcrash');
     const published = await atTopic(completion.id);
     expect(published).toEqual(completion);
+    // Taken after the restart only. Once per delivery of the publish activity: its redelivered message, and a
+    // second copy when the kill came while the episode that scheduled it was being saved (the replay schedules it
+    // again). At least once, the same event each time (docs/events.md).
     const taken = topic.requests().filter((r) => r.answer === 200 && r.eventIds.includes(completion.id));
-    expect(taken).toHaveLength(1);
-    expect(Date.parse(taken[0]!.at)).toBeGreaterThan(killedAt);
+    expect(taken.length).toBeGreaterThanOrEqual(1);
+    expect(taken.length).toBeLessThanOrEqual(2);
+    for (const t of taken) expect(Date.parse(t.at)).toBeGreaterThan(killedAt);
+    expect(topic.accepted().filter((e) => e.id === completion.id)).toEqual(taken.map(() => completion));
     expect(queued.filter((e) => e.id === completion.id)).toHaveLength(1);
-    expectOneCopyEach();
+    expectOneCopyEach(completion.id);
   });
 
   afterAll(() => killChild('SIGTERM'));

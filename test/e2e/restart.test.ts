@@ -13,6 +13,7 @@ import { type FunctionsHost, startHost } from '../../tools/host/host';
 import { startSimulator } from '../../tools/simulator';
 import type { RunningSimulator } from '../../tools/simulator/types';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { RESTART_HOST_JSON } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(150_000);
@@ -36,7 +37,7 @@ async function start(): Promise<FunctionsHost> {
       GOLIVE_POLLS_PER_HISTORY: '3',
       APPLICATIONINSIGHTS_CONNECTION_STRING: '',
     },
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
+    hostJson: RESTART_HOST_JSON,
     logLevel: 'warning',
     logSink: () => undefined,
   });

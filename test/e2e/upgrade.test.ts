@@ -19,6 +19,7 @@ import { type FunctionsHost, startHost } from '../../tools/host/host';
 import { startSimulator } from '../../tools/simulator';
 import type { RunningSimulator } from '../../tools/simulator/types';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
+import { RESTART_HOST_JSON } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(600_000);
@@ -48,7 +49,7 @@ async function start(appDir: string): Promise<FunctionsHost> {
       GOLIVE_SCHEDULED_OFFERS: '',
       APPLICATIONINSIGHTS_CONNECTION_STRING: '',
     },
-    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
+    hostJson: RESTART_HOST_JSON,
     logLevel: 'warning',
     logSink: () => undefined,
   });

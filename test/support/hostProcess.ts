@@ -147,3 +147,21 @@ export function childReady(proc: ChildProcess): Promise<string> {
     proc.once('exit', (code) => reject(new Error(`the host exited (${code}): ${err}`)));
   });
 }
+
+/**
+ * host.json overrides for tests that stop or kill a host and start another on the same storage: queues polled
+ * often, and messages a stopped host held (dequeued, not yet deleted) visible again after seconds instead of the
+ * extension's 5 minutes.
+ */
+export const RESTART_HOST_JSON = {
+  extensions: {
+    queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' },
+    durableTask: {
+      storageProvider: {
+        maxQueuePollingInterval: '00:00:01',
+        controlQueueVisibilityTimeout: '00:00:03',
+        workItemQueueVisibilityTimeout: '00:00:03',
+      },
+    },
+  },
+};

@@ -165,8 +165,24 @@ describe('the attach lookup after a crash right after the POST', () => {
     await submitGoLive({ ...base, attempt: 1, startedAt: STARTED }, deps);
     expect(api.queries[0]).toEqual({
       finishedSince: new Date(Date.parse(STARTED) - ATTACH_CLOCK_SKEW_MS).toISOString(),
+      beforeGoLive: true,
     });
     expect(attachQuery({})).toEqual({});
+  });
+
+  it("tells the adapter that nothing was sent only on the first execution of the run's first submit", async () => {
+    const marked = new Set<string>();
+    const ledger = {
+      firstSubmit: async (runId: string) => (marked.has(runId) ? false : (marked.add(runId), true)),
+    };
+    const { api, deps } = setup();
+    deps.submits = ledger;
+    await submitGoLive({ ...base, attempt: 1, startedAt: STARTED }, deps);
+    await submitGoLive({ ...base, attempt: 1, startedAt: STARTED }, deps);
+    await submitGoLive({ ...base, runId: 'run-2', attempt: 2, startedAt: STARTED }, deps);
+    expect(api.queries.map((q) => q.unsent ?? false)).toEqual([true, false, false]);
+    expect(api.queries.every((q) => q.beforeGoLive && q.finishedSince !== undefined)).toBe(true);
+    expect([...marked]).toEqual(['run-1']);
   });
 
   it('attaches to the go-live that finished while the host was down instead of posting again', async () => {

@@ -17,6 +17,7 @@ import {
   PartnerTransportError,
 } from '../../../src/partner/errors';
 import type { ResponseInfo } from '../../../src/partner/http';
+import { LOOKUP_REUSE_MS } from '../../../src/partner/shared';
 import type { GoLiveTarget, OperationStatus } from '../../../src/partner/types';
 import { type RunningSimulator, startSimulator } from '../../../tools/simulator';
 import { freePort } from '../../support/ports';
@@ -225,6 +226,45 @@ describe('offer status before the Go Live', () => {
     expect(e).toMatchObject({ code: 'Conflict', retriable: false });
     expect(offerRequests('POST')).toHaveLength(1);
     expect((await client.findGoLives(TARGET)).map((op) => op.operationId)).toEqual([first.operationId]);
+  });
+
+  it('one read before the Go Live: the lookup reads the status of a ready offer, not its submissions, and the POST uses it', async () => {
+    const { client } = make();
+    const before = { finishedSince: new Date(Date.now() - 60_000).toISOString(), beforeGoLive: true };
+    expect(await client.findGoLives(TARGET, before)).toEqual([]);
+    await client.startGoLive(TARGET);
+    expect(offerRequests().map((r) => `${r.method} ${r.path.split('/').at(-1)}`)).toEqual([
+      'GET status',
+      'POST golive',
+    ]);
+  });
+
+  it('an offer not ready: the lookup reads the submissions too, and a go-live running is found', async () => {
+    sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000 });
+    const { client } = make();
+    const first = await client.startGoLive(TARGET);
+    const before = { finishedSince: new Date(Date.now() - 60_000).toISOString(), beforeGoLive: true };
+    expect((await client.findGoLives(TARGET, before)).map((op) => op.operationId)).toEqual([first.operationId]);
+    expect(offerRequests('GET').map((r) => r.path.split('/').at(-1))).toEqual(['status', 'status', '']);
+  });
+
+  it('the status the lookup read is used once', async () => {
+    sim.admin.setScenario(PUB, OFFER, { durationMs: 60_000 });
+    const { client } = make();
+    await client.findGoLives(TARGET, { beforeGoLive: true });
+    await client.startGoLive(TARGET);
+    expect(await fails(client.startGoLive(TARGET))).toMatchObject({ code: 'Conflict' });
+    expect(statusReads()).toHaveLength(2);
+    expect(offerRequests('POST')).toHaveLength(1);
+  });
+
+  it('the status the lookup read is not used after LOOKUP_REUSE_MS', async () => {
+    const clock = { now: Date.now() };
+    const { client } = make({ now: () => clock.now });
+    await client.findGoLives(TARGET, { beforeGoLive: true });
+    clock.now += LOOKUP_REUSE_MS + 1;
+    await client.startGoLive(TARGET);
+    expect(statusReads()).toHaveLength(2);
   });
 
   it('lists a finished go-live only when asked for those created since a time', async () => {

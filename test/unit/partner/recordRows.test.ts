@@ -153,23 +153,29 @@ describe('Product Ingestion: every list page is read (@nextLink, $maxpagesize, c
 describe('Product Ingestion: one read before the Go Live answers "already running?" and "ready?"', () => {
   beforeEach(() => start());
 
-  it('the attach lookup right before the Go Live stands for its read; an older one does not', async () => {
+  it('the attach lookup right before the Go Live stands for its read; an older one, or one after a conflict, does not', async () => {
     serve(PATHS.product, 'pi-product-list');
     serve(PATHS.submissions, 'pi-submissions-ready');
     pool()
       .intercept({ path: PATHS.configure, method: 'POST' })
       .reply(202, body('pi-configure-accepted'), { headers: json })
-      .times(2);
+      .times(3);
     const since = { finishedSince: new Date(clock - 60_000).toISOString() };
-    expect(await h().client.findGoLives(TARGET, since)).toEqual([]);
+    const before = { ...since, beforeGoLive: true };
+    expect(await h().client.findGoLives(TARGET, before)).toEqual([]);
     await h().client.startGoLive(TARGET);
     expect(gets().filter((c) => c.path === PATHS.submissions)).toHaveLength(1);
     serve(PATHS.submissions, 'pi-submissions-ready');
     serve(PATHS.submissions, 'pi-submissions-ready');
-    expect(await h().client.findGoLives(TARGET, since)).toEqual([]);
+    expect(await h().client.findGoLives(TARGET, before)).toEqual([]);
     clock += 6_000;
     await h().client.startGoLive(TARGET);
     expect(gets().filter((c) => c.path === PATHS.submissions)).toHaveLength(3);
+    serve(PATHS.submissions, 'pi-submissions-ready');
+    serve(PATHS.submissions, 'pi-submissions-ready');
+    expect(await h().client.findGoLives(TARGET, since)).toEqual([]);
+    await h().client.startGoLive(TARGET);
+    expect(gets().filter((c) => c.path === PATHS.submissions)).toHaveLength(5);
   });
 });
 

@@ -121,7 +121,11 @@ describe('real HTTP', () => {
     const badVersion = make({ apiVersion: 'nope' });
     const t = { ...TARGET };
     try {
-      sim.admin.setScenario(t.publisherId, t.offerId, { resetConnections: { count: 1, phase: 'after' } });
+      // a long operation: the second POST meets the first one's go-live still running (409), however slow this process
+      sim.admin.setScenario(t.publisherId, t.offerId, {
+        durationMs: 600_000,
+        resetConnections: { count: 1, phase: 'after' },
+      });
       errors.push(await caught(client.startGoLive(t)));
       errors.push(await caught(client.startGoLive(t)));
       sim.admin.setScenario(t.publisherId, t.offerId, { latencyMs: 300 });
