@@ -50,6 +50,7 @@ describe('loadConfig', () => {
         eventGrid: { endpoint: undefined, devToken: undefined, retryHours: 24 },
         progressEvents: false,
       },
+      storage: { kind: 'none' },
       applicationInsightsConnectionString: undefined,
       applicationInsightsAuthentication: { aad: false, clientId: undefined },
     });

@@ -230,11 +230,23 @@ describe('offer status before the Go Live', () => {
 
   it('one read before the Go Live: the lookup reads the status of a ready offer, not its submissions, and the POST uses it', async () => {
     const { client } = make();
+    const before = { finishedSince: new Date(Date.now() - 60_000).toISOString(), beforeGoLive: true, unsent: true };
+    expect(await client.findGoLives(TARGET, before)).toEqual([]);
+    await client.startGoLive(TARGET);
+    expect(offerRequests().map((r) => `${r.method} ${r.path.split('/').at(-1)}`)).toEqual([
+      'GET status',
+      'POST golive',
+    ]);
+  });
+
+  it('a submit that may have sent its Go Live before reads the submissions too; the POST still uses the status read', async () => {
+    const { client } = make();
     const before = { finishedSince: new Date(Date.now() - 60_000).toISOString(), beforeGoLive: true };
     expect(await client.findGoLives(TARGET, before)).toEqual([]);
     await client.startGoLive(TARGET);
     expect(offerRequests().map((r) => `${r.method} ${r.path.split('/').at(-1)}`)).toEqual([
       'GET status',
+      'GET ',
       'POST golive',
     ]);
   });
