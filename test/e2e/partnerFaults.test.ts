@@ -81,7 +81,8 @@ const goLivePosts = (offerId: string) =>
 describe('go-live run against the simulator with faults', () => {
   it('attaches to the accepted operation when the Go Live answer is lost: one Go Live call, run succeeds', async () => {
     sim.admin.addOffer('faults', 'lost-answer');
-    // Lose the answer of the Go Live POST only: arm the fault once the offer status read before it has been answered.
+    // Lose the answer of the Go Live POST only: arm the fault once the last read before it (the attach lookup's
+    // submission list, after the offer status) has been answered.
     const config = loadConfig({
       PARTNER_API_BASE_URL: sim.url,
       PARTNER_API_TOKEN: 'local-dev-token',
@@ -91,7 +92,7 @@ describe('go-live run against the simulator with faults', () => {
       retryBaseMs: 10,
       retryMaxMs: 50,
       onResponse: (info) => {
-        if (info.path.endsWith('/offers/lost-answer/status') && goLivePosts('lost-answer').length === 0) {
+        if (info.path.endsWith('/offers/lost-answer/submissions/') && goLivePosts('lost-answer').length === 0) {
           sim.admin.setScenario('faults', 'lost-answer', { resetConnections: { count: 1, phase: 'after' } });
         }
       },
