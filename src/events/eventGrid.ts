@@ -15,7 +15,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 
 import { StaticTokenCredential } from '../partner/credential';
 import { KEEP_ALIVE_IDLE_MS } from '../partner/http';
-import type { CloudEvent } from './completionEvent';
+import type { CloudEvent } from './cloudEvent';
 
 export const EVENTGRID_SCOPE = 'https://eventgrid.azure.net/.default';
 export const EVENTGRID_BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json; charset=utf-8';

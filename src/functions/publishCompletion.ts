@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import { withTraceContext } from '../events/completionEvent';
+import { withTraceContext } from '../events/cloudEvent';
 import { publishCompletionEvents } from '../golive/activities';
 import { ACTIVITY, type PublishCompletionInput, type PublishCompletionResult } from '../golive/contracts';
 import { activityDeps } from './activityDeps';

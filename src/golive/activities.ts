@@ -1,7 +1,8 @@
-import { buildCompletionEvents, type CloudEvent, type CompletionData } from '../events/completionEvent';
+import { type CloudEvent } from '../events/cloudEvent';
 import type { Dimensions, GoLiveTelemetry } from '../events/telemetry';
 import { isPartnerApiError } from '../partner/errors';
 import type { GoLiveOperation, GoLiveQuery, GoLiveTarget, PartnerApi, PartnerApiKind } from '../partner/types';
+import { buildCompletionEvents, type CompletionData } from './completionEvent';
 import type {
   CancelOperationInput,
   CancelOperationResult,

@@ -1,13 +1,13 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
 import type { AnyCloudEvent } from '../events/eventGrid';
-import { buildProgressEvent, progressKey } from '../events/progressEvent';
 import {
   ACTIVITY,
   type PublishEventGridInput,
   type PublishEventGridResult,
   type PublishEventsInput,
 } from './contracts';
+import { buildProgressEvent, progressKey } from './progressEvent';
 import type { EventSettings, RunRecord } from './run/record';
 
 /**

@@ -1,5 +1,6 @@
-import { buildRejectedEvent, type CloudEvent, type RejectedData } from '../events/completionEvent';
+import { type CloudEvent } from '../events/cloudEvent';
 import type { PartnerApiKind } from '../partner/types';
+import { buildRejectedEvent, type RejectedData } from './completionEvent';
 import { type GoLiveRequest, messageText, parseGoLiveRequest, type RejectedRecord, rejectedRecord } from './request';
 import type { RunSettings } from './run/record';
 import { type RunClient, startOrJoin, type StartOrJoinResult } from './startOrJoin';

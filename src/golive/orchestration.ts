@@ -1,8 +1,8 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { buildCompletionEvents } from '../events/completionEvent';
 import { COMPLETION_PUBLISH_RETRY, retryDelayMs } from '../retryPolicy';
 import { afterCancelRead, MAX_CANCEL_CONFIRM_READS, nextCancelReadAt } from './cancelConfirmation';
+import { buildCompletionEvents } from './completionEvent';
 import type * as C from './contracts';
 import { ACTIVITY } from './contracts';
 import {

@@ -1,6 +1,6 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 
-import { buildCompletionEvents } from '../events/completionEvent';
+import { buildCompletionEvents } from './completionEvent';
 import { deliverToEventGrid } from './eventDelivery';
 import { publishCompletion } from './orchestration';
 import { publishUnpublished, type ReconcileInput, UNPUBLISHED_RUNTIME_STATUSES, unpublishedRun } from './run/owed';

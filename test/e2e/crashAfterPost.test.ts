@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { type RunningSimulator, startSimulator, submissionIdsFor } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
 import { childReady, RESTART_HOST_JSON } from '../support/hostProcess';

@@ -13,8 +13,9 @@ import path from 'node:path';
 
 import { Agent, request } from 'undici';
 
-import type { CloudEvent, CompletionData, RejectedData } from '../../src/events/completionEvent';
-import type { ProgressData } from '../../src/events/progressEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData, RejectedData } from '../../src/golive/completionEvent';
+import type { ProgressData } from '../../src/golive/progressEvent';
 import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../tools/eventgrid';
 import { decodeMessage } from '../../tools/host/queues/encoding';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';

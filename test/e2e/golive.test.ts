@@ -7,7 +7,8 @@
  * One host for the file (the app reads its settings once per process). The deadline scenario is started first
  * and checked last, so its one-minute deadline overlaps the other scenarios.
  */
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import type { RunView } from '../../src/golive/run/view';
 import type { RunningSimulator } from '../../tools/simulator/types';
 import { enqueue, peekAll, type RunningAzurite } from '../support/azurite';

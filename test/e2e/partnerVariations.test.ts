@@ -5,7 +5,8 @@
  * configure POST (none when already live), and its success event must not come before the live submission (or CPP
  * operation) completed by the simulator's own timeline.
  */
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { type OfferScenario, type RecordedRequest, submissionIdsFor, variantNamed } from '../../tools/simulator';
 import { enqueue, type RunningAzurite } from '../support/azurite';
 import { type GoLiveStack, startGoLiveStack } from './support/goLiveStack';

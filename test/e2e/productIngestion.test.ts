@@ -4,7 +4,8 @@
  * the API with `api: 'productIngestion'` (the default stays `cpp`); results are read from `golive-events`, the
  * status route and the simulator's request log.
  */
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { StaticTokenCredential } from '../../src/partner/credential';
 import { ProductIngestionClient } from '../../src/partner/productIngestionClient';
 import { productGuidFor, type RunningSimulator, submissionIdsFor } from '../../tools/simulator';

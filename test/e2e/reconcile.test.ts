@@ -4,7 +4,8 @@
  * stable event id; published by the reconciler (timer trigger, every 2 s here) or, when a new request for the offer
  * comes first, by the starter before it starts the next run. The built app in the local host, Azurite, simulator.
  */
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { enqueue } from '../support/azurite';
 import { waitFor } from '../support/wait';
 import { type GoLiveStack, startGoLiveStack } from './support/goLiveStack';

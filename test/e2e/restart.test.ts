@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import type { RunView } from '../../src/golive/run/view';
 import { createDurableExtension } from '../../tools/host/durable';
 import { type FunctionsHost, startHost } from '../../tools/host/host';

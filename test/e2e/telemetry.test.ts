@@ -11,13 +11,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
 import {
   DURATION_METRIC,
   PARTNER_API_ERROR_EVENT,
   POLL_COUNT_METRIC,
   STATE_CHANGED_EVENT,
 } from '../../src/events/names';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { ORCHESTRATOR_NAME } from '../../src/golive/contracts';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';

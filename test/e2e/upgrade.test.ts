@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import type { CloudEvent, CompletionData } from '../../src/events/completionEvent';
+import type { CloudEvent } from '../../src/events/cloudEvent';
+import type { CompletionData } from '../../src/golive/completionEvent';
 import { ORCHESTRATOR_NAME, RETIRED_ORCHESTRATOR_NAMES } from '../../src/golive/contracts';
 import { runInstanceId } from '../../src/golive/run/identity';
 import type { RunView } from '../../src/golive/run/view';

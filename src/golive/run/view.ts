@@ -1,4 +1,5 @@
-import { buildCompletionEvent, type CloudEvent, type CompletionData } from '../../events/completionEvent';
+import { type CloudEvent } from '../../events/cloudEvent';
+import { buildCompletionEvent, type CompletionData } from '../completionEvent';
 import { RECONCILE_ORCHESTRATOR_NAME, RUN_ORCHESTRATOR_NAMES } from '../contracts';
 import { isRunInstanceId } from './identity';
 import { type InstanceStatus, readRun, type RunRecord, type RunTarget, type Shown, toOutput } from './record';

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import type { CloudEvent, CompletionData, RejectedData } from '../../../src/events/completionEvent';
+import type { CloudEvent } from '../../../src/events/cloudEvent';
+import type { CompletionData, RejectedData } from '../../../src/golive/completionEvent';
 import { createDurableExtension } from '../../../tools/host/durable';
 import { type FunctionsHost, startHost } from '../../../tools/host/host';
 import { type OfferScenario, type RunningSimulator, startSimulator } from '../../../tools/simulator';

@@ -2,7 +2,7 @@
  * The go-live run's last gaps (issue 16), replayed through durable-functions' own engine: a join dropped at
  * `continueAsNew` and raised again, a cancel the partner API confirms (or will not do), and more than 100 requests.
  */
-import { buildCompletionEvents } from '../../../src/events/completionEvent';
+import { buildCompletionEvents } from '../../../src/golive/completionEvent';
 import type { ReadOperationResult, SubmitGoLiveResult } from '../../../src/golive/contracts';
 import { goLiveOrchestration } from '../../../src/golive/orchestration';
 import type { RunInput, RunOutput } from '../../../src/golive/run/record';

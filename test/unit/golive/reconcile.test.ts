@@ -1,4 +1,4 @@
-import { buildCompletionEvent } from '../../../src/events/completionEvent';
+import { buildCompletionEvent } from '../../../src/golive/completionEvent';
 import { RECONCILE_ORCHESTRATOR_NAME } from '../../../src/golive/contracts';
 import {
   type ReconcileClient,

@@ -1,7 +1,7 @@
-import type { RunRecord, RunStep } from '../golive/run/record';
+import { type CloudEvent, offerSource, offerSubject } from '../events/cloudEvent';
+import { PROGRESS_EVENT_TYPE } from '../events/names';
 import type { PartnerApiKind } from '../partner/types';
-import { type CloudEvent, offerSource, offerSubject } from './completionEvent';
-import { PROGRESS_EVENT_TYPE } from './names';
+import type { RunRecord, RunStep } from './run/record';
 
 /**
  * Opt-in progress events (`GOLIVE_PROGRESS_EVENTS=true`): a `golive.progressed` CloudEvent each time a run's

@@ -1,11 +1,11 @@
+import { withTraceContext } from '../../../src/events/cloudEvent';
+import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
 import {
   buildCompletionEvent,
   buildCompletionEvents,
   buildRejectedEvent,
   REQUEST_IDS_PER_EVENT,
-  withTraceContext,
-} from '../../../src/events/completionEvent';
-import { COMPLETION_EVENT_TYPES } from '../../../src/events/names';
+} from '../../../src/golive/completionEvent';
 import { rejectedRecord } from '../../../src/golive/request';
 import type { RunOutput } from '../../../src/golive/run/record';
 

@@ -1,31 +1,14 @@
-import type { RejectedRecord } from '../golive/request';
-import { ID_PATTERN, REQUEST_ID_PATTERN } from '../golive/request';
-import type { RunOutput, RunTarget, Shown } from '../golive/run/record';
+import { type CloudEvent, offerSource, offerSubject } from '../events/cloudEvent';
 import { own } from '../util';
-import type { EventType } from './names';
+import type { RejectedRecord } from './request';
+import { ID_PATTERN, REQUEST_ID_PATTERN } from './request';
+import type { RunOutput, RunTarget, Shown } from './run/record';
 
 /**
  * Completion events on `golive-events`: CloudEvents 1.0 structured JSON (one JSON object per queue message).
  * The id is derived from the run id (or the rejected message id), so a replay or redelivery that publishes again
  * sends the same id and consumers can drop the copy.
  */
-
-export interface CloudEvent<T> {
-  specversion: '1.0';
-  type: EventType;
-  source: string;
-  id: string;
-  time: string;
-  datacontenttype: 'application/json';
-  subject?: string;
-  /**
-   * W3C trace context of the invocation that published the event (CloudEvents distributed tracing extension), so a
-   * subscriber's work joins the go-live's trace in Application Insights.
-   */
-  traceparent?: string;
-  tracestate?: string;
-  data: T;
-}
 
 /** The event's data: a pick of the run's output (`run/record.ts`); absent optional fields are `null`. */
 export type CompletionData = Pick<RunTarget, 'publisherId' | 'offerId' | 'api' | 'productId'> &
@@ -71,15 +54,6 @@ export interface RejectedData {
 }
 
 export const REJECTED_TEXT_IN_EVENT = 2_000;
-
-export function offerSource(publisherId: string, offerId: string): string {
-  return `/publishers/${publisherId}/offers/${offerId}`;
-}
-
-/** The subject of every event about an offer (Event Grid subscriptions filter on it: `subjectBeginsWith`). */
-export function offerSubject(publisherId: string, offerId: string): string {
-  return `publishers/${publisherId}/offers/${offerId}`;
-}
 
 /** Source of a rejected message whose publisher/offer could not be read. */
 export const INTAKE_SOURCE = '/golive/requests';
@@ -176,20 +150,4 @@ function readableFields(parsed: unknown): { publisherId?: string; offerId?: stri
   if (typeof offer === 'string' && ID_PATTERN.test(offer)) result.offerId = offer;
   if (typeof req === 'string' && REQUEST_ID_PATTERN.test(req)) result.requestId = req;
   return result;
-}
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/**
- * The event with the invocation's W3C trace context as CloudEvents distributed tracing extension attributes
- * (`traceparent`, `tracestate`); unchanged when the host passed none or one that is not W3C.
- */
-export function withTraceContext<E extends CloudEvent<unknown>>(
-  event: E,
-  traceContext: { traceParent?: string | null; traceState?: string | null } | undefined,
-): E {
-  const traceparent = traceContext?.traceParent?.trim().toLowerCase();
-  if (!traceparent || !TRACEPARENT.test(traceparent) || traceparent.startsWith('ff')) return event;
-  const tracestate = traceContext?.traceState?.trim();
-  return { ...event, traceparent, ...(tracestate ? { tracestate: tracestate.slice(0, 512) } : {}) };
 }
