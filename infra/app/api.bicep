@@ -50,7 +50,7 @@ param partnerClientSecretUri string = ''
 param appSettings object = {}
 
 // AzureWebJobsStorage, identity-based: blob (host, timers, leases), queue (triggers, outputs, Durable control
-// queues) and table (Durable history).
+// queues) and table (Durable history; the app's submit ledger, src/golive/submitLedger.ts).
 var storageSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId

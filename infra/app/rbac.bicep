@@ -31,7 +31,7 @@ var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Se
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
 
 // Blob: host leases, timer schedule monitor, deployment package. Queue: triggers, outputs, Durable control and
-// work-item queues. Table: Durable history and instances.
+// work-item queues. Table: Durable history and instances, the app's submit ledger (goliveSubmits).
 var storageRoles = [
   storageBlobDataOwner
   storageQueueDataContributor
