@@ -1,4 +1,5 @@
 import { ACTIVE_STATES } from '../golive/run/states';
+import type { RunView } from '../golive/run/view';
 
 /**
  * How the console and the `golive` command read a run from the HTTP API's JSON (`GET /api/golive/...`): the one
@@ -64,7 +65,43 @@ export interface PreviousRunView {
   error: RunErrorView | null;
 }
 
-export interface RunModel {
+/**
+ * The run view's fields the console reads (`golive/run/view.ts`, itself a pick of the run record): a field renamed
+ * or dropped there fails to compile here. Their values are read tolerantly (below), so the model's types are its own.
+ */
+type ViewFields = keyof Pick<
+  RunView,
+  | 'publisherId'
+  | 'offerId'
+  | 'api'
+  | 'productId'
+  | 'runId'
+  | 'runNumber'
+  | 'state'
+  | 'active'
+  | 'operationId'
+  | 'operationStatus'
+  | 'steps'
+  | 'pollCount'
+  | 'lastCheckedAt'
+  | 'nextCheckAt'
+  | 'nextCheckReason'
+  | 'expectedEnd'
+  | 'startedAt'
+  | 'acceptedAt'
+  | 'deadlineAt'
+  | 'completedAt'
+  | 'durationSeconds'
+  | 'requests'
+  | 'error'
+  | 'warnings'
+  | 'checks'
+  | 'completionEvent'
+  | 'previousRuns'
+>;
+
+/** A run as the console shows it: the view's fields (`ViewFields`), and what the console derives from them. */
+export interface RunModel extends Record<ViewFields, unknown> {
   /** `publisherId/offerId`. */
   key: string;
   publisherId: string;
