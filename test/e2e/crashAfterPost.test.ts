@@ -5,7 +5,6 @@
  * attach lookup finds the go-live created since the run started (finished, not only running), so nothing is posted
  * twice. Also here: a CPP offer not waiting for the publisher's sign-off ends `NotReadyForGoLive` without a POST.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -13,7 +12,7 @@ import type { CloudEvent } from '../../src/events/cloudEvent';
 import type { CompletionData } from '../../src/golive/completionEvent';
 import { type RunningSimulator, startSimulator, submissionIdsFor } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady, RESTART_HOST_JSON } from '../support/hostProcess';
+import { type HostChild, RESTART_HOST_JSON, spawnHostChild, testAppSettings } from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
@@ -26,46 +25,27 @@ const LATENCY_MS = 1_500;
 
 let azurite: RunningAzurite;
 let sim: RunningSimulator;
-let child: ChildProcess | undefined;
+let child: HostChild | undefined;
 
 async function startChild(): Promise<string> {
-  const proc = spawn(process.execPath, [path.join(__dirname, 'support/hostChild.js')], {
-    env: {
-      ...process.env,
-      CHILD_APP_DIR: APP_DIR,
-      CHILD_HUB: 'golivecrash',
-      CHILD_ENV: JSON.stringify({
-        AzureWebJobsStorage: azurite.connectionString,
-        PARTNER_API_BASE_URL: sim.url,
-        PARTNER_API_TOKEN: 'local-dev-token',
-        PARTNER_API_MAX_RETRIES: '1',
-        PARTNER_API_TIMEOUT_SECONDS: '10',
-        PRODUCT_INGESTION_BASE_URL: `${sim.url}/rp/product-ingestion`,
-        PRODUCT_INGESTION_TOKEN: 'local-dev-token',
-        PRODUCT_INGESTION_SCHEMA_VERSION: V,
-        GOLIVE_POLL_INTERVAL_SECONDS: '1',
-        GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
-        GOLIVE_DEADLINE_MINUTES: '3',
-        GOLIVE_SCHEDULED_OFFERS: '',
-        APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-      }),
-      // An activity the dead host had taken is offered again after 3 s, not the default 5 min.
-      CHILD_HOST_JSON: JSON.stringify(RESTART_HOST_JSON),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  child = await spawnHostChild({
+    hub: 'golivecrash',
+    settings: testAppSettings(azurite.connectionString, sim.url, {
+      PRODUCT_INGESTION_BASE_URL: `${sim.url}/rp/product-ingestion`,
+      PRODUCT_INGESTION_TOKEN: 'local-dev-token',
+      PRODUCT_INGESTION_SCHEMA_VERSION: V,
+      GOLIVE_DEADLINE_MINUTES: '3',
+    }),
+    // An activity the dead host had taken is offered again after 3 s, not the default 5 min.
+    hostJson: RESTART_HOST_JSON,
   });
-  child = proc;
-  return childReady(proc);
+  return child.base;
 }
 
 async function killChild(): Promise<void> {
-  const proc = child;
+  const running = child;
   child = undefined;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
+  await running?.stop('SIGKILL');
 }
 
 const completionFor = (offerId: string) =>

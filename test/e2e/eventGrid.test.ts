@@ -6,7 +6,6 @@
  * connection, 401/403) are retried with durable timers and end with exactly one copy per id; a host killed right
  * after the queue write publishes the event after its restart.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,13 @@ import { type RunningEventGridEndpoint, startEventGridEndpoint } from '../../too
 import { decodeMessage } from '../../tools/host/queues/encoding';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, queueClient, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady, RESTART_HOST_JSON, startHostProcess } from '../support/hostProcess';
+import {
+  type HostChild,
+  RESTART_HOST_JSON,
+  spawnHostChild,
+  startHostProcess,
+  testAppSettings,
+} from '../support/hostProcess';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(240_000);
@@ -34,51 +39,29 @@ type AnyEvent = CloudEvent<CompletionData> | CloudEvent<RejectedData> | CloudEve
 let azurite: RunningAzurite;
 let sim: RunningSimulator;
 let topic: RunningEventGridEndpoint;
-let child: { proc: ChildProcess; base: string; logs: () => string } | undefined;
+let child: HostChild | undefined;
 /** Everything taken off `golive-events` so far (this test is its only reader). */
 const queued: AnyEvent[] = [];
 
 async function startChild(hub: string, settings: Record<string, string> = {}): Promise<void> {
-  const proc = spawn(process.execPath, [path.join(__dirname, 'support/hostChild.js')], {
-    env: {
-      ...process.env,
-      NODE_EXTRA_CA_CERTS: topic.caPath,
-      CHILD_APP_DIR: APP_DIR,
-      CHILD_HUB: hub,
-      CHILD_LOGS: '1',
-      CHILD_ENV: JSON.stringify({
-        AzureWebJobsStorage: azurite.connectionString,
-        PARTNER_API_BASE_URL: sim.url,
-        PARTNER_API_TOKEN: 'local-dev-token',
-        PARTNER_API_MAX_RETRIES: '1',
-        PARTNER_API_TIMEOUT_SECONDS: '10',
-        GOLIVE_POLL_INTERVAL_SECONDS: '1',
-        GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
-        GOLIVE_DEADLINE_MINUTES: '5',
-        GOLIVE_SCHEDULED_OFFERS: '',
-        APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-        GOLIVE_EVENTGRID_ENDPOINT: topic.url,
-        GOLIVE_EVENTGRID_TOKEN: topic.token,
-        ...settings,
-      }),
-      CHILD_HOST_JSON: JSON.stringify(RESTART_HOST_JSON),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  child = await spawnHostChild({
+    hub,
+    settings: testAppSettings(azurite.connectionString, sim.url, {
+      GOLIVE_DEADLINE_MINUTES: '5',
+      GOLIVE_EVENTGRID_ENDPOINT: topic.url,
+      GOLIVE_EVENTGRID_TOKEN: topic.token,
+      ...settings,
+    }),
+    hostJson: RESTART_HOST_JSON,
+    env: { NODE_EXTRA_CA_CERTS: topic.caPath },
+    logs: true,
   });
-  let logs = '';
-  proc.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-  const base = await childReady(proc);
-  child = { proc, base, logs: () => logs };
 }
 
 async function killChild(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const proc = child?.proc;
+  const running = child;
   child = undefined;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill(signal);
-  });
+  await running?.stop(signal);
 }
 
 /** Takes every message off `golive-events` into `queued`. */

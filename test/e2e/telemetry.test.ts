@@ -7,7 +7,6 @@
  * their dimensions, one operation id per invocation, `golive.runId` on every item of the run, no secret anywhere, and
  * what the alert queries (infra/app/alerts.bicep) read.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -22,7 +21,7 @@ import type { CompletionData } from '../../src/golive/completionEvent';
 import { ORCHESTRATOR_NAME } from '../../src/golive/contracts';
 import { type RunningSimulator, startSimulator } from '../../tools/simulator';
 import { enqueue, peekAll, type RunningAzurite, startAzurite } from '../support/azurite';
-import { childReady } from '../support/hostProcess';
+import { type HostChild, spawnHostChild, testAppSettings } from '../support/hostProcess';
 import { type Envelope, type RunningIngestion, startIngestion } from '../support/ingestion';
 import { waitFor } from '../support/wait';
 import { evaluate, isPlainObject, text } from '../unit/infra/bicep';
@@ -40,12 +39,17 @@ const ON_FAILURE_ONLY = ['errorCode', 'statusCode', 'activity'];
 let azurite: RunningAzurite;
 let sim: RunningSimulator;
 let ingestion: RunningIngestion;
-let child: ChildProcess | undefined;
+let child: HostChild | undefined;
 
 async function startChild(): Promise<string> {
-  const proc = spawn(process.execPath, [path.join(__dirname, 'support/hostChild.js')], {
+  child = await spawnHostChild({
+    hub: 'goliveotel',
+    settings: testAppSettings(azurite.connectionString, sim.url, {
+      PARTNER_API_TOKEN: TOKEN,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
+    }),
+    hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
     env: {
-      ...process.env,
       // The exporter's HTTPS: trust the ingestion endpoint's self-signed certificate.
       NODE_EXTRA_CA_CERTS: ingestion.caFile,
       // Short export intervals so the test does not wait (the SIGTERM flush sends the rest).
@@ -54,37 +58,15 @@ async function startChild(): Promise<string> {
       OTEL_METRIC_EXPORT_INTERVAL: '1000',
       // No SDK self-telemetry to Microsoft's endpoints from a test.
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
-      CHILD_APP_DIR: APP_DIR,
-      CHILD_HUB: 'goliveotel',
-      CHILD_ENV: JSON.stringify({
-        AzureWebJobsStorage: azurite.connectionString,
-        PARTNER_API_BASE_URL: sim.url,
-        PARTNER_API_TOKEN: TOKEN,
-        PARTNER_API_MAX_RETRIES: '1',
-        PARTNER_API_TIMEOUT_SECONDS: '10',
-        GOLIVE_POLL_INTERVAL_SECONDS: '1',
-        GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
-        GOLIVE_SCHEDULED_OFFERS: '',
-        APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
-      }),
-      CHILD_HOST_JSON: JSON.stringify({
-        extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } },
-      }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child = proc;
-  return childReady(proc);
+  return child.base;
 }
 
 async function stopChild(signal: NodeJS.Signals): Promise<number | null> {
-  const proc = child;
+  const running = child;
   child = undefined;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
-  return new Promise((resolve) => {
-    proc.once('exit', (code) => resolve(code));
-    proc.kill(signal);
-  });
+  return (await running?.stop(signal)) ?? null;
 }
 
 const props = (e: Envelope): Record<string, string> => e.data.baseData.properties ?? {};

@@ -165,3 +165,78 @@ export const RESTART_HOST_JSON = {
     },
   },
 };
+
+/**
+ * The app's settings for a test host against Azurite and the simulator: one retry, short timeouts, reads every
+ * 1-2 s, no schedule, no telemetry; `overrides` on top.
+ */
+export function testAppSettings(
+  storage: string,
+  partnerApiUrl: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    AzureWebJobsStorage: storage,
+    PARTNER_API_BASE_URL: partnerApiUrl,
+    PARTNER_API_TOKEN: 'local-dev-token',
+    PARTNER_API_MAX_RETRIES: '1',
+    PARTNER_API_TIMEOUT_SECONDS: '10',
+    GOLIVE_POLL_INTERVAL_SECONDS: '1',
+    GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
+    GOLIVE_SCHEDULED_OFFERS: '',
+    APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+    ...overrides,
+  };
+}
+
+export interface HostChildOptions {
+  /** The Durable task hub. */
+  hub: string;
+  /** The app's settings (`testAppSettings`). */
+  settings: Record<string, string>;
+  /** host.json overrides (e.g. `RESTART_HOST_JSON`). */
+  hostJson?: Record<string, unknown>;
+  /** The child process's own environment on top of this one's (CA files, exporter intervals). */
+  env?: Record<string, string>;
+  /** Keep the host's warning and error lines (`logs()`). */
+  logs?: boolean;
+}
+
+export interface HostChild {
+  proc: ChildProcess;
+  base: string;
+  logs(): string;
+  /** Sends `signal` (SIGKILL: a host that dies; SIGTERM: one that stops) and resolves with the exit code. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The built app in the local host in a child process a test can kill (`test/e2e/support/hostChild.js`). */
+export async function spawnHostChild(options: HostChildOptions): Promise<HostChild> {
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'test/e2e/support/hostChild.js')], {
+    env: {
+      ...process.env,
+      ...options.env,
+      CHILD_APP_DIR: REPO_ROOT,
+      CHILD_HUB: options.hub,
+      ...(options.logs ? { CHILD_LOGS: '1' } : {}),
+      CHILD_ENV: JSON.stringify(options.settings),
+      CHILD_HOST_JSON: JSON.stringify(options.hostJson ?? {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  proc.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
+  const base = await childReady(proc);
+  return {
+    proc,
+    base,
+    logs: () => logs,
+    stop: (signal) =>
+      proc.exitCode !== null || proc.signalCode !== null
+        ? Promise.resolve(proc.exitCode)
+        : new Promise((resolve) => {
+            proc.once('exit', (code) => resolve(code));
+            proc.kill(signal);
+          }),
+  };
+}

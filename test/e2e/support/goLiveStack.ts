@@ -12,6 +12,7 @@ import { createDurableExtension } from '../../../tools/host/durable';
 import { type FunctionsHost, startHost } from '../../../tools/host/host';
 import { type OfferScenario, type RunningSimulator, startSimulator } from '../../../tools/simulator';
 import { peekAll, type RunningAzurite, startAzurite } from '../../support/azurite';
+import { testAppSettings } from '../../support/hostProcess';
 import { waitFor } from '../../support/wait';
 
 export const APP_DIR = path.resolve(__dirname, '../../..');
@@ -57,18 +58,11 @@ export async function startGoLiveStack(options: GoLiveStackOptions): Promise<GoL
     appDir: APP_DIR,
     port: 0,
     extensions: [createDurableExtension({ hubName: options.hubName })],
-    env: {
-      AzureWebJobsStorage: azurite.connectionString,
-      PARTNER_API_BASE_URL: sim.url,
-      PARTNER_API_TOKEN: 'local-dev-token',
-      PARTNER_API_MAX_RETRIES: '1',
-      PARTNER_API_TIMEOUT_SECONDS: '10',
-      GOLIVE_POLL_INTERVAL_SECONDS: '1',
-      GOLIVE_POLL_MAX_INTERVAL_SECONDS: '2',
-      GOLIVE_SCHEDULED_OFFERS: '',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: '',
-      ...(typeof options.env === 'function' ? options.env(sim.url) : options.env),
-    },
+    env: testAppSettings(
+      azurite.connectionString,
+      sim.url,
+      typeof options.env === 'function' ? options.env(sim.url) : options.env,
+    ),
     hostJson: { extensions: { queues: { maxPollingInterval: '00:00:00.250', visibilityTimeout: '00:00:01' } } },
     logLevel: 'warning',
     logSink: () => undefined,
