@@ -32,6 +32,26 @@ export function offerSubject(publisherId: string, offerId: string): string {
   return `publishers/${publisherId}/offers/${offerId}`;
 }
 
+/** An event about an offer: the envelope with the offer's source and subject around `data`. */
+export function offerEvent<T>(
+  type: EventType,
+  offer: { publisherId: string; offerId: string },
+  id: string,
+  time: string,
+  data: T,
+): CloudEvent<T> {
+  return {
+    specversion: '1.0',
+    type,
+    source: offerSource(offer.publisherId, offer.offerId),
+    id,
+    time,
+    datacontenttype: 'application/json',
+    subject: offerSubject(offer.publisherId, offer.offerId),
+    data,
+  };
+}
+
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**

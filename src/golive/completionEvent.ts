@@ -1,4 +1,4 @@
-import { type CloudEvent, offerSource, offerSubject } from '../events/cloudEvent';
+import { type CloudEvent, offerEvent, offerSource, offerSubject } from '../events/cloudEvent';
 import { own } from '../util';
 import type { RejectedRecord } from './request';
 import { ID_PATTERN, REQUEST_ID_PATTERN } from './request';
@@ -80,16 +80,7 @@ export function buildCompletionEvent(output: RunOutput): CloudEvent<CompletionDa
   };
   if (target.productId !== undefined) data.productId = target.productId;
   if (output.alreadyLive === true) data.alreadyLive = true;
-  return {
-    specversion: '1.0',
-    type: `golive.${output.outcome}`,
-    source: offerSource(target.publisherId, target.offerId),
-    id: output.eventId,
-    time: output.completedAt,
-    datacontenttype: 'application/json',
-    subject: offerSubject(target.publisherId, target.offerId),
-    data,
-  };
+  return offerEvent(`golive.${output.outcome}`, target, output.eventId, output.completedAt, data);
 }
 
 /**

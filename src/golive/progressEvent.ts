@@ -1,4 +1,4 @@
-import { type CloudEvent, offerSource, offerSubject } from '../events/cloudEvent';
+import { type CloudEvent, offerEvent } from '../events/cloudEvent';
 import { PROGRESS_EVENT_TYPE } from '../events/names';
 import type { PartnerApiKind } from '../partner/types';
 import type { RunRecord, RunStep } from './run/record';
@@ -60,14 +60,5 @@ export function buildProgressEvent(record: RunRecord, n: number, at: Date): Clou
     acceptedAt: record.acceptedAt ?? null,
   };
   if (target.productId !== undefined) data.productId = target.productId;
-  return {
-    specversion: '1.0',
-    type: PROGRESS_EVENT_TYPE,
-    source: offerSource(target.publisherId, target.offerId),
-    id: progressEventId(record.runId, n),
-    time: at.toISOString(),
-    datacontenttype: 'application/json',
-    subject: offerSubject(target.publisherId, target.offerId),
-    data,
-  };
+  return offerEvent(PROGRESS_EVENT_TYPE, target, progressEventId(record.runId, n), at.toISOString(), data);
 }
